@@ -1,0 +1,155 @@
+"""The ``memwall`` command line (also ``python -m memwall``).
+
+Subcommands expose the package's calculations for scripts and coursework:
+
+``memwall fit``
+    Exponential trend of a hardware series (growth per 2 and 20 years, doubling time, CI).
+``memwall validate``
+    Validate every table in ``data/``; exit status 1 with row/column messages if any is bad.
+
+Every subcommand takes ``--format table|csv|json``. Units are in column names and ``--help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from memwall import datasets, hardware
+from memwall.validation import DataValidationError
+
+FORMATS = ("table", "csv", "json")
+
+
+def _emit(df: pd.DataFrame, fmt: str) -> str:
+    if fmt == "csv":
+        return df.to_csv(index=False)
+    if fmt == "json":
+        return df.to_json(orient="records", indent=2) + "\n"
+    with pd.option_context("display.width", 200, "display.max_columns", 50, "display.float_format", "{:.6g}".format):
+        return df.to_string(index=False) + "\n"
+
+
+def _add_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=FORMATS, default="table",
+                   help="output format: aligned table, CSV or JSON records (default: table)")
+
+
+def _add_data_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="folder with the CSV tables (default: the repository's data/)")
+
+
+def _paths(data_dir: Path | None) -> dict[str, Path | None]:
+    names = {"hardware": "hardware.csv", "memory": "memory_generations.csv",
+             "interconnects": "interconnects.csv", "paper": "paper_hw_scaling_points.csv"}
+    return {k: (data_dir / v if data_dir else None) for k, v in names.items()}
+
+
+def _cmd_fit(args: argparse.Namespace) -> pd.DataFrame:
+    paths = _paths(args.data_dir)
+    if args.data == "paper":
+        if args.series not in datasets.PAPER_SERIES:
+            raise ValueError(f"--series {args.series!r} is not in the paper's figure; "
+                             f"allowed with --data paper: {', '.join(datasets.PAPER_SERIES)}")
+        points = datasets.load_paper_hw_points(paths["paper"])
+        points = points[points["series"] == args.series]
+        table, value, unit = points, "normalized_value", "normalized to the first point"
+    else:
+        hw = datasets.load_hardware(paths["hardware"], paths["memory"])
+        links = datasets.load_interconnects(paths["interconnects"])
+        table, value, unit = hardware.datasheet_series(args.series, hw, links, rule=args.rule)
+    window = tuple(args.window) if args.window else None
+    fit = hardware.fit_series(table, value, row_set=args.row_set, window=window)
+    row = {"data": args.data, "series": args.series, "unit": unit,
+           "rule": args.rule if args.series == "flops" and args.data == "datasheet" else "-",
+           "row_set": args.row_set, **fit.as_dict()}
+    return pd.DataFrame([row])
+
+
+def _cmd_validate(args: argparse.Namespace) -> pd.DataFrame:
+    paths = _paths(args.data_dir)
+    loaders = {
+        "memory_generations.csv": lambda: datasets.load_memory_generations(paths["memory"]),
+        "hardware.csv": lambda: datasets.load_hardware(paths["hardware"], paths["memory"]),
+        "interconnects.csv": lambda: datasets.load_interconnects(paths["interconnects"]),
+        "paper_hw_scaling_points.csv": lambda: datasets.load_paper_hw_points(paths["paper"]),
+    }
+    rows, errors = [], []
+    for name, load in loaders.items():
+        try:
+            rows.append({"table": name, "rows": len(load()), "status": "ok"})
+        except (DataValidationError, FileNotFoundError) as err:
+            rows.append({"table": name, "rows": 0, "status": "INVALID"})
+            errors.append(str(err))
+    if errors:
+        raise DataValidationError(Path(args.data_dir or datasets.data_dir()), errors)
+    return pd.DataFrame(rows)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``memwall`` command."""
+    parser = argparse.ArgumentParser(
+        prog="memwall",
+        description="Calculations behind the memwall book (a recomputation of 'AI and Memory Wall').",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fit = sub.add_parser(
+        "fit", help="exponential trend of a hardware series",
+        description=(
+            "Fit log10(value) against fractional calendar year by least squares and print growth per "
+            "2 years [x], per 20 years [x], doubling time [years] and a 95%% confidence interval of the "
+            "growth per 2 years [x]. --data paper uses the paper's own plotted points (normalised, "
+            "unitless); --data datasheet uses data/hardware.csv (FLOP/s, B/s) and data/interconnects.csv "
+            "(bit/s per lane, B/s per direction)."),
+    )
+    fit.add_argument("--series", required=True,
+                     choices=sorted(set(datasets.PAPER_SERIES) | set(hardware.DATASHEET_SERIES)),
+                     help="quantity to fit")
+    fit.add_argument("--data", choices=("paper", "datasheet"), default="paper",
+                     help="the paper's figure points, or our datasheet tables (default: paper)")
+    fit.add_argument("--rule", choices=list(hardware.PRECISION_RULES), default="max_16bit",
+                     help="precision rule for --series flops --data datasheet (default: max_16bit)")
+    fit.add_argument("--row-set", choices=hardware.ROW_SETS, default="all",
+                     help="all rows, or record setters only (default: all)")
+    fit.add_argument("--window", nargs=2, type=float, metavar=("FIRST", "LAST"),
+                     help="inclusive calendar years to keep, e.g. 2012 2026")
+    _add_data_dir(fit)
+    _add_format(fit)
+    fit.set_defaults(func=_cmd_fit)
+
+    val = sub.add_parser("validate", help="validate every table in data/",
+                         description="Validate every CSV table against its schema; exit 1 and list "
+                                     "file, line, column and reason for each bad cell.")
+    _add_data_dir(val)
+    _add_format(val)
+    val.set_defaults(func=_cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``memwall`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 1 on invalid data or parameters, 2 on bad usage (argparse).
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        result = args.func(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"memwall {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    sys.stdout.write(_emit(result, args.format))
+    return 0

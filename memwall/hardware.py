@@ -1,0 +1,422 @@
+"""Hardware trends: peak FLOP/s under a precision rule, record setters, machine balance, fits.
+
+The paper's "peak hardware FLOPS" series mixes precisions: FP32 vector peaks for CPUs and older
+GPUs, dense FP16/BF16 matrix-unit peaks from V100/TPU v2 on (see ``data/README.md``). Which
+precision one picks changes the fitted growth rate, so every FLOPS series here is built by a named
+*precision rule*:
+
+``"fp32"``
+    FP32 vector peak only; devices without one (TPUs, Gaudi) are left out.
+``"max_16bit"``
+    The fastest dense format of 16 bits or more (FP16/BF16 where the device has it, else FP32):
+    the paper's rule.
+``"max_8bit"``
+    The fastest dense format of 8 bits or more (FP8, else INT8, else as ``"max_16bit"``).
+
+Sparsity-doubled figures never enter: the table holds dense peaks only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from memwall.trends import GrowthFit, fit_exponential
+
+__all__ = [
+    "DATASHEET_SERIES",
+    "PAPER_PRINTED_RATES",
+    "PRECISION_RULES",
+    "ROW_SETS",
+    "SERIES_LABELS",
+    "datasheet_series",
+    "fit_series",
+    "machine_balance",
+    "normalize_to_first",
+    "paper_figure_fits",
+    "paper_figure_growth",
+    "peak_flops",
+    "record_setters",
+    "select_window",
+    "sensitivity_table",
+    "trend_holdout",
+]
+
+PRECISION_RULES: dict[str, tuple[tuple[str, str], ...]] = {
+    "fp32": (("peak_fp32_tflop_per_s", "fp32"),),
+    "max_16bit": (("dense_fp16_tflop_per_s", "fp16/bf16"), ("peak_fp32_tflop_per_s", "fp32")),
+    "max_8bit": (
+        ("dense_fp8_tflop_per_s", "fp8"),
+        ("dense_int8_tera_op_per_s", "int8"),
+        ("dense_fp16_tflop_per_s", "fp16/bf16"),
+        ("peak_fp32_tflop_per_s", "fp32"),
+    ),
+}
+"""Precision rule -> columns tried, fastest first (the max over available columns is taken)."""
+
+ROW_SETS = ("all", "records")
+"""``"all"`` devices, or only ``"records"``: devices that beat every earlier device's value."""
+
+PAPER_PRINTED_RATES: dict[str, dict[str, float]] = {
+    "flops": {"per_2_years": 3.0, "per_20_years": 60000.0},
+    "dram_bandwidth": {"per_2_years": 1.6, "per_20_years": 100.0},
+    "interconnect_bandwidth": {"per_2_years": 1.4, "per_20_years": 30.0},
+}
+"""Rates printed in the legend of Fig. 1 of Gholami et al., *AI and Memory Wall*, IEEE Micro 44(3),
+2024 (arXiv 2403.14123, https://arxiv.org/abs/2403.14123) and in its abstract."""
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...] | list[str]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not known; allowed: {', '.join(allowed)}")
+
+
+def peak_flops(hardware: pd.DataFrame, rule: str = "max_16bit") -> pd.DataFrame:
+    """Peak FLOP/s of each device under a precision rule.
+
+    Parameters
+    ----------
+    hardware : pandas.DataFrame
+        Table from :func:`memwall.datasets.load_hardware`.
+    rule : {"fp32", "max_16bit", "max_8bit"}
+        Precision rule (see the module docstring).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Devices that have a value under the rule: ``device``, ``kind``, ``date``, ``year``,
+        ``source_url``, ``peak_flop_per_s`` [FLOP/s] and ``precision`` (the format that gave the peak).
+
+    Raises
+    ------
+    ValueError
+        If ``rule`` is unknown, listing the allowed rules.
+    """
+    _check_choice("rule", rule, list(PRECISION_RULES))
+    columns = PRECISION_RULES[rule]
+    values = np.column_stack([hardware[c].to_numpy(dtype=float) for c, _ in columns])
+    has_any = ~np.all(np.isnan(values), axis=1)
+    filled = np.where(np.isnan(values), -np.inf, values)
+    best = np.argmax(filled, axis=1)
+    out = hardware.loc[has_any, ["device", "kind", "date", "year", "source_url"]].copy()
+    out["peak_flop_per_s"] = filled[has_any, best[has_any]] * 1e12
+    out["precision"] = np.array([label for _, label in columns])[best[has_any]]
+    return out.reset_index(drop=True)
+
+
+def record_setters(table: pd.DataFrame, value: str) -> pd.DataFrame:
+    """Rows whose ``value`` beats every earlier row's (a record-setting flagship series).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows with a ``date`` column and the column ``value``.
+    value : str
+        Column to rank by.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The subset, in date order. Rows released on the same date compete in value order,
+        so only the best of them can set a record.
+
+    Raises
+    ------
+    KeyError
+        If ``value`` or ``date`` is not a column.
+    """
+    for col in (value, "date"):
+        if col not in table.columns:
+            raise KeyError(f"column {col!r} not in table; columns: {list(table.columns)}")
+    ordered = table.dropna(subset=[value]).sort_values(["date", value], ascending=[True, False], kind="stable")
+    previous_best = ordered[value].cummax().shift(1, fill_value=-np.inf)
+    return ordered[ordered[value] > previous_best].reset_index(drop=True)
+
+
+def select_window(table: pd.DataFrame, first_year: float, last_year: float) -> pd.DataFrame:
+    """Rows whose fractional ``year`` lies in ``[first_year, last_year + 1)``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows with a ``year`` column [year].
+    first_year, last_year : float
+        Inclusive calendar years: ``2012, 2026`` keeps 2012-01-01 through 2026-12-31.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    ValueError
+        If ``first_year > last_year``.
+    """
+    if first_year > last_year:
+        raise ValueError(f"window: first_year={first_year} is after last_year={last_year}")
+    keep = (table["year"] >= first_year) & (table["year"] < last_year + 1)
+    return table[keep].reset_index(drop=True)
+
+
+def machine_balance(hardware: pd.DataFrame, rule: str = "max_16bit") -> pd.DataFrame:
+    """Machine balance (roofline ridge point) of each device.
+
+    Parameters
+    ----------
+    hardware : pandas.DataFrame
+        Table from :func:`memwall.datasets.load_hardware`.
+    rule : {"fp32", "max_16bit", "max_8bit"}
+        Precision rule for the peak.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``device``, ``kind``, ``date``, ``year``, ``precision``, ``peak_flop_per_s`` [FLOP/s],
+        ``bandwidth_bytes_per_s`` [B/s] and ``balance_flop_per_byte`` [FLOP/B] = peak / bandwidth:
+        the arithmetic intensity a kernel needs to be compute-bound (Williams, Waterman and
+        Patterson, *Roofline*, CACM 52(4), 2009, https://doi.org/10.1145/1498765.1498785).
+
+    Raises
+    ------
+    ValueError
+        If ``rule`` is unknown.
+    """
+    flops = peak_flops(hardware, rule)
+    bw = hardware.set_index("device")["memory_bandwidth_gb_per_s"] * 1e9
+    out = flops.copy()
+    out["bandwidth_bytes_per_s"] = out["device"].map(bw).to_numpy(dtype=float)
+    out["balance_flop_per_byte"] = out["peak_flop_per_s"] / out["bandwidth_bytes_per_s"]
+    return out
+
+
+def fit_series(table: pd.DataFrame, value: str, *, row_set: str = "all",
+               window: tuple[float, float] | None = None) -> GrowthFit:
+    """Fit exponential growth to one column of a dated table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows with ``date``, ``year`` and ``value`` columns.
+    value : str
+        Column to fit (positive values, any unit).
+    row_set : {"all", "records"}
+        Use every row, or only record setters (:func:`record_setters`).
+    window : tuple of float, optional
+        Inclusive calendar years ``(first, last)`` to keep.
+
+    Returns
+    -------
+    GrowthFit
+
+    Raises
+    ------
+    ValueError
+        If ``row_set`` is unknown, or the selection leaves fewer than 2 points.
+    """
+    _check_choice("row_set", row_set, ROW_SETS)
+    rows = table.dropna(subset=[value])
+    if window is not None:
+        rows = select_window(rows, *window)
+    if row_set == "records":
+        rows = record_setters(rows, value)
+    return fit_exponential(rows["year"], rows[value])
+
+
+SERIES_LABELS = {
+    "flops": "peak FLOP/s",
+    "dram_bandwidth": "DRAM bandwidth",
+    "interconnect_bandwidth": "interconnect bandwidth",
+}
+"""Display names of the paper's three series."""
+
+
+def paper_figure_growth(points: pd.DataFrame) -> dict[str, GrowthFit]:
+    """Fit each series of the paper's Fig. 1 from its plotted points.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        Table from :func:`memwall.datasets.load_paper_hw_points`.
+
+    Returns
+    -------
+    dict of str to GrowthFit
+        Keyed by series id (``"flops"``, ``"dram_bandwidth"``, ``"interconnect_bandwidth"``).
+    """
+    return {str(series): fit_exponential(group["year"], group["normalized_value"])
+            for series, group in points.groupby("series", sort=False)}
+
+
+def paper_figure_fits(points: pd.DataFrame) -> pd.DataFrame:
+    """Refit the three series of the paper's Fig. 1 and compare with its printed rates.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        Table from :func:`memwall.datasets.load_paper_hw_points`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series: our ``per_2_years``, ``per_20_years``, doubling time and CI, the
+        paper's printed rates (``paper_per_2_years``, ``paper_per_20_years``) and the relative
+        difference ``diff_per_2_years_pct`` [%].
+    """
+    rows = []
+    for series, fit in paper_figure_growth(points).items():
+        printed = PAPER_PRINTED_RATES[series]
+        rows.append({
+            "series": series,
+            **fit.as_dict(),
+            "paper_per_2_years": printed["per_2_years"],
+            "paper_per_20_years": printed["per_20_years"],
+            "diff_per_2_years_pct": 100.0 * (fit.per_2_years / printed["per_2_years"] - 1.0),
+        })
+    order = {s: i for i, s in enumerate(PAPER_PRINTED_RATES)}
+    return pd.DataFrame(rows).sort_values("series", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def normalize_to_first(table: pd.DataFrame, value: str) -> pd.Series:
+    """``value`` divided by the value of the earliest row (ties: the first listed), as in the paper's Fig. 1.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows with ``date`` and ``value``.
+    value : str
+        Column to normalise.
+
+    Returns
+    -------
+    pandas.Series
+        Dimensionless ratios, same index as ``table``.
+    """
+    first = table.sort_values("date", kind="stable")[value].iloc[0]
+    return table[value] / first
+
+
+def sensitivity_table(hardware: pd.DataFrame, windows: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    """Growth of peak FLOP/s and DRAM bandwidth under every precision rule, row set and window.
+
+    Parameters
+    ----------
+    hardware : pandas.DataFrame
+        Table from :func:`memwall.datasets.load_hardware`.
+    windows : dict of str to tuple of float
+        Named inclusive year windows, e.g. ``{"1996-2022": (1996, 2022)}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (quantity, rule, row_set, window) with the :meth:`GrowthFit.as_dict` numbers;
+        ``quantity`` is ``"peak FLOP/s"`` (one row per rule) or ``"DRAM bandwidth"`` (rule ``"-"``).
+    """
+    rows = []
+    bw = hardware[["device", "date", "year", "memory_bandwidth_gb_per_s"]]
+    for wname, window in windows.items():
+        for row_set in ROW_SETS:
+            for rule in PRECISION_RULES:
+                fit = fit_series(peak_flops(hardware, rule), "peak_flop_per_s", row_set=row_set, window=window)
+                rows.append({"quantity": "peak FLOP/s", "rule": rule, "row_set": row_set, "window": wname,
+                             **fit.as_dict()})
+            fit = fit_series(bw, "memory_bandwidth_gb_per_s", row_set=row_set, window=window)
+            rows.append({"quantity": "DRAM bandwidth", "rule": "-", "row_set": row_set, "window": wname,
+                         **fit.as_dict()})
+    return pd.DataFrame(rows)
+
+
+DATASHEET_SERIES = ("flops", "dram_bandwidth", "interconnect_lane_rate", "interconnect_device_bandwidth",
+                    "chip_to_chip_bandwidth")
+"""Series that :func:`datasheet_series` builds from ``hardware.csv`` and ``interconnects.csv``."""
+
+
+def datasheet_series(name: str, hardware: pd.DataFrame, interconnects: pd.DataFrame,
+                     rule: str = "max_16bit") -> tuple[pd.DataFrame, str, str]:
+    """A dated series from our datasheet tables, ready for :func:`fit_series`.
+
+    Parameters
+    ----------
+    name : {"flops", "dram_bandwidth", "interconnect_lane_rate", "interconnect_device_bandwidth", \
+"chip_to_chip_bandwidth"}
+        ``flops``: peak FLOP/s per device under ``rule``; ``dram_bandwidth``: peak DRAM bandwidth
+        per device; ``interconnect_lane_rate``: per-lane signalling rate of each PCIe/NVLink
+        generation (the paper's "interconnect BW"); ``interconnect_device_bandwidth``: per-device
+        bandwidth per direction of each generation; ``chip_to_chip_bandwidth``: each device's
+        fastest chip-to-chip link, per direction.
+    hardware, interconnects : pandas.DataFrame
+        Tables from :func:`memwall.datasets.load_hardware` and :func:`memwall.datasets.load_interconnects`.
+    rule : str
+        Precision rule for ``flops`` (see :data:`PRECISION_RULES`).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Rows with ``name`` (device or generation), ``date``, ``year`` and the value column.
+    value : str
+        Name of the value column.
+    unit : str
+        Its unit, e.g. ``"FLOP/s"``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` or ``rule`` is unknown, listing the allowed values.
+    """
+    _check_choice("series", name, DATASHEET_SERIES)
+    if name == "flops":
+        t = peak_flops(hardware, rule).rename(columns={"device": "name"})
+        return t, "peak_flop_per_s", "FLOP/s"
+    if name == "dram_bandwidth":
+        t = hardware[["device", "date", "year", "memory_bandwidth_gb_per_s"]].rename(columns={"device": "name"})
+        t = t.assign(bandwidth_bytes_per_s=t["memory_bandwidth_gb_per_s"] * 1e9)
+        return t.drop(columns="memory_bandwidth_gb_per_s"), "bandwidth_bytes_per_s", "B/s"
+    if name == "chip_to_chip_bandwidth":
+        t = hardware.dropna(subset=["chip_to_chip_gb_per_s_per_direction"])
+        t = t[["device", "date", "year"]].rename(columns={"device": "name"}).assign(
+            bandwidth_bytes_per_s=t["chip_to_chip_gb_per_s_per_direction"].to_numpy() * 1e9)
+        return t.reset_index(drop=True), "bandwidth_bytes_per_s", "B/s per direction"
+    links = interconnects[interconnects["family"].isin(["pcie", "nvlink"])]
+    if name == "interconnect_lane_rate":
+        t = links[["name", "date", "year"]].assign(lane_rate_bit_per_s=links["lane_rate_gbit_per_s"] * 1e9)
+        return t.reset_index(drop=True), "lane_rate_bit_per_s", "bit/s per lane"
+    links = links.dropna(subset=["device_gb_per_s_per_direction"])
+    t = links[["name", "date", "year"]].assign(
+        bandwidth_bytes_per_s=links["device_gb_per_s_per_direction"] * 1e9)
+    return t.reset_index(drop=True), "bandwidth_bytes_per_s", "B/s per direction"
+
+
+def trend_holdout(table: pd.DataFrame, value: str, *, train: tuple[float, float],
+                  test: tuple[float, float], row_set: str = "all") -> tuple[GrowthFit, pd.DataFrame]:
+    """Fit a trend on one window and measure how later points sit against its extrapolation.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Dated rows with a ``name`` or ``device`` column and the column ``value``.
+    value : str
+        Column to fit (positive).
+    train, test : tuple of float
+        Inclusive calendar-year windows for fitting and for checking.
+    row_set : {"all", "records"}
+        Rows used for the fit (the check always uses every row of ``test``).
+
+    Returns
+    -------
+    fit : GrowthFit
+        Trend fitted on ``train``.
+    check : pandas.DataFrame
+        The ``test`` rows with ``predicted`` (the extrapolated trend, same unit as ``value``) and
+        ``ratio`` = actual / predicted [x]: above 1 the device beats the old trend.
+
+    Raises
+    ------
+    ValueError
+        If a window is empty of usable points or ``row_set`` is unknown.
+    """
+    fit = fit_series(table, value, row_set=row_set, window=train)
+    check = select_window(table.dropna(subset=[value]), *test).copy()
+    if check.empty:
+        raise ValueError(f"test window {test} holds no rows with {value!r}")
+    check["predicted"] = fit.predict(check["year"])
+    check["ratio"] = check[value] / check["predicted"]
+    return fit, check

@@ -1,0 +1,204 @@
+"""Altair charts with one theme for the whole book.
+
+Importing this module registers and enables the ``"memwall"`` Altair theme (fonts, sizes, a
+colour-blind-safe palette). Chart helpers take tidy DataFrames and return :class:`altair.Chart`
+objects; log axes use SI labels (``10k``, ``1M``, ``1G``). Charts embed their data inline, so
+callers pass small, aggregated tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from memwall.trends import GrowthFit
+
+__all__ = [
+    "PALETTE",
+    "balance_chart",
+    "growth_chart",
+    "log_axis",
+    "ratio_chart",
+    "years_to_dates",
+]
+
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+"""Okabe-Ito colour-blind-safe palette (https://jfly.uni-koeln.de/color/)."""
+
+
+@alt.theme.register("memwall", enable=True)
+def _memwall_theme() -> alt.theme.ThemeConfig:
+    return {
+        "config": {
+            "view": {"continuousWidth": 460, "continuousHeight": 300, "stroke": None},
+            "font": "sans-serif",
+            "axis": {"labelFontSize": 12, "titleFontSize": 13, "grid": True, "gridOpacity": 0.4},
+            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "direction": "vertical",
+                       "labelLimit": 400},
+            "title": {"fontSize": 15, "anchor": "start"},
+            "range": {"category": list(PALETTE)},
+        }
+    }
+
+
+def log_axis(title: str) -> alt.Axis:
+    """A log-scale axis with SI-prefixed tick labels (1k, 1M, 1G, ...) above 1 and plain decimals below."""
+    return alt.Axis(title=title, tickCount=8,
+                    labelExpr="datum.value >= 1 ? format(datum.value, '~s') : format(datum.value, '~g')")
+
+
+def years_to_dates(years: Sequence[float] | np.ndarray) -> pd.DatetimeIndex:
+    """Fractional calendar years [year] -> timestamps (inverse of :func:`memwall.trends.decimal_year`)."""
+    years = np.asarray(years, dtype=float)
+    whole = np.floor(years).astype(int)
+    starts = pd.to_datetime([f"{y}-01-01" for y in whole])
+    lengths = np.where(starts.is_leap_year, 366.0, 365.0)
+    return starts + pd.to_timedelta((years - whole) * lengths, unit="D")
+
+
+def growth_chart(
+    points: pd.DataFrame,
+    *,
+    value: str,
+    series: str,
+    fits: Mapping[str, GrowthFit] | None = None,
+    y_title: str,
+    tooltip: Sequence[str] = (),
+    title: str = "",
+    fit_label: str = "{name}: {per2:.2f}x / 2 yrs",
+) -> alt.LayerChart:
+    """Dated points on a log y axis, one colour per series, with fitted exponential lines.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        One row per point with columns ``date`` (datetime), ``value``, ``series`` and the
+        ``tooltip`` columns.
+    value : str
+        Column plotted on the log y axis (positive).
+    series : str
+        Column that names each point's series (colour).
+    fits : mapping of str to GrowthFit, optional
+        Fitted line per series name, drawn over that series' time span.
+    y_title : str
+        Y-axis title with unit, e.g. ``"peak [FLOP/s]"``.
+    tooltip : sequence of str
+        Extra columns shown on hover.
+    title : str
+        Chart title.
+    fit_label : str
+        Legend text of a fit; ``{name}``, ``{per2}`` and ``{per20}`` are filled in.
+
+    Returns
+    -------
+    altair.LayerChart
+
+    Raises
+    ------
+    ValueError
+        If ``value`` holds a non-positive number (it cannot go on a log axis) or a column is missing.
+    """
+    needed = ["date", value, series, *tooltip]
+    missing = [c for c in needed if c not in points.columns]
+    if missing:
+        raise ValueError(f"points lacks column(s) {missing}; has {list(points.columns)}")
+    if (points[value] <= 0).any():
+        raise ValueError(f"column {value!r} has non-positive values; a log axis needs > 0")
+    data = points[needed].copy()
+    colour = alt.Color(f"{series}:N", title=None)
+    base = alt.Chart(data).mark_point(filled=True, size=55, opacity=0.85).encode(
+        x=alt.X("date:T", title="release date"),
+        y=alt.Y(f"{value}:Q", scale=alt.Scale(type="log"), axis=log_axis(y_title)),
+        color=colour,
+        shape=alt.Shape(f"{series}:N", legend=None),
+        tooltip=[alt.Tooltip("date:T", format="%Y-%m-%d"), alt.Tooltip(f"{value}:Q", format=".4~s"),
+                 *tooltip],
+    )
+    layers: list[alt.Chart] = [base]
+    if fits:
+        rows = []
+        for name, fit in fits.items():
+            years = np.array([fit.first_year, fit.last_year])
+            label = fit_label.format(name=name, per2=fit.per_2_years, per20=fit.per_20_years)
+            for d, v in zip(years_to_dates(years), fit.predict(years), strict=True):
+                rows.append({"date": d, value: v, series: name, "fit": label})
+        lines = alt.Chart(pd.DataFrame(rows)).mark_line(strokeWidth=6, opacity=0.35).encode(
+            x="date:T", y=alt.Y(f"{value}:Q", scale=alt.Scale(type="log")), color=colour, detail="fit:N",
+            tooltip=["fit:N"],
+        )
+        layers.insert(0, lines)
+    return alt.layer(*layers).properties(title=title)
+
+
+def balance_chart(balance: pd.DataFrame, *, title: str = "") -> alt.Chart:
+    """Machine balance (ridge point) of each device over time, log y, coloured by kind.
+
+    Parameters
+    ----------
+    balance : pandas.DataFrame
+        Table from :func:`memwall.hardware.machine_balance`.
+    title : str
+        Chart title.
+
+    Returns
+    -------
+    altair.Chart
+    """
+    data = balance[["device", "kind", "date", "precision", "balance_flop_per_byte", "peak_flop_per_s",
+                    "bandwidth_bytes_per_s"]]
+    return alt.Chart(data).mark_point(filled=True, size=60).encode(
+        x=alt.X("date:T", title="release date"),
+        y=alt.Y("balance_flop_per_byte:Q", scale=alt.Scale(type="log"),
+                axis=log_axis("machine balance = peak / DRAM bandwidth [FLOP/B]")),
+        color=alt.Color("kind:N", title="kind"),
+        shape=alt.Shape("kind:N", title="kind"),
+        tooltip=["device:N", alt.Tooltip("date:T", format="%Y-%m"), "precision:N",
+                 alt.Tooltip("balance_flop_per_byte:Q", format=".3~s", title="balance [FLOP/B]"),
+                 alt.Tooltip("peak_flop_per_s:Q", format=".3~s", title="peak [FLOP/s]"),
+                 alt.Tooltip("bandwidth_bytes_per_s:Q", format=".3~s", title="bandwidth [B/s]")],
+    ).properties(title=title)
+
+
+def ratio_chart(table: pd.DataFrame, *, ratio: str, series: str, label: str, y_title: str,
+                title: str = "") -> alt.LayerChart:
+    """Dated ratios on a log axis around a reference line at 1 (e.g. actual / extrapolated trend).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows with ``date``, ``ratio``, ``series`` and ``label`` columns.
+    ratio : str
+        Column of positive ratios [x].
+    series : str
+        Column naming each point's group (colour).
+    label : str
+        Column shown first in the tooltip (e.g. the device).
+    y_title : str
+        Y-axis title.
+    title : str
+        Chart title.
+
+    Returns
+    -------
+    altair.LayerChart
+
+    Raises
+    ------
+    ValueError
+        If ``ratio`` holds a non-positive number.
+    """
+    if (table[ratio] <= 0).any():
+        raise ValueError(f"column {ratio!r} has non-positive values; a log axis needs > 0")
+    data = table[["date", ratio, series, label]]
+    points = alt.Chart(data).mark_point(filled=True, size=60).encode(
+        x=alt.X("date:T", title="release date", axis=alt.Axis(format="%Y-%m")),
+        y=alt.Y(f"{ratio}:Q", scale=alt.Scale(type="log"), axis=log_axis(y_title)),
+        color=alt.Color(f"{series}:N", title=None),
+        shape=alt.Shape(f"{series}:N", title=None),
+        tooltip=[f"{label}:N", alt.Tooltip("date:T", format="%Y-%m"), alt.Tooltip(f"{ratio}:Q", format=".2f")],
+    )
+    rule = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(strokeDash=[4, 4], color="#555").encode(y="y:Q")
+    return alt.layer(rule, points).properties(title=title)

@@ -1,0 +1,1 @@
+"""Sphinx extensions used to build the memwall book."""

@@ -1,0 +1,82 @@
+"""The memwall command line: fit and validate, every output format, clear errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from memwall.cli import main
+
+from .conftest import DATA
+
+
+def test_fit_paper_flops_json(capsys):
+    assert main(["fit", "--series", "flops", "--data", "paper", "--format", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["per_2_years"] == pytest.approx(3.0, rel=0.03)
+    assert row["n_points"] == 37
+    for key in ("per_20_years", "doubling_time_years", "ci_low_per_2_years", "ci_high_per_2_years"):
+        assert key in row
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_fit_datasheet_formats(capsys, fmt):
+    args = ["fit", "--series", "dram_bandwidth", "--data", "datasheet", "--window", "2012", "2026",
+            "--row-set", "records", "--format", fmt]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "per_2_years" in out
+    if fmt == "csv":
+        assert out.splitlines()[0].startswith("data,series,unit")
+
+
+def test_fit_rejects_series_not_in_paper(capsys):
+    assert main(["fit", "--series", "chip_to_chip_bandwidth", "--data", "paper"]) == 1
+    err = capsys.readouterr().err
+    assert "allowed with --data paper: flops, dram_bandwidth, interconnect_bandwidth" in err
+
+
+def test_fit_unknown_series_is_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "--series", "sram"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'sram'" in capsys.readouterr().err
+
+
+def test_fit_window_too_narrow(capsys):
+    assert main(["fit", "--series", "flops", "--data", "datasheet", "--window", "1990", "1995"]) == 1
+    assert "need at least 2 points" in capsys.readouterr().err
+
+
+def test_validate_ok(capsys):
+    assert main(["validate", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(",ok") == 4
+
+
+def test_validate_reports_bad_row(tmp_path, capsys):
+    for f in DATA.glob("*.csv"):
+        shutil.copy(f, tmp_path / f.name)
+    text = (tmp_path / "interconnects.csv").read_text(encoding="utf-8").splitlines()
+    text[1] = text[1].replace("https://", "htps://", 1)
+    (tmp_path / "interconnects.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    assert main(["validate", "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "interconnects.csv: line 2 (data row 1" in err and "column 'source_url'" in err
+
+
+def test_help_documents_units():
+    out = subprocess.run([sys.executable, "-m", "memwall", "fit", "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "[x]" in out and "[years]" in out and "FLOP/s" in out
+
+
+def test_console_script_installed():
+    exe = shutil.which("memwall", path=str(__import__("pathlib").Path(sys.executable).parent))
+    assert exe, "the memwall entry point is not installed next to this Python (pip install -e .)"
+    out = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True).stdout
+    assert "fit" in out and "validate" in out

@@ -1,0 +1,178 @@
+"""Data tables: the shipped tables validate; each kind of bad row is rejected with file, line and column."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from memwall import datasets
+from memwall.validation import DataValidationError
+
+from .conftest import DATA
+
+TABLES = ["hardware.csv", "memory_generations.csv", "interconnects.csv", "paper_hw_scaling_points.csv"]
+
+
+def test_shipped_tables_validate():
+    hw = datasets.load_hardware()
+    assert len(hw) >= 50
+    assert hw["device"].is_unique
+    assert hw["year"].between(1996, 2027).all()
+    assert len(datasets.load_memory_generations()) >= 15
+    assert len(datasets.load_interconnects()) >= 12
+    points = datasets.load_paper_hw_points()
+    assert points.groupby("series").size().to_dict() == {
+        "flops": 37, "dram_bandwidth": 12, "interconnect_bandwidth": 10}
+
+
+def test_required_devices_present():
+    names = " | ".join(datasets.load_hardware()["device"]).lower()
+    for needle in ["r10000", "gold 6242", "g80", "b200", "b300", "mi100", "mi355x", "tpu v2", "tpu7x",
+                   "gaudi ?2", "gaudi ?3", "epyc", "h100", "a100", "v100", "k40", "gtx 580"]:
+        assert re.search(needle, names), f"hardware.csv lacks a device matching {needle!r}"
+    kinds = set(datasets.load_hardware()["kind"])
+    assert {"cpu", "gpu", "tpu"} <= kinds
+
+
+def test_every_column_is_documented(root):
+    dictionary = (root / "data" / "README.md").read_text(encoding="utf-8")
+    for rules in (datasets.HARDWARE_RULES, datasets.MEMORY_RULES, datasets.INTERCONNECT_RULES,
+                  datasets.PAPER_POINT_RULES):
+        for column in rules:
+            assert f"`{column}`" in dictionary, f"data/README.md does not document column {column!r}"
+
+
+def test_dense_not_sparse_sanity():
+    # A100's dense BF16 peak is 312 TFLOP/s (624 is the 2:4-sparse figure):
+    # https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf
+    hw = datasets.load_hardware().set_index("device")
+    a100 = [d for d in hw.index if "A100" in d and "40" in d]
+    assert a100 and hw.loc[a100[0], "dense_fp16_tflop_per_s"] == pytest.approx(312, rel=0.01)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad rows: copy the real tables to a temp folder, break one cell, expect a named error.
+
+
+def _copy_tables(tmp_path: Path) -> Path:
+    for name in TABLES:
+        shutil.copy(DATA / name, tmp_path / name)
+    return tmp_path
+
+
+def _edit(path: Path, row: int, column: str, value: str) -> str:
+    """Set ``column`` of data row ``row`` (0-based) and return that row's key value."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    rows[row][column] = value
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return next(iter(rows[row].values()))
+
+
+def _load_hw(d: Path):
+    return datasets.load_hardware(d / "hardware.csv", d / "memory_generations.csv")
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("memory_bandwidth_gb_per_s", "-3", r"must be > 0 \[GB/s\]; got -3"),
+        ("memory_bandwidth_gb_per_s", "fast", "is not a number; got 'fast'"),
+        ("release_date", "2020-13", "must be a date written YYYY-MM or YYYY-MM-DD; got '2020-13'"),
+        ("release_date", "May 2020", "must be a date"),
+        ("source_url", "", "is empty but required"),
+        ("source_url", "datasheet.pdf", r"must be one http\(s\):// URL"),
+        ("fp16_unit", "tensorish", "must be one of: matrix, vector; got 'tensorish'"),
+        ("memory_type", "HBM9", "must be one of: .*HBM3e.*; got 'HBM9'"),
+        ("kind", "fpga", "must be one of: cpu, gpu, tpu, accelerator; got 'fpga'"),
+        ("confidence", "D", "must be one of: A, B, C; got 'D'"),
+    ],
+)
+def test_bad_hardware_cell(tmp_path, column, value, reason):
+    d = _copy_tables(tmp_path)
+    row = 5
+    if column == "fp16_unit":  # pick a row that has a 16-bit peak so only the vocabulary is wrong
+        raw = pd.read_csv(d / "hardware.csv", dtype=str)
+        row = int(raw["dense_fp16_tflop_per_s"].notna().to_numpy().nonzero()[0][0])
+    device = _edit(d / "hardware.csv", row, column, value)
+    with pytest.raises(DataValidationError) as err:
+        _load_hw(d)
+    message = str(err.value)
+    assert "hardware.csv" in message
+    assert f"line {row + 2} (data row {row + 1}, device={device!r})" in message
+    assert f"column {column!r}" in message
+    assert re.search(reason, message), message
+
+
+def test_duplicate_device(tmp_path):
+    d = _copy_tables(tmp_path)
+    path = d / "hardware.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join([*lines, lines[3]]), encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"column 'device': duplicate value") as err:
+        _load_hw(d)
+    assert f"line {len(lines) + 1}" in str(err.value)
+
+
+def test_unknown_column(tmp_path):
+    d = _copy_tables(tmp_path)
+    path = d / "hardware.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",dense_fp4_tflop_per_s"] + [ln + "," for ln in lines[1:]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"column 'dense_fp4_tflop_per_s': is not a known column"):
+        _load_hw(d)
+
+
+def test_unit_without_value(tmp_path):
+    d = _copy_tables(tmp_path)
+    raw = pd.read_csv(d / "hardware.csv", dtype=str)
+    row = int(raw["dense_fp16_tflop_per_s"].isna().to_numpy().nonzero()[0][0])
+    _edit(d / "hardware.csv", row, "fp16_unit", "matrix")
+    with pytest.raises(DataValidationError, match="'fp16_unit' must be given exactly when"):
+        _load_hw(d)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("series", "sram_bandwidth", "must be one of: flops, dram_bandwidth, interconnect_bandwidth"),
+        ("precision", "fp4", "must be one of: fp32, fp64, fp16_vector, fp16_matrix; got 'fp4'"),
+        ("normalized_value", "0", "must be > 0"),
+        ("date", "2022-02-30", "must be a date"),
+    ],
+)
+def test_bad_paper_point(tmp_path, column, value, reason):
+    d = _copy_tables(tmp_path)
+    _edit(d / "paper_hw_scaling_points.csv", 2, column, value)
+    with pytest.raises(DataValidationError, match=reason) as err:
+        datasets.load_paper_hw_points(d / "paper_hw_scaling_points.csv")
+    assert "line 4" in str(err.value) and f"column {column!r}" in str(err.value)
+
+
+def test_bad_memory_bandwidth_product(tmp_path):
+    d = _copy_tables(tmp_path)
+    _edit(d / "memory_generations.csv", 0, "bandwidth_per_device_gb_per_s", "999")
+    with pytest.raises(DataValidationError, match="pin rate x width / 8"):
+        datasets.load_memory_generations(d / "memory_generations.csv")
+
+
+def test_bad_interconnect_rate(tmp_path):
+    d = _copy_tables(tmp_path)
+    name = _edit(d / "interconnects.csv", 1, "lane_rate_gbit_per_s", "-2.5")
+    with pytest.raises(DataValidationError, match=rf"line 3 \(data row 2, name={name!r}\), column "
+                                                  r"'lane_rate_gbit_per_s': must be > 0"):
+        datasets.load_interconnects(d / "interconnects.csv")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"nope\.csv"):
+        datasets.load_interconnects(tmp_path / "nope.csv")

@@ -1,0 +1,59 @@
+"""Charts: valid Vega-Lite specs with log axes, tooltips and the book's theme; clear errors."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+
+from memwall import datasets, hardware, plotting
+from memwall.trends import decimal_year, fit_exponential
+
+
+def test_theme_enabled():
+    assert alt.theme.active == "memwall"
+
+
+def test_years_to_dates_inverts_decimal_year():
+    years = np.array([2000.0, 2020.5, 2023.999])
+    # decimal_year works on whole days, so the round trip is exact to within one day
+    np.testing.assert_allclose(decimal_year(plotting.years_to_dates(years)), years, atol=1 / 365)
+
+
+def test_growth_chart_spec():
+    pts = datasets.load_paper_hw_points()
+    fits = hardware.paper_figure_growth(pts)
+    chart = plotting.growth_chart(pts, value="normalized_value", series="series", fits=fits,
+                                  y_title="normalised [x]", tooltip=["label"])
+    spec = chart.to_dict()
+    points_layer = spec["layer"][1]
+    assert points_layer["encoding"]["y"]["scale"]["type"] == "log"
+    assert {t["field"] for t in points_layer["encoding"]["tooltip"]} >= {"date", "normalized_value", "label"}
+    assert len(spec["layer"]) == 2  # fitted lines + points
+
+
+def test_growth_chart_rejects_non_positive():
+    df = pd.DataFrame({"date": pd.to_datetime(["2000-01-01", "2001-01-01"]), "v": [1.0, 0.0], "s": ["a", "a"]})
+    with pytest.raises(ValueError, match="non-positive"):
+        plotting.growth_chart(df, value="v", series="s", y_title="v")
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['nope'\]"):
+        plotting.growth_chart(df.assign(v=1.0), value="v", series="s", y_title="v", tooltip=["nope"])
+
+
+def test_fit_line_endpoints_follow_fit():
+    df = pd.DataFrame({"date": pd.to_datetime(["2000-01-01", "2010-01-01"]), "v": [1.0, 100.0], "s": ["a", "a"]})
+    fit = fit_exponential(decimal_year(df["date"]), df["v"])
+    spec = plotting.growth_chart(df, value="v", series="s", fits={"a": fit}, y_title="v").to_dict()
+    line_data = spec["datasets"][spec["layer"][0]["data"]["name"]]
+    assert [round(r["v"], 6) for r in line_data] == [1.0, 100.0]
+
+
+def test_balance_and_ratio_charts():
+    bal = hardware.machine_balance(datasets.load_hardware())
+    spec = plotting.balance_chart(bal).to_dict()
+    assert spec["encoding"]["y"]["scale"]["type"] == "log"
+    table = pd.DataFrame({"date": pd.to_datetime(["2024-01-01"]), "r": [2.0], "q": ["x"], "n": ["dev"]})
+    assert plotting.ratio_chart(table, ratio="r", series="q", label="n", y_title="r").to_dict()
+    with pytest.raises(ValueError, match="non-positive"):
+        plotting.ratio_chart(table.assign(r=-1.0), ratio="r", series="q", label="n", y_title="r")

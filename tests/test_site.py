@@ -1,0 +1,136 @@
+"""The built site: offline-clean HTML, and every chart drawn in a real headless browser.
+
+The browser test serves ``_build/html`` from a loopback HTTP server, opens every page in Debian's
+Chromium (driven by Playwright, which downloads no browser), blocks and records every request to a
+non-loopback host, and asserts that each Altair chart container holds a drawn SVG or canvas and
+that the console shows no errors beyond two known-harmless Jupyter Book messages.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+CDN_PATTERNS = re.compile(r"cdn\.jsdelivr\.net|unpkg\.com|cdnjs\.cloudflare\.com|cdn\.mathjax|"
+                          r"code\.jquery\.com|requirejs\.org|thebe\.|binder")
+HARMLESS_CONSOLE = (
+    "THEBE_JS_URL",            # sphinx-thebe declares the same constant twice
+    "invalid theme mode",      # pydata theme before a stored preference exists
+)
+
+
+def _pages(site: Path) -> list[Path]:
+    return sorted(p for p in site.rglob("*.html") if "_static" not in p.parts and p.name not in
+                  ("genindex.html", "search.html"))
+
+
+def test_site_has_chapters(site: Path):
+    pages = {p.relative_to(site).as_posix() for p in _pages(site)}
+    assert "index.html" in pages or "intro.html" in pages
+    assert "chapters/hardware_trends.html" in pages
+
+
+def test_no_cdn_urls_in_pages(site: Path):
+    offenders = {}
+    for page in _pages(site):
+        found = sorted(set(CDN_PATTERNS.findall(page.read_text(encoding="utf-8", errors="replace"))))
+        if found:
+            offenders[page.relative_to(site).as_posix()] = found
+    assert not offenders, f"pages naming a CDN (the site must work offline): {offenders}"
+
+
+def test_vendored_javascript_present(site: Path):
+    assert (site / "_static" / "memwall-vega.js").stat().st_size > 500_000
+    assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+def _chromium() -> str | None:
+    for exe in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(exe)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    exe = _chromium()
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (tools/ensure_chromium.sh installs it)")
+        pytest.skip("chromium is not installed: run tools/ensure_chromium.sh (as root) or apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=exe, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.mark.browser
+def test_every_page_draws_its_charts_offline(site: Path, server: str, browser) -> None:
+    problems: list[str] = []
+    charts_seen = 0
+    for page_path in _pages(site):
+        rel = page_path.relative_to(site).as_posix()
+        context = browser.new_context()
+        page = context.new_page()
+        blocked: list[str] = []
+        console: list[str] = []
+
+        def route(r, blocked=blocked):
+            host = urlparse(r.request.url).hostname
+            if r.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+                r.continue_()
+            else:
+                blocked.append(r.request.url)
+                r.abort()
+
+        context.route("**/*", route)
+        page.on("console", lambda m, console=console: console.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e, console=console: console.append(f"page error: {e}"))
+        page.goto(f"{server}/{rel}", wait_until="load")
+        containers = page.locator("div[id^='altair-viz-']")
+        n = containers.count()
+        for i in range(n):
+            drawn = containers.nth(i).locator("svg.marks, canvas.marks")
+            try:
+                drawn.first.wait_for(state="attached", timeout=15_000)
+            except Exception:
+                text = containers.nth(i).inner_text()[:200]
+                problems.append(f"{rel}: chart {i + 1}/{n} not drawn (container text: {text!r})")
+        charts_seen += n
+        page.wait_for_timeout(300)
+        real_errors = [c for c in console if not any(h in c for h in HARMLESS_CONSOLE)]
+        if blocked:
+            problems.append(f"{rel}: requested non-loopback URLs {blocked}")
+        if real_errors:
+            problems.append(f"{rel}: console errors {real_errors}")
+        context.close()
+    assert charts_seen > 0, "no Altair chart found in the built site"
+    assert not problems, "\n".join(problems)
