@@ -6,7 +6,7 @@ inputs and deletes ``_build`` whenever the hash differs from the last successful
 always under CI (``CI`` set) or ``--clean``. Warnings are errors (``-W -n --keep-going``): a failing
 cell, a broken cross-reference, an unknown MIME type or a bad data row fails the build.
 
-Usage: python tools/build_book.py [--clean]
+Usage: python tools/build_book.py [--clean] [--source DIR]
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
 STAMP = BUILD / ".inputs-sha256"
 INPUTS = ("memwall", "data", "requirements.txt", "pyproject.toml", "_config.yml")
+GATE_FLAGS = ("-W", "-n", "--keep-going")
+"""Warnings are errors (-W), references are checked (-n), and every problem is listed (--keep-going)."""
 
 
 def inputs_digest() -> str:
@@ -43,7 +45,14 @@ def inputs_digest() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clean", action="store_true", help="delete _build first")
+    parser.add_argument("--source", type=Path, default=None,
+                        help="build another book folder (always clean, into DIR/_build; used by the tests)")
     args = parser.parse_args()
+    if args.source is not None:
+        jb = Path(sys.executable).with_name("jupyter-book")
+        shutil.rmtree(args.source / "_build", ignore_errors=True)
+        cmd = [str(jb), "build", str(args.source), "--path-output", str(args.source), *GATE_FLAGS]
+        return subprocess.run(cmd, cwd=args.source, check=False).returncode
     digest = inputs_digest()
     stale = not STAMP.is_file() or STAMP.read_text().strip() != digest
     if args.clean or os.environ.get("CI") or stale:
@@ -51,7 +60,7 @@ def main() -> int:
         print(f"build_book: clean build ({why})", flush=True)
         shutil.rmtree(BUILD, ignore_errors=True)
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb), "build", str(ROOT), "--path-output", str(ROOT), "-W", "-n", "--keep-going"]
+    cmd = [str(jb), "build", str(ROOT), "--path-output", str(ROOT), *GATE_FLAGS]
     start = time.perf_counter()
     result = subprocess.run(cmd, cwd=ROOT, check=False)
     elapsed = time.perf_counter() - start

@@ -1,0 +1,58 @@
+"""The build gate: a failing cell, a broken cross-reference, an unknown MIME type or a bad data row
+fails the book build, and the log names each one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import DATA, ROOT
+
+HEADER = """---
+jupytext:
+  text_representation: {extension: .md, format_name: myst}
+kernelspec: {display_name: Python 3, language: python, name: python3}
+---
+"""
+
+PAGES = {
+    "intro": "# Gate test\n\nA page with a {ref}`label-that-does-not-exist`.\n",
+    "failing_cell": HEADER + "# Failing cell\n\n```{code-cell} ipython3\nraise RuntimeError('gate-test-boom')\n```\n",
+    "unknown_mime": HEADER + "# Unknown MIME\n\n```{code-cell} ipython3\nfrom IPython.display import display\n"
+                    "display({'application/x-memwall-unknown': 'x'}, raw=True)\n```\n",
+    "bad_data": HEADER + "# Bad data\n\n```{code-cell} ipython3\nfrom memwall import datasets\n"
+                "datasets.load_hardware()\n```\n",
+}
+
+
+@pytest.mark.notebooks
+def test_build_gate_fails_and_names_each_problem(tmp_path: Path):
+    book = tmp_path / "book"
+    book.mkdir()
+    shutil.copy(ROOT / "_config.yml", book / "_config.yml")
+    (book / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n" + "".join(f"  - file: {p}\n" for p in PAGES if p != "intro"),
+        encoding="utf-8")
+    for name, text in PAGES.items():
+        (book / f"{name}.md").write_text(text, encoding="utf-8")
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    hw = (data / "hardware.csv").read_text(encoding="utf-8").splitlines()
+    hw[3] = hw[3].replace("https://", "not-a-url://", 1)
+    (data / "hardware.csv").write_text("\n".join(hw) + "\n", encoding="utf-8")
+
+    env = {**os.environ, "MEMWALL_DATA_DIR": str(data)}
+    env.pop("CI", None)
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "build_book.py"), "--source", str(book)],
+                            capture_output=True, text=True, env=env, timeout=300, check=False)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, log
+    assert "label-that-does-not-exist" in log
+    assert "gate-test-boom" in log
+    assert "application/x-memwall-unknown" in log
+    assert "hardware.csv: line 4" in log and "column 'source_url'" in log
