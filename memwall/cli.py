@@ -6,6 +6,10 @@ Subcommands expose the package's calculations for scripts and coursework:
     Exponential trend of a hardware series (growth per 2 and 20 years, doubling time, CI).
 ``memwall validate``
     Validate every table in ``data/``; exit status 1 with row/column messages if any is bad.
+``memwall cost``
+    FLOPs, bytes moved and arithmetic intensity of a Transformer phase, per operation or in total.
+``memwall models``
+    The model presets with their hyperparameters and parameter counts.
 
 Every subcommand takes ``--format table|csv|json``. Units are in column names and ``--help``.
 """
@@ -19,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from memwall import datasets, hardware
+from memwall import cost, datasets, hardware, models
 from memwall.validation import DataValidationError
 
 FORMATS = ("table", "csv", "json")
@@ -91,6 +95,35 @@ def _cmd_validate(args: argparse.Namespace) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _cmd_cost(args: argparse.Namespace) -> pd.DataFrame:
+    spec = models.get_preset(args.model)
+    wb, ab, kb = (args.bytes,) * 3 if args.bytes is not None else (args.weight_bytes, args.act_bytes, args.kv_bytes)
+    options = {"fused_attention": args.fused_attention, "causal_halving": args.causal_halving,
+               "include_lm_head": args.include_lm_head, "include_embeddings": args.include_embeddings}
+    frames = []
+    for length in args.seq_len:
+        table = cost.cost_table(spec, args.phase, length, args.batch, wb, ab, kb, **options)
+        if not args.per_op:
+            table = cost.totals(table).reset_index(drop=True)
+        head = {"model": spec.name, "phase": args.phase, "seq_len": length, "batch": args.batch,
+                "weight_bytes": wb, "act_bytes": ab, "kv_bytes": kb}
+        frames.append(table.assign(**head)[[*head, *table.columns]])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _cmd_models(args: argparse.Namespace) -> pd.DataFrame:
+    rows = []
+    for name in models.list_presets():
+        spec = models.get_preset(name)
+        rows.append({"preset": name, "layers": spec.layers, "d_model": spec.d_model, "heads": spec.heads,
+                     "kv_heads": spec.kv_heads, "head_dim": spec.head_dim, "ffn_dim": spec.ffn_dim,
+                     "ffn_kind": spec.ffn_kind, "experts": f"{spec.active_experts}/{spec.experts}",
+                     "params": models.parameter_count(spec),
+                     "non_embedding_params": models.non_embedding_parameter_count(spec),
+                     "source_url": spec.source_url})
+    return pd.DataFrame(rows)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``memwall`` command."""
     parser = argparse.ArgumentParser(
@@ -129,6 +162,40 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(val)
     _add_format(val)
     val.set_defaults(func=_cmd_validate)
+
+    cst = sub.add_parser(
+        "cost", help="FLOPs, bytes and arithmetic intensity of a Transformer phase",
+        description=(
+            "Operation-level cost of one inference phase (memwall.cost): FLOPs [FLOP] (1 multiply-add = "
+            "2 FLOPs), bytes read and written to DRAM [B] (each operand read once, each result written "
+            "once, no fusion unless asked), and arithmetic intensity [FLOP/B]. Whole-model values; "
+            "--per-op gives one row per operation (divide by 'count' for one layer). Phases: prefill/encode "
+            "over SEQ_LEN tokens; decode = one new token with SEQ_LEN tokens in the KV cache; generate = "
+            "SEQ_LEN tokens one by one from an empty cache. Embeddings and LM head are excluded unless asked."),
+    )
+    cst.add_argument("--model", required=True, metavar="PRESET",
+                     help=f"model preset, one of: {', '.join(models.list_presets())}")
+    cst.add_argument("--phase", required=True, choices=cost.PHASES, help="inference phase")
+    cst.add_argument("--seq-len", required=True, type=int, nargs="+", metavar="L",
+                     help="sequence length(s) [tokens] (for decode: tokens already in the KV cache)")
+    cst.add_argument("--batch", type=int, default=1, help="sequences processed together [sequences] (default 1)")
+    cst.add_argument("--weight-bytes", type=float, default=2.0, help="bytes per weight [B/element] (default 2)")
+    cst.add_argument("--act-bytes", type=float, default=2.0, help="bytes per activation [B/element] (default 2)")
+    cst.add_argument("--kv-bytes", type=float, default=2.0, help="bytes per K/V element [B/element] (default 2)")
+    cst.add_argument("--bytes", type=float, default=None, metavar="B",
+                     help="set weight, activation and KV bytes at once [B/element] (the survey uses 1)")
+    cst.add_argument("--per-op", action="store_true", help="one row per operation instead of totals")
+    cst.add_argument("--fused-attention", action="store_true", help="scores stay on chip (FlashAttention-style)")
+    cst.add_argument("--causal-halving", action="store_true", help="prefill counts only the causal half of scores")
+    cst.add_argument("--include-lm-head", action="store_true", help="add final norm and LM head (all positions)")
+    cst.add_argument("--include-embeddings", action="store_true", help="add the embedding gather (bytes only)")
+    _add_format(cst)
+    cst.set_defaults(func=_cmd_cost)
+
+    mdl = sub.add_parser("models", help="list the model presets",
+                         description="Model presets with hyperparameters, parameter counts [parameters] and sources.")
+    _add_format(mdl)
+    mdl.set_defaults(func=_cmd_models)
     return parser
 
 

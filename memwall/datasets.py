@@ -5,9 +5,10 @@ Tables (the data dictionary is ``data/README.md``):
 * ``hardware.csv``: one row per accelerator or server processor, 1996-2026;
 * ``memory_generations.csv``: DRAM generations (SDRAM ... HBM4);
 * ``interconnects.csv``: PCIe, NVLink and InfiniBand generations;
-* ``paper_hw_scaling_points.csv``: the points of the paper's hardware-scaling figure, as plotted.
+* ``paper_hw_scaling_points.csv``: the points of the paper's hardware-scaling figure, as plotted;
+* ``survey_case_study.csv``: the published encoder-vs-decoder numbers of the survey the paper re-uses.
 
-Every loader returns a typed :class:`pandas.DataFrame` with two derived columns added, ``date``
+Every dated table's loader returns a typed :class:`pandas.DataFrame` with two derived columns added, ``date``
 (``datetime64``; a ``YYYY-MM`` date means the first day of that month) and ``year`` (fractional
 calendar year, see :func:`memwall.trends.decimal_year`). A bad row raises
 :class:`memwall.validation.DataValidationError` naming file, line, column and reason.
@@ -38,6 +39,7 @@ __all__ = [
     "load_interconnects",
     "load_memory_generations",
     "load_paper_hw_points",
+    "load_survey_case_study",
 ]
 
 CONFIDENCE_LEVELS = ("A", "B", "C")
@@ -322,3 +324,52 @@ def load_paper_hw_points(path: str | Path | None = None) -> pd.DataFrame:
     df = read_validated_csv(_path("paper_hw_scaling_points.csv", path), PAPER_POINT_RULES, key="series")
     df = df.rename(columns={"date": "date_text"})
     return _with_dates(df, "date_text").sort_values(["series", "date"], kind="stable").reset_index(drop=True)
+
+
+SURVEY_METRICS = {"gflops": "GFLOP", "gmops": "GB", "intensity": "FLOP/B", "latency_cpu_norm": "1",
+                  "latency_analytic_norm": "1"}
+"""Metrics of ``survey_case_study.csv`` and their units."""
+
+SURVEY_RULES: dict[str, ColumnRule] = {
+    "model": ColumnRule("str", True, (_one_of(("BERT-Base", "BERT-Large", "GPT-2")),), "Survey model."),
+    "seq_len": ColumnRule("int", True, _positive("tokens"), "Sequence length l [tokens]."),
+    "operator": ColumnRule("str", True, (_one_of(("total", "mha_projections", "mha_act_to_act", "ffn_projections",
+                                                  "other")),), "Operator group (survey Tables 3, 11) or total."),
+    "metric": ColumnRule("str", True, (_one_of(tuple(SURVEY_METRICS)),), "Quantity published."),
+    "published_value": ColumnRule("float", True, _positive("see unit"), "Value as printed."),
+    "unit": ColumnRule("str", True, (_one_of(tuple(sorted(set(SURVEY_METRICS.values())))),), "Unit of the value."),
+    "decimals": ColumnRule("int", True, (pa.Check.ge(0, error="must be >= 0"),), "Decimals printed."),
+    "source_table": ColumnRule("str", True, (), "Figure or table of arXiv 2302.14017."),
+    "source_url": _SOURCE,
+}
+
+
+def _unit_matches_metric(df: pd.DataFrame) -> pd.Series:
+    return df["unit"] == df["metric"].map(SURVEY_METRICS)
+
+
+def load_survey_case_study(path: str | Path | None = None) -> pd.DataFrame:
+    """Load the survey's published case-study values (Kim et al., arXiv 2302.14017, Figs. 4-6, 9, 32; Tables 3, 11).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        Table to read; default ``data_dir() / "survey_case_study.csv"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per printed number: ``model``, ``seq_len`` [tokens], ``operator``, ``metric``,
+        ``published_value`` (in ``unit``), ``decimals`` printed, ``source_table``, ``source_url``.
+
+    Raises
+    ------
+    memwall.validation.DataValidationError
+        On a bad row: unknown model, operator or metric, a unit that does not fit its metric,
+        a non-positive value, a duplicate (model, seq_len, operator, metric, source_table).
+    """
+    return read_validated_csv(
+        _path("survey_case_study.csv", path), SURVEY_RULES, key="model",
+        unique=["model", "seq_len", "operator", "metric", "source_table"],
+        frame_checks=[pa.Check(_unit_matches_metric, error="unit must match metric (see SURVEY_METRICS)")],
+    )

@@ -80,3 +80,45 @@ def test_console_script_installed():
     assert exe, "the memwall entry point is not installed next to this Python (pip install -e .)"
     out = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True).stdout
     assert "fit" in out and "validate" in out
+
+
+def test_cost_totals_match_package(capsys):
+    from memwall import cost
+
+    assert main(["cost", "--model", "gpt2", "--phase", "generate", "--seq-len", "128", "512", "--bytes", "1",
+                 "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["seq_len"] for r in rows] == [128, 512]
+    expected = cost.totals(cost.cost_table("gpt2", "generate", 512, 1, 1.0, 1.0, 1.0))
+    assert rows[1]["flops"] == pytest.approx(float(expected["flops"].iloc[0]))
+    assert rows[1]["intensity"] == pytest.approx(float(expected["intensity"].iloc[0]))
+
+
+def test_cost_per_op_csv(capsys):
+    assert main(["cost", "--model", "llama-3-8b", "--phase", "decode", "--seq-len", "1024", "--per-op",
+                 "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = lines[0].split(",")
+    assert {"op", "category", "count", "flops", "bytes_read", "bytes_written", "intensity"} <= set(header)
+    assert any(",ffn_gate," in ln for ln in lines[1:])  # gated FFN has a gate matmul
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "gpt5", "--phase", "decode", "--seq-len", "1"], "unknown model preset 'gpt5'; available presets"),
+        (["--model", "gpt2", "--phase", "decode", "--seq-len", "-1"], "seq_len must be an integer >= 0, got -1"),
+        (["--model", "gpt2", "--phase", "decode", "--seq-len", "1", "--bytes", "0"], "weight_bytes must be a positive"),
+        (["--model", "gpt2", "--phase", "decode", "--seq-len", "1", "--batch", "0"], "batch"),
+    ],
+)
+def test_cost_bad_input(capsys, args, message):
+    assert main(["cost", *args]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_models_lists_presets(capsys):
+    assert main(["models", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("preset,layers,d_model")
+    assert "\ngpt2,12,768," in out

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memwall.cost import cost_arrays, cost_table, survey_case_study, totals
+from memwall.cost import cost_arrays, cost_table, totals
 from memwall.models import ModelSpec, get_preset, parameter_count
+from memwall.survey import bert_large_check, survey_case_study
 
 REFERENCE = Path(__file__).parent / "data" / "flop_reference.json"
 MATMUL = ("projection", "act_to_act", "ffn")
@@ -74,6 +75,8 @@ def test_survey_bert_large_implies_a_missing_projection(survey: pd.DataFrame) ->
         f, b = without.flops.sum(), without.bytes.sum()
         assert abs(f / 1e9 / flops.loc[length, "published_value"] - 1) < 0.005
         assert abs(f / b / ai.loc[length, "published_value"] - 1) < 0.01
+    check = bert_large_check(survey).set_index("seq_len")
+    assert (check["without_one_proj_pct"].abs() < 0.5).all() and (check["ours_pct"] > 5).all()
 
 
 def test_survey_encoder_act_to_act_counts_2k_minus_1(survey: pd.DataFrame) -> None:

@@ -15,7 +15,8 @@ from memwall.validation import DataValidationError
 
 from .conftest import DATA
 
-TABLES = ["hardware.csv", "memory_generations.csv", "interconnects.csv", "paper_hw_scaling_points.csv"]
+TABLES = ["hardware.csv", "memory_generations.csv", "interconnects.csv", "paper_hw_scaling_points.csv",
+          "survey_case_study.csv"]
 
 
 def test_shipped_tables_validate():
@@ -42,7 +43,7 @@ def test_required_devices_present():
 def test_every_column_is_documented(root):
     dictionary = (root / "data" / "README.md").read_text(encoding="utf-8")
     for rules in (datasets.HARDWARE_RULES, datasets.MEMORY_RULES, datasets.INTERCONNECT_RULES,
-                  datasets.PAPER_POINT_RULES):
+                  datasets.PAPER_POINT_RULES, datasets.SURVEY_RULES):
         for column in rules:
             assert f"`{column}`" in dictionary, f"data/README.md does not document column {column!r}"
 
@@ -176,3 +177,19 @@ def test_bad_interconnect_rate(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"nope\.csv"):
         datasets.load_interconnects(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("model", "GPT-3", "must be one of: BERT-Base, BERT-Large, GPT-2"),
+        ("unit", "GB", "unit must match metric"),
+        ("seq_len", "12.5", "is not an integer"),
+    ],
+)
+def test_bad_survey_row(tmp_path, column, value, reason):
+    d = _copy_tables(tmp_path)
+    _edit(d / "survey_case_study.csv", 0, column, value)
+    with pytest.raises(DataValidationError, match=reason) as err:
+        datasets.load_survey_case_study(d / "survey_case_study.csv")
+    assert "survey_case_study.csv: line 2" in str(err.value)

@@ -134,3 +134,27 @@ def test_every_page_draws_its_charts_offline(site: Path, server: str, browser) -
         context.close()
     assert charts_seen > 0, "no Altair chart found in the built site"
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_dropdown_changes_the_chart(site: Path, server: str, browser) -> None:
+    """Choosing another model in the encoder-vs-decoder explorer redraws its marks."""
+    page = browser.new_page()
+    page.goto(f"{server}/chapters/encoder_decoder.html", wait_until="load")
+    select = page.locator(".vega-bindings select").first
+    select.wait_for(state="attached", timeout=15_000)
+    chart = select.locator("xpath=ancestor::div[starts-with(@id, 'altair-viz-')]").first
+
+    def snapshot() -> str:
+        return chart.evaluate(
+            "el => { const c = el.querySelector('canvas.marks'); if (c) return c.toDataURL();"
+            " const s = el.querySelector('svg.marks'); return s ? s.outerHTML : ''; }")
+
+    before = snapshot()
+    options = select.locator("option").all_text_contents()
+    assert len(options) > 1
+    select.select_option(label=options[-1])  # GPT-2 has BERT-Base's shapes; the last model differs
+    page.wait_for_timeout(500)
+    after = snapshot()
+    assert before and after and before != after, "the chart did not change after choosing another model"
+    page.close()
