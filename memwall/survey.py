@@ -19,7 +19,14 @@ from memwall.cost import CATEGORIES, cost_arrays, cost_table, totals
 from memwall.datasets import load_survey_case_study
 from memwall.models import get_preset
 
-__all__ = ["SURVEY_MODELS", "bert_large_check", "category_breakdown", "length_sweep", "operation_grid", "survey_case_study"]
+__all__ = [
+    "SURVEY_MODELS",
+    "bert_large_check",
+    "category_breakdown",
+    "length_sweep",
+    "operation_grid",
+    "survey_case_study",
+]
 
 SURVEY_URL = "https://arxiv.org/abs/2302.14017"
 
