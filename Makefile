@@ -1,4 +1,4 @@
-# memwall: two commands do everything on a fresh machine with Python >= 3.10:
+# memwall: two commands do everything on a fresh machine with Python >= 3.11:
 #   make book   create .venv, install, execute the chapters, build the site into _build/html
 #   make test   the same environment and build, then lint and the whole test suite
 PYTHON ?= python3
@@ -9,6 +9,8 @@ STAMP  := $(VENV)/.installed
 .PHONY: env book test lint bench clean
 
 $(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "memwall needs Python >= 3.11 (found: $$($(PYTHON) --version)); set PYTHON=python3.11 or newer"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .

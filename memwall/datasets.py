@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -73,7 +74,8 @@ def _one_of(values: tuple[str, ...] | list[str]) -> pa.Check:
 
 
 def _positive(unit: str) -> tuple[pa.Check, ...]:
-    return (pa.Check.gt(0, error=f"must be > 0 [{unit}]"),)
+    return (pa.Check.gt(0, error=f"must be > 0 [{unit}]"),
+            pa.Check(lambda s: np.isfinite(s.astype(float)), error="must be finite"))
 
 
 _SOURCE = ColumnRule("str", True, (url_check(),), "Primary source (datasheet or vendor page) of the row.")
@@ -321,7 +323,8 @@ def load_paper_hw_points(path: str | Path | None = None) -> pd.DataFrame:
     Source: https://github.com/amirgholami/ai_and_memory_wall (``imgs/pdfs/hw_scaling.pdf``), the
     figure's vector coordinates.
     """
-    df = read_validated_csv(_path("paper_hw_scaling_points.csv", path), PAPER_POINT_RULES, key="series")
+    df = read_validated_csv(_path("paper_hw_scaling_points.csv", path), PAPER_POINT_RULES, key="series",
+                            unique=["series", "date", "normalized_value"])
     df = df.rename(columns={"date": "date_text"})
     return _with_dates(df, "date_text").sort_values(["series", "date"], kind="stable").reset_index(drop=True)
 

@@ -14,6 +14,8 @@ or clipped.
 
 from __future__ import annotations
 
+import csv
+import datetime
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -74,21 +76,31 @@ class ColumnRule:
     description: str = ""
 
 
-def _is_date(value: object) -> bool:
+def _is_date(value: object, first_year: int, last_year: int) -> bool:
     if not isinstance(value, str) or not _DATE_RE.match(value):
         return False
     fmt = "%Y-%m-%d" if len(value) == 10 else "%Y-%m"
     try:
-        pd.to_datetime(value, format=fmt)
+        parsed = pd.to_datetime(value, format=fmt)
     except (ValueError, TypeError):
         return False
-    return True
+    return first_year <= parsed.year <= last_year
 
 
-def date_check() -> pa.Check:
-    """Check that a cell is a real calendar date written ``YYYY-MM`` or ``YYYY-MM-DD``."""
+def date_check(first_year: int = 1940, last_year: int | None = None) -> pa.Check:
+    """Check that a cell is a real calendar date written ``YYYY-MM`` or ``YYYY-MM-DD`` in a plausible range.
+
+    Parameters
+    ----------
+    first_year : int
+        Earliest allowed year.
+    last_year : int, optional
+        Latest allowed year; default two years after today (announced products may be listed).
+    """
+    last = last_year if last_year is not None else datetime.date.today().year + 2
     return pa.Check(
-        lambda s: s.map(_is_date), element_wise=False, error="must be a date written YYYY-MM or YYYY-MM-DD"
+        lambda s: s.map(lambda v: _is_date(v, first_year, last)), element_wise=False,
+        error=f"must be a date written YYYY-MM or YYYY-MM-DD, between {first_year} and {last}",
     )
 
 
@@ -137,24 +149,55 @@ _REASONS: dict[str, Callable[[str], str]] = {
     "field_uniqueness": lambda c: "duplicate value (must be unique)",
 }
 
-
-def _where(index: object, raw: pd.DataFrame, key: str | None) -> str:
-    if index is None or pd.isna(index):
-        return ""
-    i = int(index)
-    row_key = f", {key}={raw.loc[i, key]!r}" if key and key in raw.columns else ""
-    return f"line {i + 2} (data row {i + 1}{row_key}), "
+_NOT_A_VALUE = re.compile(r"^\s*[-+]?(nan|inf|infinity|none|null|n/?a)\s*$", re.IGNORECASE)
 
 
-def _describe(path: Path, failures: pd.DataFrame, raw: pd.DataFrame, key: str | None) -> list[str]:
-    problems = []
+def _record_lines(path: Path) -> tuple[list[int], list[str]]:
+    """Line where each data record starts (blank lines skipped, as pandas does), and records of the wrong width."""
+    starts, problems = [], []
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        previous_end, width = 0, 0
+        for i, record in enumerate(reader):
+            start, previous_end = previous_end + 1, reader.line_num
+            if i == 0:
+                width = len(record)
+                continue
+            if not record:
+                continue
+            starts.append(start)
+            if len(record) != width:
+                problems.append(f"{path.name}: line {start}: has {len(record)} fields, the header has {width}")
+    return starts, problems
+
+
+class _Where:
+    def __init__(self, raw: pd.DataFrame, key: str | None, lines: list[int]):
+        self.raw, self.key, self.lines = raw, key, lines
+
+    def line(self, index: object) -> int:
+        if index is None or pd.isna(index):
+            return 0
+        i = int(index)
+        return self.lines[i] if i < len(self.lines) else i + 2
+
+    def __call__(self, index: object) -> str:
+        if index is None or pd.isna(index):
+            return ""
+        i = int(index)
+        row_key = f", {self.key}={self.raw.loc[i, self.key]!r}" if self.key and self.key in self.raw.columns else ""
+        return f"line {self.line(index)} (data row {i + 1}{row_key}), "
+
+
+def _describe(path: Path, failures: pd.DataFrame, where: _Where) -> list[str]:
+    problems: list[tuple[int, str]] = []
     seen: set[tuple[object, object]] = set()
     for _, f in failures.iterrows():
         column = f["column"] if isinstance(f["column"], str) else None
         index = f["index"]
         check = str(f["check"])
         name = check.split("(")[0]
-        if name == "column_in_schema":
+        if name in ("column_in_schema", "column_in_dataframe"):
             column = str(f["failure_case"])
         whole_row = f["schema_context"] == "DataFrameSchema" and name not in _REASONS
         slot = ("<row>" if whole_row else column, index)
@@ -162,7 +205,7 @@ def _describe(path: Path, failures: pd.DataFrame, raw: pd.DataFrame, key: str | 
             continue
         seen.add(slot)
         if whole_row:  # a rule over several columns: one line per row, the rule names the columns
-            problems.append(f"{path.name}: {_where(index, raw, key)}{check}")
+            problems.append((where.line(index), f"{path.name}: {where(index)}{check}"))
             continue
         if name in _REASONS:
             text = _REASONS[name](check)
@@ -174,7 +217,24 @@ def _describe(path: Path, failures: pd.DataFrame, raw: pd.DataFrame, key: str | 
             text = check
         value = f["failure_case"]
         shown = "" if name in ("column_in_schema", "column_in_dataframe") else f"; got {value!r}"
-        problems.append(f"{path.name}: {_where(index, raw, key)}column {column!r}: {text}{shown}")
+        problems.append((where.line(index), f"{path.name}: {where(index)}column {column!r}: {text}{shown}"))
+    return [text for _, text in sorted(problems, key=lambda p: p[0])]
+
+
+def _cell_problems(path: Path, raw: pd.DataFrame, rules: Mapping[str, ColumnRule], where: _Where) -> list[str]:
+    """Text that pandas would silently read as a value: 'nan', 'inf', padded strings."""
+    problems = []
+    for column in raw.columns:
+        if column not in rules:
+            continue
+        cells = raw[column].dropna()
+        for i, value in cells.items():
+            if rules[column].dtype != "str" and _NOT_A_VALUE.match(value):
+                problems.append(f"{path.name}: {where(i)}column {column!r}: is not a finite number "
+                                f"(leave the cell empty if unknown); got {value!r}")
+            elif value != value.strip():
+                problems.append(f"{path.name}: {where(i)}column {column!r}: has leading or trailing spaces; "
+                                f"got {value!r}")
     return problems
 
 
@@ -185,6 +245,7 @@ def read_validated_csv(
     key: str | None = None,
     unique: list[str] | None = None,
     frame_checks: list[pa.Check] | None = None,
+    min_rows: int = 1,
 ) -> pd.DataFrame:
     """Read a CSV table and validate it against column rules.
 
@@ -200,6 +261,8 @@ def read_validated_csv(
         Columns whose combined values must be unique.
     frame_checks : list of pandera.Check, optional
         Whole-table rules (e.g. "a direction is given iff a bandwidth is").
+    min_rows : int
+        Fewest data rows the table may have.
 
     Returns
     -------
@@ -211,18 +274,32 @@ def read_validated_csv(
     FileNotFoundError
         If ``path`` does not exist.
     DataValidationError
-        If any column is missing or unknown, or any cell fails its type or value checks; the
-        message names file, line, row key, column and reason for every failure.
+        If the file is not readable CSV, has too few rows, a missing or unknown column, a cell that
+        fails its type or value checks (including ``nan``/``inf`` text and padded strings), or breaks
+        a table rule; the message names file, line, row key, column and reason for every failure,
+        sorted by line.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"data table not found: {path}")
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    try:
+        lines, width_problems = _record_lines(path)
+        if width_problems:
+            raise DataValidationError(path, [f"{path.name}: not a readable CSV table", *width_problems])
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as err:
+        raise DataValidationError(path, [f"{path.name}: not a readable CSV table: {err}"]) from None
+    if len(raw) < min_rows:
+        raise DataValidationError(path, [f"{path.name}: has {len(raw)} data rows; at least {min_rows} needed"])
+    where = _Where(raw, key, lines)
+    cell_problems = _cell_problems(path, raw, rules, where)
+    if cell_problems:
+        raise DataValidationError(path, cell_problems)
     table = raw
     for stage in ("types", "values"):
         schema = _schema(rules, stage=stage, unique=unique, frame_checks=frame_checks or [])
         try:
             table = schema.validate(table, lazy=True)
         except SchemaErrors as err:
-            raise DataValidationError(path, _describe(path, err.failure_cases, raw, key)) from None
+            raise DataValidationError(path, _describe(path, err.failure_cases, where)) from None
     return table

@@ -30,29 +30,57 @@ PAGES = {
 }
 
 
+def _make_book(folder: Path, pages: dict[str, str]) -> Path:
+    folder.mkdir()
+    shutil.copy(ROOT / "_config.yml", folder / "_config.yml")
+    shutil.copytree(ROOT / "images", folder / "images")
+    (folder / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n" + "".join(f"  - file: {p}\n" for p in pages if p != "intro"),
+        encoding="utf-8")
+    for name, text in pages.items():
+        (folder / f"{name}.md").write_text(text, encoding="utf-8")
+    return folder
+
+
+def _build(book: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, **(env or {})}
+    env.pop("CI", None)
+    return subprocess.run([sys.executable, str(ROOT / "tools" / "build_book.py"), "--source", str(book)],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+
+
 @pytest.mark.notebooks
 def test_build_gate_fails_and_names_each_problem(tmp_path: Path):
-    book = tmp_path / "book"
-    book.mkdir()
-    shutil.copy(ROOT / "_config.yml", book / "_config.yml")
-    (book / "_toc.yml").write_text(
-        "format: jb-book\nroot: intro\nchapters:\n" + "".join(f"  - file: {p}\n" for p in PAGES if p != "intro"),
-        encoding="utf-8")
-    for name, text in PAGES.items():
-        (book / f"{name}.md").write_text(text, encoding="utf-8")
+    book = _make_book(tmp_path / "book", PAGES)
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
     hw = (data / "hardware.csv").read_text(encoding="utf-8").splitlines()
     hw[3] = hw[3].replace("https://", "not-a-url://", 1)
     (data / "hardware.csv").write_text("\n".join(hw) + "\n", encoding="utf-8")
 
-    env = {**os.environ, "MEMWALL_DATA_DIR": str(data)}
-    env.pop("CI", None)
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "build_book.py"), "--source", str(book)],
-                            capture_output=True, text=True, env=env, timeout=300, check=False)
+    result = _build(book, {"MEMWALL_DATA_DIR": str(data)})
     log = result.stdout + result.stderr
     assert result.returncode != 0, log
     assert "label-that-does-not-exist" in log
     assert "gate-test-boom" in log
     assert "application/x-memwall-unknown" in log
     assert "hardware.csv: line 4" in log and "column 'source_url'" in log
+
+
+@pytest.mark.notebooks
+def test_rerun_after_failure_still_fails(tmp_path: Path):
+    ok_cell = HEADER + "# Page\n\n```{code-cell} ipython3\nx = 1\n```\n"
+    book = _make_book(tmp_path / "book", {"intro": "# Gate test\n", "page": ok_cell})
+    first = _build(book)
+    assert first.returncode == 0, first.stdout + first.stderr
+    (book / "page.md").write_text(ok_cell.replace("x = 1", "raise RuntimeError('second-run-boom')"),
+                                  encoding="utf-8")
+    second = _build(book)
+    assert second.returncode != 0 and "second-run-boom" in second.stdout + second.stderr
+    third = _build(book)  # nothing changed: an incremental Sphinx run would otherwise report success
+    assert third.returncode != 0, third.stdout + third.stderr
+    assert "second-run-boom" in third.stdout + third.stderr
+    (book / "page.md").write_text(ok_cell, encoding="utf-8")
+    fourth = _build(book)
+    assert fourth.returncode == 0, fourth.stdout + fourth.stderr
+    assert not (book / "_build" / "html" / "reports").exists()

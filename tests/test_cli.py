@@ -55,7 +55,7 @@ def test_fit_window_too_narrow(capsys):
 def test_validate_ok(capsys):
     assert main(["validate", "--format", "csv"]) == 0
     out = capsys.readouterr().out
-    assert out.count(",ok") == 4
+    assert out.count(",ok") == 5
 
 
 def test_validate_reports_bad_row(tmp_path, capsys):

@@ -87,7 +87,13 @@ def _load_hw(d: Path):
     [
         ("memory_bandwidth_gb_per_s", "-3", r"must be > 0 \[GB/s\]; got -3"),
         ("memory_bandwidth_gb_per_s", "fast", "is not a number; got 'fast'"),
-        ("release_date", "2020-13", "must be a date written YYYY-MM or YYYY-MM-DD; got '2020-13'"),
+        ("release_date", "2020-13", "must be a date written YYYY-MM or YYYY-MM-DD, between 1940 and 20..; "
+                                    "got '2020-13'"),
+        ("release_date", "2099-01", "between 1940 and"),
+        ("memory_bandwidth_gb_per_s", "inf", "is not a finite number"),
+        ("memory_bandwidth_gb_per_s", "NaN", "is not a finite number"),
+        ("memory_bandwidth_gb_per_s", "1e400", "must be finite"),
+        ("vendor", "NVIDIA ", "has leading or trailing spaces"),
         ("release_date", "May 2020", "must be a date"),
         ("source_url", "", "is empty but required"),
         ("source_url", "datasheet.pdf", r"must be one http\(s\):// URL"),
@@ -193,3 +199,46 @@ def test_bad_survey_row(tmp_path, column, value, reason):
     with pytest.raises(DataValidationError, match=reason) as err:
         datasets.load_survey_case_study(d / "survey_case_study.csv")
     assert "survey_case_study.csv: line 2" in str(err.value)
+
+
+def test_missing_column_is_named(tmp_path):
+    d = _copy_tables(tmp_path)
+    raw = pd.read_csv(d / "hardware.csv", dtype=str, keep_default_na=False)
+    raw.drop(columns="tdp_w").to_csv(d / "hardware.csv", index=False)
+    with pytest.raises(DataValidationError, match=r"column 'tdp_w': is missing from the header"):
+        _load_hw(d)
+
+
+def test_blank_lines_do_not_shift_line_numbers(tmp_path):
+    d = _copy_tables(tmp_path)
+    path = d / "hardware.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[10] = lines[10].replace("https://", "ftp://", 1)
+    lines.insert(5, "")  # a blank line before the bad row: the bad row is now on line 12
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"line 12 \(data row 10,"):
+        _load_hw(d)
+
+
+def test_unreadable_and_empty_tables(tmp_path):
+    d = _copy_tables(tmp_path)
+    path = d / "interconnects.csv"
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    path.write_text(header + "\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"interconnects\.csv: has 0 data rows; at least 1 needed"):
+        datasets.load_interconnects(path)
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"interconnects\.csv: not a readable CSV table"):
+        datasets.load_interconnects(path)
+    path.write_text(header + "\n" + ",".join(["x"] * 40) + "\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"interconnects\.csv: not a readable CSV table"):
+        datasets.load_interconnects(path)
+
+
+def test_duplicate_paper_point(tmp_path):
+    d = _copy_tables(tmp_path)
+    path = d / "paper_hw_scaling_points.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([*lines, lines[5]]) + "\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="duplicate value"):
+        datasets.load_paper_hw_points(path)

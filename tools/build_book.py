@@ -2,9 +2,15 @@
 
 The execution cache (jupyter-cache) keys only on notebook code, so outputs computed by an older
 ``memwall/``, ``data/`` or set of requirements would be served stale. This script hashes those
-inputs and deletes ``_build`` whenever the hash differs from the last successful build's, and
-always under CI (``CI`` set) or ``--clean``. Warnings are errors (``-W -n --keep-going``): a failing
-cell, a broken cross-reference, an unknown MIME type or a bad data row fails the build.
+inputs (and ``$MEMWALL_DATA_DIR``) and deletes ``_build`` whenever the hash differs from the last
+successful build's, and always under CI (``CI`` set) or ``--clean``. Warnings are errors
+(``-W -n --keep-going``): a failing cell, a broken cross-reference, an unknown MIME type or a bad
+data row fails the build.
+
+Sphinx builds incrementally: after a failed run it has stored the failing pages, and an unchanged
+rerun would re-emit no warning and "succeed". So the success stamp is removed before every build,
+and after a failure Sphinx's saved state (``_build/.doctrees``) is deleted, which makes the next run
+re-read every page (the execution cache keeps successful notebooks fast).
 
 Usage: python tools/build_book.py [--clean] [--source DIR]
 """
@@ -21,8 +27,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "_build"
-STAMP = BUILD / ".inputs-sha256"
 INPUTS = ("memwall", "data", "requirements.txt", "pyproject.toml", "_config.yml")
 GATE_FLAGS = ("-W", "-n", "--keep-going")
 """Warnings are errors (-W), references are checked (-n), and every problem is listed (--keep-going)."""
@@ -31,6 +35,7 @@ GATE_FLAGS = ("-W", "-n", "--keep-going")
 def inputs_digest() -> str:
     """SHA-256 over the files that notebook outputs depend on besides the notebooks themselves."""
     h = hashlib.sha256()
+    h.update(os.environ.get("MEMWALL_DATA_DIR", "").encode())
     for entry in INPUTS:
         path = ROOT / entry
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
@@ -42,34 +47,39 @@ def inputs_digest() -> str:
     return h.hexdigest()
 
 
+def build(source: Path, *, clean: bool = False) -> int:
+    """Build the book in ``source`` into ``source/_build/html``; return the exit status."""
+    build_dir = source / "_build"
+    stamp = build_dir / ".inputs-sha256"
+    digest = inputs_digest()
+    stale = not stamp.is_file() or stamp.read_text().strip() != digest
+    if clean or os.environ.get("CI") or stale:
+        why = "--clean" if clean else "CI" if os.environ.get("CI") else "inputs changed"
+        print(f"build_book: clean build ({why})", flush=True)
+        shutil.rmtree(build_dir, ignore_errors=True)
+    stamp.unlink(missing_ok=True)
+    shutil.rmtree(build_dir / "html" / "reports", ignore_errors=True)  # tracebacks of earlier failures
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb), "build", str(source), "--path-output", str(source), *GATE_FLAGS]
+    start = time.perf_counter()
+    result = subprocess.run(cmd, cwd=source, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        shutil.rmtree(build_dir / ".doctrees", ignore_errors=True)  # the next run re-reads every page
+        print(f"build_book: FAILED after {elapsed:.1f} s (see the warnings above)", file=sys.stderr)
+        return result.returncode
+    stamp.write_text(digest + "\n")
+    print(f"build_book: built {build_dir / 'html' / 'index.html'} in {elapsed:.1f} s")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clean", action="store_true", help="delete _build first")
-    parser.add_argument("--source", type=Path, default=None,
-                        help="build another book folder (always clean, into DIR/_build; used by the tests)")
+    parser.add_argument("--source", type=Path, default=ROOT,
+                        help="book folder to build (default: this repository; the tests build small books)")
     args = parser.parse_args()
-    if args.source is not None:
-        jb = Path(sys.executable).with_name("jupyter-book")
-        shutil.rmtree(args.source / "_build", ignore_errors=True)
-        cmd = [str(jb), "build", str(args.source), "--path-output", str(args.source), *GATE_FLAGS]
-        return subprocess.run(cmd, cwd=args.source, check=False).returncode
-    digest = inputs_digest()
-    stale = not STAMP.is_file() or STAMP.read_text().strip() != digest
-    if args.clean or os.environ.get("CI") or stale:
-        why = "--clean" if args.clean else "CI" if os.environ.get("CI") else "inputs changed"
-        print(f"build_book: clean build ({why})", flush=True)
-        shutil.rmtree(BUILD, ignore_errors=True)
-    jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb), "build", str(ROOT), "--path-output", str(ROOT), *GATE_FLAGS]
-    start = time.perf_counter()
-    result = subprocess.run(cmd, cwd=ROOT, check=False)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        print(f"build_book: FAILED after {elapsed:.1f} s (see the warnings above)", file=sys.stderr)
-        return result.returncode
-    STAMP.write_text(digest + "\n")
-    print(f"build_book: built {BUILD / 'html' / 'index.html'} in {elapsed:.1f} s")
-    return 0
+    return build(args.source.resolve(), clean=args.clean)
 
 
 if __name__ == "__main__":
