@@ -57,6 +57,10 @@ def _paths(data_dir: Path | None) -> dict[str, Path | None]:
 
 def _cmd_fit(args: argparse.Namespace) -> pd.DataFrame:
     paths = _paths(args.data_dir)
+    if args.rule is not None and not (args.data == "datasheet" and args.series == "flops"):
+        raise ValueError("--rule applies only to --series flops --data datasheet (the paper's points come "
+                         "with the precision the paper chose)")
+    rule = args.rule or "max_16bit"
     if args.data == "paper":
         if args.series not in datasets.PAPER_SERIES:
             raise ValueError(f"--series {args.series!r} is not in the paper's figure; "
@@ -67,11 +71,11 @@ def _cmd_fit(args: argparse.Namespace) -> pd.DataFrame:
     else:
         hw = datasets.load_hardware(paths["hardware"], paths["memory"])
         links = datasets.load_interconnects(paths["interconnects"])
-        table, value, unit = hardware.datasheet_series(args.series, hw, links, rule=args.rule)
+        table, value, unit = hardware.datasheet_series(args.series, hw, links, rule=rule)
     window = tuple(args.window) if args.window else None
     fit = hardware.fit_series(table, value, row_set=args.row_set, window=window)
     row = {"data": args.data, "series": args.series, "unit": unit,
-           "rule": args.rule if args.series == "flops" and args.data == "datasheet" else "-",
+           "rule": rule if args.series == "flops" and args.data == "datasheet" else "-",
            "row_set": args.row_set, **fit.as_dict()}
     return pd.DataFrame([row])
 
@@ -152,11 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="quantity to fit")
     fit.add_argument("--data", choices=("paper", "datasheet"), default="paper",
                      help="the paper's figure points, or our datasheet tables (default: paper)")
-    fit.add_argument("--rule", choices=list(hardware.PRECISION_RULES), default="max_16bit",
+    fit.add_argument("--rule", choices=list(hardware.PRECISION_RULES), default=None,
                      help="precision rule for --series flops --data datasheet (default: max_16bit)")
     fit.add_argument("--row-set", choices=hardware.ROW_SETS, default="all",
                      help="all rows, or record setters only (default: all)")
-    fit.add_argument("--window", nargs=2, type=float, metavar=("FIRST", "LAST"),
+    fit.add_argument("--window", nargs=2, type=int, metavar=("FIRST", "LAST"),
                      help="inclusive calendar years to keep, e.g. 2012 2026")
     _add_data_dir(fit)
     _add_format(fit)

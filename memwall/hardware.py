@@ -133,14 +133,14 @@ def record_setters(table: pd.DataFrame, value: str) -> pd.DataFrame:
     return ordered[ordered[value] > previous_best].reset_index(drop=True)
 
 
-def select_window(table: pd.DataFrame, first_year: float, last_year: float) -> pd.DataFrame:
+def select_window(table: pd.DataFrame, first_year: int, last_year: int) -> pd.DataFrame:
     """Rows whose fractional ``year`` lies in ``[first_year, last_year + 1)``.
 
     Parameters
     ----------
     table : pandas.DataFrame
         Rows with a ``year`` column [year].
-    first_year, last_year : float
+    first_year, last_year : int
         Inclusive calendar years: ``2012, 2026`` keeps 2012-01-01 through 2026-12-31.
 
     Returns
@@ -150,8 +150,11 @@ def select_window(table: pd.DataFrame, first_year: float, last_year: float) -> p
     Raises
     ------
     ValueError
-        If ``first_year > last_year``.
+        If a year is not a whole number or ``first_year > last_year``.
     """
+    for name, year in (("first_year", first_year), ("last_year", last_year)):
+        if not np.isfinite(year) or float(year) != int(year):
+            raise ValueError(f"window: {name}={year} must be a whole calendar year")
     if first_year > last_year:
         raise ValueError(f"window: first_year={first_year} is after last_year={last_year}")
     keep = (table["year"] >= first_year) & (table["year"] < last_year + 1)
@@ -201,7 +204,7 @@ def fit_series(table: pd.DataFrame, value: str, *, row_set: str = "all",
         Column to fit (positive values, any unit).
     row_set : {"all", "records"}
         Use every row, or only record setters (:func:`record_setters`).
-    window : tuple of float, optional
+    window : tuple of int, optional
         Inclusive calendar years ``(first, last)`` to keep.
 
     Returns
@@ -211,7 +214,8 @@ def fit_series(table: pd.DataFrame, value: str, *, row_set: str = "all",
     Raises
     ------
     ValueError
-        If ``row_set`` is unknown, or the selection leaves fewer than 2 points.
+        If ``row_set`` is unknown, a window year is not whole, or the selection leaves fewer than 2
+        points (the message names the window and row set).
     """
     _check_choice("row_set", row_set, ROW_SETS)
     rows = table.dropna(subset=[value])
@@ -219,6 +223,10 @@ def fit_series(table: pd.DataFrame, value: str, *, row_set: str = "all",
         rows = select_window(rows, *window)
     if row_set == "records":
         rows = record_setters(rows, value)
+    if len(rows) < 2:
+        span = f"window {window[0]}-{window[1]}" if window is not None else "the table"
+        raise ValueError(f"{value}: {span} with row_set={row_set!r} leaves {len(rows)} point(s); "
+                         "need at least 2 to fit a trend")
     return fit_exponential(rows["year"], rows[value])
 
 
@@ -302,7 +310,7 @@ def sensitivity_table(hardware: pd.DataFrame, windows: dict[str, tuple[float, fl
     ----------
     hardware : pandas.DataFrame
         Table from :func:`memwall.datasets.load_hardware`.
-    windows : dict of str to tuple of float
+    windows : dict of str to tuple of int
         Named inclusive year windows, e.g. ``{"1996-2022": (1996, 2022)}``.
 
     Returns
@@ -351,7 +359,7 @@ def datasheet_series(name: str, hardware: pd.DataFrame, interconnects: pd.DataFr
     Returns
     -------
     table : pandas.DataFrame
-        Rows with ``name`` (device or generation), ``date``, ``year`` and the value column.
+        Rows with ``name`` (device or generation), ``date``, ``year``, ``source_url`` and the value column.
     value : str
         Name of the value column.
     unit : str
@@ -367,20 +375,21 @@ def datasheet_series(name: str, hardware: pd.DataFrame, interconnects: pd.DataFr
         t = peak_flops(hardware, rule).rename(columns={"device": "name"})
         return t, "peak_flop_per_s", "FLOP/s"
     if name == "dram_bandwidth":
-        t = hardware[["device", "date", "year", "memory_bandwidth_gb_per_s"]].rename(columns={"device": "name"})
-        t = t.assign(bandwidth_bytes_per_s=t["memory_bandwidth_gb_per_s"] * 1e9)
+        t = hardware[["device", "date", "year", "source_url", "memory_bandwidth_gb_per_s"]]
+        t = t.rename(columns={"device": "name"}).assign(bandwidth_bytes_per_s=t["memory_bandwidth_gb_per_s"] * 1e9)
         return t.drop(columns="memory_bandwidth_gb_per_s"), "bandwidth_bytes_per_s", "B/s"
     if name == "chip_to_chip_bandwidth":
         t = hardware.dropna(subset=["chip_to_chip_gb_per_s_per_direction"])
-        t = t[["device", "date", "year"]].rename(columns={"device": "name"}).assign(
+        t = t[["device", "date", "year", "source_url"]].rename(columns={"device": "name"}).assign(
             bandwidth_bytes_per_s=t["chip_to_chip_gb_per_s_per_direction"].to_numpy() * 1e9)
         return t.reset_index(drop=True), "bandwidth_bytes_per_s", "B/s per direction"
     links = interconnects[interconnects["family"].isin(["pcie", "nvlink"])]
     if name == "interconnect_lane_rate":
-        t = links[["name", "date", "year"]].assign(lane_rate_bit_per_s=links["lane_rate_gbit_per_s"] * 1e9)
+        t = links[["name", "date", "year", "source_url"]].assign(
+            lane_rate_bit_per_s=links["lane_rate_gbit_per_s"] * 1e9)
         return t.reset_index(drop=True), "lane_rate_bit_per_s", "bit/s per lane"
     links = links.dropna(subset=["device_gb_per_s_per_direction"])
-    t = links[["name", "date", "year"]].assign(
+    t = links[["name", "date", "year", "source_url"]].assign(
         bandwidth_bytes_per_s=links["device_gb_per_s_per_direction"] * 1e9)
     return t.reset_index(drop=True), "bandwidth_bytes_per_s", "B/s per direction"
 
@@ -395,7 +404,7 @@ def trend_holdout(table: pd.DataFrame, value: str, *, train: tuple[float, float]
         Dated rows with a ``name`` or ``device`` column and the column ``value``.
     value : str
         Column to fit (positive).
-    train, test : tuple of float
+    train, test : tuple of int
         Inclusive calendar-year windows for fitting and for checking.
     row_set : {"all", "records"}
         Rows used for the fit (the check always uses every row of ``test``).

@@ -90,7 +90,8 @@ def growth_chart(
     title : str
         Chart title.
     fit_label : str
-        Legend text of a fit; ``{name}``, ``{per2}`` and ``{per20}`` are filled in.
+        Legend text of a series that has a fit (points and line); ``{name}``, ``{per2}`` and
+        ``{per20}`` are filled in.
 
     Returns
     -------
@@ -107,7 +108,10 @@ def growth_chart(
         raise ValueError(f"points lacks column(s) {missing}; has {list(points.columns)}")
     if (points[value] <= 0).any():
         raise ValueError(f"column {value!r} has non-positive values; a log axis needs > 0")
-    data = points[needed].copy()
+    data = points[list(dict.fromkeys(needed))].copy()
+    labels = {name: fit_label.format(name=name, per2=fit.per_2_years, per20=fit.per_20_years)
+              for name, fit in (fits or {}).items()}
+    data[series] = data[series].map(lambda s: labels.get(s, s))
     colour = alt.Color(f"{series}:N", title=None)
     base = alt.Chart(data).mark_point(filled=True, size=55, opacity=0.85).encode(
         x=alt.X("date:T", title="release date"),
@@ -115,41 +119,49 @@ def growth_chart(
         color=colour,
         shape=alt.Shape(f"{series}:N", legend=None),
         tooltip=[alt.Tooltip("date:T", format="%Y-%m-%d"), alt.Tooltip(f"{value}:Q", format=".4~s"),
-                 *tooltip],
+                 *[t for t in tooltip if t != series]],
     )
     layers: list[alt.Chart] = [base]
     if fits:
         rows = []
         for name, fit in fits.items():
             years = np.array([fit.first_year, fit.last_year])
-            label = fit_label.format(name=name, per2=fit.per_2_years, per20=fit.per_20_years)
             for d, v in zip(years_to_dates(years), fit.predict(years), strict=True):
-                rows.append({"date": d, value: v, series: name, "fit": label})
+                rows.append({"date": d, value: v, series: labels[name]})
         lines = alt.Chart(pd.DataFrame(rows)).mark_line(strokeWidth=6, opacity=0.35).encode(
-            x="date:T", y=alt.Y(f"{value}:Q", scale=alt.Scale(type="log")), color=colour, detail="fit:N",
-            tooltip=["fit:N"],
+            x="date:T", y=alt.Y(f"{value}:Q", scale=alt.Scale(type="log")), color=colour,
+            tooltip=[alt.Tooltip(f"{series}:N", title="fit")],
         )
         layers.insert(0, lines)
     return alt.layer(*layers).properties(title=title)
 
 
-def balance_chart(balance: pd.DataFrame, *, title: str = "") -> alt.Chart:
+def balance_chart(balance: pd.DataFrame, *, fit: GrowthFit | None = None, title: str = "") -> alt.LayerChart:
     """Machine balance (ridge point) of each device over time, log y, coloured by kind.
 
     Parameters
     ----------
     balance : pandas.DataFrame
         Table from :func:`memwall.hardware.machine_balance`.
+    fit : GrowthFit, optional
+        Trend of the balance, drawn as a line over its time span (rate in its tooltip).
     title : str
         Chart title.
 
     Returns
     -------
-    altair.Chart
+    altair.LayerChart
     """
     data = balance[["device", "kind", "date", "precision", "balance_flop_per_byte", "peak_flop_per_s",
-                    "bandwidth_bytes_per_s"]]
-    return alt.Chart(data).mark_point(filled=True, size=60).encode(
+                    "bandwidth_bytes_per_s", "source_url"]]
+    layers = []
+    if fit is not None:
+        years = np.array([fit.first_year, fit.last_year])
+        line = pd.DataFrame({"date": years_to_dates(years), "balance_flop_per_byte": fit.predict(years),
+                             "fit": f"trend: {fit.per_2_years:.2f}x / 2 yrs"})
+        layers.append(alt.Chart(line).mark_line(strokeWidth=6, opacity=0.3, color="#555").encode(
+            x="date:T", y=alt.Y("balance_flop_per_byte:Q", scale=alt.Scale(type="log")), tooltip=["fit:N"]))
+    points = alt.Chart(data).mark_point(filled=True, size=60).encode(
         x=alt.X("date:T", title="release date"),
         y=alt.Y("balance_flop_per_byte:Q", scale=alt.Scale(type="log"),
                 axis=log_axis("machine balance = peak / DRAM bandwidth [FLOP/B]")),
@@ -158,8 +170,9 @@ def balance_chart(balance: pd.DataFrame, *, title: str = "") -> alt.Chart:
         tooltip=["device:N", alt.Tooltip("date:T", format="%Y-%m"), "precision:N",
                  alt.Tooltip("balance_flop_per_byte:Q", format=".3~s", title="balance [FLOP/B]"),
                  alt.Tooltip("peak_flop_per_s:Q", format=".3~s", title="peak [FLOP/s]"),
-                 alt.Tooltip("bandwidth_bytes_per_s:Q", format=".3~s", title="bandwidth [B/s]")],
-    ).properties(title=title)
+                 alt.Tooltip("bandwidth_bytes_per_s:Q", format=".3~s", title="bandwidth [B/s]"), "source_url:N"],
+    )
+    return alt.layer(*layers, points).properties(title=title)
 
 
 def ratio_chart(table: pd.DataFrame, *, ratio: str, series: str, label: str, y_title: str,
@@ -193,9 +206,11 @@ def ratio_chart(table: pd.DataFrame, *, ratio: str, series: str, label: str, y_t
     if (table[ratio] <= 0).any():
         raise ValueError(f"column {ratio!r} has non-positive values; a log axis needs > 0")
     data = table[["date", ratio, series, label]]
+    ticks = [v for v in (0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100)
+             if data[ratio].min() / 3 <= v <= data[ratio].max() * 3]
     points = alt.Chart(data).mark_point(filled=True, size=60).encode(
         x=alt.X("date:T", title="release date", axis=alt.Axis(format="%Y-%m")),
-        y=alt.Y(f"{ratio}:Q", scale=alt.Scale(type="log"), axis=log_axis(y_title)),
+        y=alt.Y(f"{ratio}:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title=y_title, values=ticks, format="~g")),
         color=alt.Color(f"{series}:N", title=None),
         shape=alt.Shape(f"{series}:N", title=None),
         tooltip=[f"{label}:N", alt.Tooltip("date:T", format="%Y-%m"), alt.Tooltip(f"{ratio}:Q", format=".2f")],

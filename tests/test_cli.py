@@ -49,7 +49,18 @@ def test_fit_unknown_series_is_usage_error(capsys):
 
 def test_fit_window_too_narrow(capsys):
     assert main(["fit", "--series", "flops", "--data", "datasheet", "--window", "1990", "1995"]) == 1
-    assert "need at least 2 points" in capsys.readouterr().err
+    assert "window 1990-1995 with row_set='all' leaves 0 point(s); need at least 2" in capsys.readouterr().err
+
+
+def test_fit_rule_only_for_datasheet_flops(capsys):
+    assert main(["fit", "--series", "flops", "--data", "paper", "--rule", "fp32"]) == 1
+    assert "--rule applies only to --series flops --data datasheet" in capsys.readouterr().err
+
+
+def test_fit_window_must_be_whole_years(capsys):
+    with pytest.raises(SystemExit):
+        main(["fit", "--series", "flops", "--window", "2022.5", "2023"])
+    assert "invalid int value: '2022.5'" in capsys.readouterr().err
 
 
 def test_validate_ok(capsys):

@@ -114,6 +114,10 @@ def test_window_and_holdout():
     assert len(hardware.select_window(toy, 2005, 2010)) == 2
     with pytest.raises(ValueError, match="first_year=2010 is after last_year=2005"):
         hardware.select_window(toy, 2010, 2005)
+    with pytest.raises(ValueError, match=r"first_year=2010\.5 must be a whole calendar year"):
+        hardware.select_window(toy, 2010.5, 2012)
+    with pytest.raises(ValueError, match="window 1990-1991 with row_set='records' leaves 0 point"):
+        hardware.fit_series(toy, "memory_bandwidth_gb_per_s", row_set="records", window=(1990, 1991))
     fit, check = hardware.trend_holdout(toy, "memory_bandwidth_gb_per_s", train=(2000, 2010), test=(2015, 2015))
     assert fit.per_20_years == pytest.approx(1e4)  # 10 -> 1000 GB/s in 10 years = 10x / 5 yr
     assert check["ratio"].iloc[0] == pytest.approx(2000 / 10_000)  # trend predicts 10 000 GB/s in 2015

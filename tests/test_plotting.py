@@ -51,8 +51,9 @@ def test_fit_line_endpoints_follow_fit():
 
 def test_balance_and_ratio_charts():
     bal = hardware.machine_balance(datasets.load_hardware())
-    spec = plotting.balance_chart(bal).to_dict()
-    assert spec["encoding"]["y"]["scale"]["type"] == "log"
+    spec = plotting.balance_chart(bal, fit=hardware.fit_series(bal, "balance_flop_per_byte")).to_dict()
+    assert spec["layer"][1]["encoding"]["y"]["scale"]["type"] == "log"
+    assert "x / 2 yrs" in str(spec["datasets"])
     table = pd.DataFrame({"date": pd.to_datetime(["2024-01-01"]), "r": [2.0], "q": ["x"], "n": ["dev"]})
     assert plotting.ratio_chart(table, ratio="r", series="q", label="n", y_title="r").to_dict()
     with pytest.raises(ValueError, match="non-positive"):

@@ -48,6 +48,21 @@ def test_no_cdn_urls_in_pages(site: Path):
     assert not offenders, f"pages naming a CDN (the site must work offline): {offenders}"
 
 
+# Text a reader would see when a cell failed or a glued number could not be formatted. (Altair's
+# loader contains "Error loading script" as an error handler; whether charts draw is the browser test's job.)
+ERROR_MARKERS = re.compile(r"Traceback \(most recent call last\)|CellExecutionError|Failed to format|could not convert")
+
+
+def test_no_error_text_in_pages(site: Path):
+    offenders = {}
+    for page in _pages(site):
+        found = sorted(set(ERROR_MARKERS.findall(page.read_text(encoding="utf-8", errors="replace"))))
+        if found:
+            offenders[page.relative_to(site).as_posix()] = found
+    assert not offenders, f"pages showing errors: {offenders}"
+    assert not (site / "reports").exists(), "execution reports of failed notebooks are in the site"
+
+
 def test_vendored_javascript_present(site: Path):
     assert (site / "_static" / "memwall-vega.js").stat().st_size > 500_000
     assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file()
