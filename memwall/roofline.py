@@ -1,0 +1,491 @@
+"""Roofline bounds: attainable FLOP/s, per-operation time lower bounds and predicted model latency.
+
+A processor with peak arithmetic throughput ``P`` [FLOP/s] and memory bandwidth ``B`` [B/s] runs a
+kernel of arithmetic intensity ``I`` [FLOP/B] at most at
+
+.. math::
+
+    \\text{attainable}(I) = \\min(P,\\; I \\cdot B),
+
+the roofline of Williams, Waterman and Patterson, *Roofline: an insightful visual performance model
+for multicore architectures*, CACM 52(4), 2009, https://doi.org/10.1145/1498765.1498785. The
+*ridge point* ``P / B`` [FLOP/B] (also called machine balance) separates memory-bound kernels
+(left of it) from compute-bound ones (right of it). Equivalently, an operation of ``F`` FLOPs that
+moves ``M`` bytes takes at least
+
+.. math::
+
+    t \\ge \\max(F / P,\\; M / B)
+
+seconds, and a model whose operations run one after the other takes at least the sum of its
+operations' bounds. :func:`predict_time` applies that sum to the per-operation FLOPs and bytes of
+:mod:`memwall.cost`, which is how the survey the paper re-uses (Kim et al., arXiv 2302.14017, §2.2)
+reasons about BERT vs GPT-2 latency.
+
+The bound ignores everything a roofline ignores: latency of the first byte, cache reuse beyond the
+cost model's "each operand read once", kernel-launch and interpreter overheads, and overlap between
+operations (a sum of maxima, not a max of sums).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from memwall.cost import cost_arrays
+from memwall.models import ModelSpec, get_preset
+
+__all__ = [
+    "PRECISION_COLUMNS",
+    "Ceilings",
+    "attainable_flop_per_s",
+    "ceilings_table",
+    "model_time",
+    "op_time_bound",
+    "predict_time",
+    "predicted_ratio",
+    "ridge_point",
+    "roofline_table",
+]
+
+PRECISION_COLUMNS: dict[str, str] = {
+    "fp32": "peak_fp32_tflop_per_s",
+    "fp16": "dense_fp16_tflop_per_s",
+    "bf16": "dense_fp16_tflop_per_s",
+    "fp8": "dense_fp8_tflop_per_s",
+    "int8": "dense_int8_tera_op_per_s",
+}
+"""Precision name -> column of :func:`memwall.datasets.load_hardware` holding its dense peak [T(FL)OP/s].
+
+``fp16`` and ``bf16`` share one column (the table's dense 16-bit matrix peak); ``int8`` is in integer
+operations per second, used as if they were FLOP/s."""
+
+
+def _positive(name: str, value: ArrayLike, *, allow_zero: bool = False) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
+    if np.any(bad):
+        first = arr.reshape(-1)[np.flatnonzero(bad.reshape(-1))[0]].item()
+        kind = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{name} must be a finite {kind} number, got {first!r}")
+    return arr
+
+
+def _out(arr: np.ndarray) -> float | np.ndarray:
+    return float(arr) if arr.ndim == 0 else arr
+
+
+# ------------------------------------------------------------------------------------------ ceilings
+
+
+@dataclass(frozen=True)
+class Ceilings:
+    """The two ceilings of a roofline: peak arithmetic throughput and memory bandwidth.
+
+    Parameters
+    ----------
+    peak_flop_per_s : float
+        Peak (dense) arithmetic throughput at ``precision``. [FLOP/s]
+    bandwidth_bytes_per_s : float
+        Sustained or datasheet DRAM bandwidth. [B/s]
+    name : str
+        Device or machine name, for labels.
+    precision : str
+        Number format the peak refers to, for labels (e.g. ``"fp32"``).
+
+    Raises
+    ------
+    ValueError
+        If a ceiling is not a finite positive number, naming the field and value.
+    """
+
+    peak_flop_per_s: float
+    bandwidth_bytes_per_s: float
+    name: str = "machine"
+    precision: str = "fp32"
+
+    def __post_init__(self) -> None:
+        for field in ("peak_flop_per_s", "bandwidth_bytes_per_s"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or np.ndim(value) != 0:
+                raise ValueError(f"{field} must be a finite positive number, got {value!r}")
+            object.__setattr__(self, field, float(_positive(field, value)))
+
+    @property
+    def ridge_flop_per_byte(self) -> float:
+        """Ridge point ``peak / bandwidth``: the intensity where the two roofs meet. [FLOP/B]"""
+        return self.peak_flop_per_s / self.bandwidth_bytes_per_s
+
+    def attainable(self, intensity: ArrayLike) -> float | np.ndarray:
+        """:func:`attainable_flop_per_s` under these ceilings. [FLOP/s]"""
+        return attainable_flop_per_s(intensity, self.peak_flop_per_s, self.bandwidth_bytes_per_s)
+
+    def time_bound(self, flops: ArrayLike, bytes_: ArrayLike) -> float | np.ndarray:
+        """:func:`op_time_bound` under these ceilings. [s]"""
+        return op_time_bound(flops, bytes_, self.peak_flop_per_s, self.bandwidth_bytes_per_s)
+
+    @classmethod
+    def from_hardware(cls, hardware: pd.DataFrame, device: str, precision: str = "fp16") -> Ceilings:
+        """Datasheet ceilings of one device of the hardware table.
+
+        Parameters
+        ----------
+        hardware : pandas.DataFrame
+            Table from :func:`memwall.datasets.load_hardware` (columns ``device``,
+            ``memory_bandwidth_gb_per_s`` [GB/s] and the peak columns of :data:`PRECISION_COLUMNS`
+            [TFLOP/s]).
+        device : str
+            Exact value of the ``device`` column.
+        precision : {"fp32", "fp16", "bf16", "fp8", "int8"}
+            Which dense peak to use.
+
+        Returns
+        -------
+        Ceilings
+            In SI units (FLOP/s, B/s; 1 GB = 1e9 B).
+
+        Raises
+        ------
+        ValueError
+            Unknown ``precision`` (lists the allowed ones), unknown ``device`` (lists the devices), or a
+            device without a value at that precision (lists the precisions it has).
+        """
+        if precision not in PRECISION_COLUMNS:
+            raise ValueError(f"precision={precision!r} is not known; allowed: {', '.join(PRECISION_COLUMNS)}")
+        rows = hardware[hardware["device"] == device]
+        if rows.empty:
+            raise ValueError(f"device={device!r} is not in the hardware table; devices: "
+                             f"{', '.join(map(str, hardware['device']))}")
+        row = rows.iloc[0]
+        peak = row[PRECISION_COLUMNS[precision]]
+        if pd.isna(peak):
+            have = [p for p, c in PRECISION_COLUMNS.items() if pd.notna(row[c])]
+            raise ValueError(f"device={device!r} has no dense {precision} peak in the table; "
+                             f"precisions it has: {', '.join(have) or 'none'}")
+        bandwidth = row["memory_bandwidth_gb_per_s"]
+        if pd.isna(bandwidth):
+            raise ValueError(f"device={device!r} has no memory bandwidth in the table")
+        return cls(float(peak) * 1e12, float(bandwidth) * 1e9, name=str(device), precision=precision)
+
+    @classmethod
+    def from_measured(cls, peak_flop_per_s: float, bandwidth_bytes_per_s: float, name: str = "this machine",
+                      precision: str = "fp32") -> Ceilings:
+        """Ceilings from measured numbers (e.g. :mod:`memwall.measure`): GEMM peak and STREAM bandwidth.
+
+        Parameters
+        ----------
+        peak_flop_per_s : float
+            Measured peak. [FLOP/s]
+        bandwidth_bytes_per_s : float
+            Measured sustained bandwidth. [B/s]
+        name, precision : str
+            Labels.
+
+        Returns
+        -------
+        Ceilings
+
+        Raises
+        ------
+        ValueError
+            If a number is not finite and positive.
+        """
+        return cls(peak_flop_per_s, bandwidth_bytes_per_s, name=name, precision=precision)
+
+
+def ceilings_table(hardware: pd.DataFrame, precisions: Sequence[str] = ("fp32", "fp16", "fp8", "int8"),
+                   devices: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every (device, precision) pair of the hardware table that has both ceilings.
+
+    Parameters
+    ----------
+    hardware : pandas.DataFrame
+        Table from :func:`memwall.datasets.load_hardware`.
+    precisions : sequence of str
+        Keys of :data:`PRECISION_COLUMNS`.
+    devices : sequence of str, optional
+        Restrict to these devices (default: all, in table order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``device``, ``precision``, ``peak_flop_per_s`` [FLOP/s], ``bandwidth_bytes_per_s`` [B/s],
+        ``ridge_flop_per_byte`` [FLOP/B]; pairs without a value are left out.
+
+    Raises
+    ------
+    ValueError
+        For an unknown precision or device.
+    """
+    for p in precisions:
+        if p not in PRECISION_COLUMNS:
+            raise ValueError(f"precision={p!r} is not known; allowed: {', '.join(PRECISION_COLUMNS)}")
+    table = hardware
+    if devices is not None:
+        unknown = [d for d in devices if d not in set(hardware["device"])]
+        if unknown:
+            raise ValueError(f"device={unknown[0]!r} is not in the hardware table")
+        table = hardware.set_index("device").loc[list(devices)].reset_index()
+    frames = []
+    for p in precisions:
+        part = pd.DataFrame({
+            "device": table["device"].to_numpy(),
+            "precision": p,
+            "peak_flop_per_s": table[PRECISION_COLUMNS[p]].to_numpy(dtype=float) * 1e12,
+            "bandwidth_bytes_per_s": table["memory_bandwidth_gb_per_s"].to_numpy(dtype=float) * 1e9,
+        })
+        frames.append(part.dropna())
+    out = pd.concat(frames, ignore_index=True)
+    order = {d: i for i, d in enumerate(table["device"])}
+    out = out.sort_values("device", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    out["ridge_flop_per_byte"] = out["peak_flop_per_s"] / out["bandwidth_bytes_per_s"]
+    return out
+
+
+# --------------------------------------------------------------------------------------------- bounds
+
+
+def ridge_point(peak_flop_per_s: ArrayLike, bandwidth_bytes_per_s: ArrayLike) -> float | np.ndarray:
+    """Ridge point (machine balance) ``peak / bandwidth``.
+
+    Parameters
+    ----------
+    peak_flop_per_s : float or array_like
+        Peak throughput. [FLOP/s]
+    bandwidth_bytes_per_s : float or array_like
+        Memory bandwidth. [B/s]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Broadcast shape of the inputs. [FLOP/B]
+
+    Raises
+    ------
+    ValueError
+        If an input is not finite and positive.
+    """
+    return _out(_positive("peak_flop_per_s", peak_flop_per_s)
+                / _positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s))
+
+
+def attainable_flop_per_s(intensity: ArrayLike, peak_flop_per_s: ArrayLike,
+                          bandwidth_bytes_per_s: ArrayLike) -> float | np.ndarray:
+    """Roofline: ``min(peak, intensity · bandwidth)`` (Williams et al. 2009, eq. 1).
+
+    Parameters
+    ----------
+    intensity : float or array_like
+        Arithmetic intensity, FLOPs per byte moved. [FLOP/B]
+    peak_flop_per_s : float or array_like
+        Peak throughput. [FLOP/s]
+    bandwidth_bytes_per_s : float or array_like
+        Memory bandwidth. [B/s]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Attainable throughput, broadcast shape of the inputs (e.g. intensities ``(n,)`` against
+        devices ``(m, 1)`` give ``(m, n)``). [FLOP/s]
+
+    Raises
+    ------
+    ValueError
+        If ``intensity`` is negative or not finite, or a ceiling is not finite and positive.
+    """
+    i = _positive("intensity", intensity, allow_zero=True)
+    peak = _positive("peak_flop_per_s", peak_flop_per_s)
+    bw = _positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
+    return _out(np.minimum(peak, i * bw))
+
+
+def op_time_bound(flops: ArrayLike, bytes_: ArrayLike, peak_flop_per_s: ArrayLike,
+                  bandwidth_bytes_per_s: ArrayLike) -> float | np.ndarray:
+    """Lower bound on an operation's time: ``max(flops / peak, bytes / bandwidth)``.
+
+    Parameters
+    ----------
+    flops : float or array_like
+        Arithmetic work. [FLOP]
+    bytes_ : float or array_like
+        DRAM traffic, read plus written. [B]
+    peak_flop_per_s : float or array_like
+        Peak throughput. [FLOP/s]
+    bandwidth_bytes_per_s : float or array_like
+        Memory bandwidth. [B/s]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Broadcast shape of the inputs. [s]
+
+    Raises
+    ------
+    ValueError
+        If ``flops`` or ``bytes_`` is negative or not finite, or a ceiling is not finite and positive.
+
+    Notes
+    -----
+    The time form of the roofline (Williams et al. 2009): a kernel cannot finish before its FLOPs are
+    executed at peak nor before its bytes cross the memory bus at full bandwidth.
+    """
+    f = _positive("flops", flops, allow_zero=True)
+    m = _positive("bytes_", bytes_, allow_zero=True)
+    peak = _positive("peak_flop_per_s", peak_flop_per_s)
+    bw = _positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
+    return _out(np.maximum(f / peak, m / bw))
+
+
+def roofline_table(costs: pd.DataFrame, ceilings: Ceilings) -> pd.DataFrame:
+    """Per-operation roofline bounds for a cost table.
+
+    Parameters
+    ----------
+    costs : pandas.DataFrame
+        Output of :func:`memwall.cost.cost_table` (needs ``flops`` [FLOP] and ``bytes`` [B]).
+    ceilings : Ceilings
+        Machine.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``costs`` with ``compute_time_s`` = flops/peak, ``memory_time_s`` = bytes/bandwidth,
+        ``time_s`` (their maximum) [s], ``bound`` (``"compute"`` or ``"memory"``), and
+        ``attainable_flop_per_s`` [FLOP/s].
+
+    Raises
+    ------
+    ValueError
+        If a column is missing or holds a negative value.
+    """
+    missing = [c for c in ("flops", "bytes") if c not in costs.columns]
+    if missing:
+        raise ValueError(f"costs lacks column(s) {missing}; has {list(costs.columns)}")
+    f = _positive("flops", costs["flops"].to_numpy(dtype=float), allow_zero=True)
+    m = _positive("bytes", costs["bytes"].to_numpy(dtype=float), allow_zero=True)
+    out = costs.copy()
+    out["compute_time_s"] = f / ceilings.peak_flop_per_s
+    out["memory_time_s"] = m / ceilings.bandwidth_bytes_per_s
+    out["time_s"] = np.maximum(out["compute_time_s"], out["memory_time_s"])
+    out["bound"] = np.where(out["compute_time_s"] >= out["memory_time_s"], "compute", "memory")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        achieved = np.where(out["time_s"] > 0, f / out["time_s"].to_numpy(), 0.0)
+    out["attainable_flop_per_s"] = achieved
+    return out
+
+
+def model_time(costs: pd.DataFrame, ceilings: Ceilings) -> float:
+    """Lower bound on a model's time: the sum of its operations' roofline bounds.
+
+    Parameters
+    ----------
+    costs : pandas.DataFrame
+        Output of :func:`memwall.cost.cost_table` (whole-model rows).
+    ceilings : Ceilings
+        Machine.
+
+    Returns
+    -------
+    float
+        ``sum_i max(flops_i / peak, bytes_i / bandwidth)``. [s]
+
+    Raises
+    ------
+    ValueError
+        As :func:`roofline_table`.
+    """
+    return float(roofline_table(costs, ceilings)["time_s"].sum())
+
+
+def predict_time(
+    spec: ModelSpec | str,
+    phase: str,
+    seq_len: ArrayLike,
+    ceilings: Ceilings,
+    batch: ArrayLike = 1,
+    weight_bytes: ArrayLike = 2.0,
+    act_bytes: ArrayLike = 2.0,
+    kv_bytes: ArrayLike = 2.0,
+    **options: bool,
+) -> float | np.ndarray:
+    """Roofline-predicted latency of one inference phase: sum over operations of their time bounds.
+
+    Parameters
+    ----------
+    spec : ModelSpec or str
+        Architecture or preset name (e.g. ``"bert-base"``, ``"gpt2"``).
+    phase : {"prefill", "encode", "decode", "generate"}
+        As in :func:`memwall.cost.cost_arrays`; ``generate`` is ``seq_len`` tokens one by one with a
+        KV cache.
+    seq_len : int or array_like of int
+        Tokens (prefill, encode, generate) or cached tokens (decode). [tokens]
+    ceilings : Ceilings
+        Machine.
+    batch : int or array_like of int
+        Sequences processed together. [sequences]
+    weight_bytes, act_bytes, kv_bytes : float or array_like
+        Storage per weight / activation / K or V element. [B/element]
+    **options : bool
+        Passed to :func:`memwall.cost.cost_arrays` (``fused_attention``, ``causal_halving``, ...).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Predicted time, broadcast shape of the array arguments. [s]
+
+    Raises
+    ------
+    ValueError
+        As :func:`memwall.cost.cost_arrays`.
+    """
+    if isinstance(spec, str):
+        spec = get_preset(spec)
+    ops = cost_arrays(spec, phase, seq_len, batch, weight_bytes, act_bytes, kv_bytes, **options)
+    total = sum(op_time_bound(o.flops, o.bytes_read + o.bytes_written, ceilings.peak_flop_per_s,
+                              ceilings.bandwidth_bytes_per_s) for o in ops.values())
+    return _out(np.asarray(total, dtype=float))
+
+
+def predicted_ratio(
+    seq_len: ArrayLike,
+    ceilings: Ceilings,
+    decoder: ModelSpec | str = "gpt2",
+    encoder: ModelSpec | str = "bert-base",
+    weight_bytes: ArrayLike = 2.0,
+    act_bytes: ArrayLike = 2.0,
+    kv_bytes: ArrayLike = 2.0,
+    **options: bool,
+) -> float | np.ndarray:
+    """Predicted latency of generating ``l`` tokens with a decoder over encoding ``l`` tokens.
+
+    Parameters
+    ----------
+    seq_len : int or array_like of int
+        Sequence length ``l``. [tokens]
+    ceilings : Ceilings
+        Machine.
+    decoder, encoder : ModelSpec or str
+        Models (default GPT-2 124M and BERT-Base, the survey's pair).
+    weight_bytes, act_bytes, kv_bytes : float or array_like
+        Precisions. [B/element]
+    **options : bool
+        Passed to :func:`memwall.cost.cost_arrays`.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``predict_time(decoder, "generate", l) / predict_time(encoder, "encode", l)``. [dimensionless]
+
+    Raises
+    ------
+    ValueError
+        As :func:`predict_time`.
+    """
+    kw = dict(weight_bytes=weight_bytes, act_bytes=act_bytes, kv_bytes=kv_bytes, **options)
+    dec = predict_time(decoder, "generate", seq_len, ceilings, **kw)
+    enc = predict_time(encoder, "encode", seq_len, ceilings, **kw)
+    return _out(np.asarray(dec, dtype=float) / np.asarray(enc, dtype=float))

@@ -1,0 +1,201 @@
+"""Tests of memwall.numpy_transformer against Hugging Face outputs (stored npz, no torch needed) and by itself."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from memwall.models import ModelSpec, get_preset
+from memwall.numpy_transformer import (
+    NumpyTransformer,
+    _paper_ratios,
+    gelu_erf,
+    gelu_tanh,
+    latency_table,
+    layer_norm,
+    time_encode,
+    time_generate,
+)
+from memwall.roofline import Ceilings
+
+REFERENCE = Path(__file__).parent / "data" / "transformer_reference.npz"
+
+
+def tiny(causal: bool, layers: int = 2, d: int = 32, heads: int = 4, ffn: int = 128) -> ModelSpec:
+    return ModelSpec(name=f"tiny-{'gpt2' if causal else 'bert'}", layers=layers, d_model=d, heads=heads,
+                     kv_heads=heads, head_dim=d // heads, ffn_dim=ffn, ffn_kind="gelu", vocab_size=16,
+                     max_positions=64, bias=True, norm="layernorm", causal=causal, final_norm=causal)
+
+
+@pytest.fixture(scope="module")
+def ref() -> dict[str, np.ndarray]:
+    with np.load(REFERENCE) as z:
+        return dict(z)
+
+
+def _close(ours: np.ndarray, theirs: np.ndarray) -> None:
+    # Within 1e-4 relative of the float64 Hugging Face reference (atol scaled to the output size).
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4 * np.abs(theirs).max())
+
+
+# ------------------------------------------------------------------------------- Hugging Face reference
+
+
+def test_reference_file_is_small_and_described(ref: dict[str, np.ndarray]) -> None:
+    assert REFERENCE.stat().st_size < 500_000
+    meta = json.loads(str(ref["meta"]))
+    assert meta["made_by"] == "tools/transformer_reference.py"
+    assert (meta["layers"], meta["d_model"], meta["heads"], meta["ffn_dim"]) == (2, 32, 4, 128)
+
+
+def test_bert_encoder_matches_hugging_face(ref: dict[str, np.ndarray]) -> None:
+    model = NumpyTransformer.from_arrays(tiny(False), ref, prefix="bert.")
+    _close(model.encode(ref["bert.x"]), ref["bert.y"])
+
+
+def test_gpt2_prefill_matches_hugging_face(ref: dict[str, np.ndarray]) -> None:
+    model = NumpyTransformer.from_arrays(tiny(True), ref, prefix="gpt2.")
+    _close(model.forward(ref["gpt2.x"]), ref["gpt2.y_prefill"])
+
+
+def test_gpt2_generation_with_cache_matches_hugging_face(ref: dict[str, np.ndarray]) -> None:
+    model = NumpyTransformer.from_arrays(tiny(True), ref, prefix="gpt2.")
+    _close(model.generate(ref["gpt2.x"]), ref["gpt2.y_generate"])
+
+
+def test_reference_detects_wrong_gelu(ref: dict[str, np.ndarray]) -> None:
+    # The reference weights are large enough that the tanh GELU (GPT-2's) fails BERT's check.
+    model = NumpyTransformer.from_arrays(tiny(False), ref, prefix="bert.")
+    model.activation = gelu_tanh
+    with pytest.raises(AssertionError):
+        _close(model.encode(ref["bert.x"]), ref["bert.y"])
+
+
+def test_from_arrays_missing_key(ref: dict[str, np.ndarray]) -> None:
+    arrays = {k: v for k, v in ref.items() if k != "gpt2.final_g"}
+    with pytest.raises(ValueError, match=r"gpt2\.final_g"):
+        NumpyTransformer.from_arrays(tiny(True), arrays, prefix="gpt2.")
+
+
+# ------------------------------------------------------------------------------------- self-consistency
+
+
+@pytest.mark.parametrize("seq_len", [1, 2, 9])
+def test_cached_decoding_equals_full_causal_forward(seq_len: int) -> None:
+    model = NumpyTransformer(tiny(True, layers=3, d=24, heads=3, ffn=40), seed=5, dtype=np.float64)
+    x = model.random_input(seq_len)
+    np.testing.assert_allclose(model.generate(x), model.forward(x), rtol=1e-10, atol=1e-10)
+
+
+def test_generation_continues_from_a_prompt_cache() -> None:
+    model = NumpyTransformer(tiny(True), seed=1, dtype=np.float64)
+    x = model.random_input(10)
+    cache = model.new_cache(10)
+    first = model.generate(x[:4], cache)
+    rest = model.generate(x[4:], cache)
+    np.testing.assert_allclose(np.vstack([first, rest]), model.forward(x), rtol=1e-10, atol=1e-10)
+    assert cache.length == 10
+    with pytest.raises(ValueError, match="full"):
+        model.step(x[0], cache)
+
+
+def test_causality_and_bidirectionality() -> None:
+    enc, dec = NumpyTransformer(tiny(False), seed=2), NumpyTransformer(tiny(True), seed=2)
+    x = enc.random_input(6)
+    y = x.copy()
+    y[-1] += 1.0  # change only the last token
+    assert not np.allclose(enc.encode(x)[0], enc.encode(y)[0])  # the encoder sees the future
+    np.testing.assert_array_equal(dec.forward(x)[:-1], dec.forward(y)[:-1])  # the decoder does not
+
+
+def test_gelu_and_layer_norm_analytic() -> None:
+    x = np.array([-1.0, 0.0, 1.0, 3.0])
+    # x·Φ(x) with Φ(1) = 0.8413447460685429, Φ(3) = 0.9986501019683699.
+    np.testing.assert_allclose(gelu_erf(x), [-(1 - 0.8413447460685429), 0.0, 0.8413447460685429,
+                                             3 * 0.9986501019683699], rtol=1e-12)
+    np.testing.assert_allclose(gelu_tanh(x), gelu_erf(x), atol=1e-3)
+    assert gelu_erf(x.astype(np.float32)).dtype == np.float32
+    z = layer_norm(np.array([[1.0, 2.0, 3.0, 6.0]]), np.ones(4), np.zeros(4), 0.0)
+    np.testing.assert_allclose([z.mean(), z.var()], [0.0, 1.0], atol=1e-12)
+
+
+def test_real_shapes_from_presets() -> None:
+    for name in ("bert-base", "gpt2"):
+        spec = dataclasses.replace(get_preset(name), layers=1)
+        model = NumpyTransformer(spec, seed=0)
+        blk = model.blocks[0]
+        assert blk.w_qkv.shape == (768, 3 * 768) and blk.w_up.shape == (768, 3072) and blk.w_down.shape == (3072, 768)
+        assert blk.w_qkv.dtype == np.float32
+        assert (model.final_norm is not None) == (name == "gpt2")
+        assert model.eps == (1e-5 if name == "gpt2" else 1e-12)
+    a = NumpyTransformer(tiny(True), seed=3).blocks[0].w_up
+    np.testing.assert_array_equal(a, NumpyTransformer(tiny(True), seed=3).blocks[0].w_up)  # seeded
+
+
+def test_errors() -> None:
+    with pytest.raises(ValueError, match="ffn_kind='gated'"):
+        NumpyTransformer(dataclasses.replace(get_preset("llama-2-7b"), layers=1))
+    enc, dec = NumpyTransformer(tiny(False)), NumpyTransformer(tiny(True))
+    with pytest.raises(ValueError, match="shape"):
+        enc.encode(np.zeros((4, 5)))
+    with pytest.raises(ValueError, match="causal"):
+        dec.encode(dec.random_input(3))
+    with pytest.raises(ValueError, match="encoder"):
+        enc.generate(enc.random_input(3))
+    with pytest.raises(ValueError, match="seq_len"):
+        enc.random_input(0)
+    with pytest.raises(ValueError, match="blocks"):
+        NumpyTransformer(tiny(True), blocks=dec.blocks[:1])
+    with pytest.raises(ValueError, match="w_qkv"):
+        NumpyTransformer(tiny(True, d=16), blocks=dec.blocks)
+
+
+# -------------------------------------------------------------------------------------------- timing
+
+
+def test_timing_helpers() -> None:
+    enc, dec = NumpyTransformer(tiny(False)), NumpyTransformer(tiny(True))
+    assert time_encode(8, model=enc, repeats=2) > 0
+    assert time_generate(8, model=dec, repeats=1, warmup=True) > 0
+    with pytest.raises(ValueError, match="seq_len"):
+        time_encode(0, model=enc)
+    with pytest.raises(ValueError, match="repeats"):
+        time_generate(4, model=dec, repeats=0)
+    with pytest.raises(ValueError, match="causal"):
+        time_generate(4, model=enc)
+
+
+@pytest.fixture(scope="module")
+def survey() -> pd.DataFrame:
+    from memwall.datasets import load_survey_case_study
+
+    return load_survey_case_study()
+
+
+def test_paper_ratios(survey: pd.DataFrame) -> None:
+    # Survey (Kim et al., arXiv 2302.14017) Fig. 9: GPT-2/BERT-Base CPU latency 45/1 at l = 128 and
+    # 2344/84 ≈ 28 at 4096; Fig. 32 (analytic model): 18/1 and 840/80.
+    r = _paper_ratios(survey)
+    assert r.loc[128, "paper_ratio"] == pytest.approx(45.0)
+    assert r.loc[4096, "paper_ratio"] == pytest.approx(2344 / 84)
+    assert r.loc[4096, "paper_analytic_ratio"] == pytest.approx(840 / 80)
+
+
+def test_latency_table_small(survey: pd.DataFrame) -> None:
+    ceil = Ceilings(1e11, 1e10)
+    t = latency_table((8, 128), ceilings=ceil, encoder=tiny(False), decoder=tiny(True), repeats=1, progress=False,
+                      published=survey)
+    assert list(t["seq_len"]) == [8, 128]
+    assert (t[["encoder_s", "decoder_s", "ratio"]] > 0).all().all()
+    np.testing.assert_allclose(t["ratio"], t["decoder_s"] / t["encoder_s"])
+    assert np.isnan(t.loc[0, "paper_ratio"]) and t.loc[1, "paper_ratio"] == pytest.approx(45.0)
+    np.testing.assert_allclose(t["predicted_ratio"], t["predicted_decoder_s"] / t["predicted_encoder_s"])
+    assert "predicted_ratio" not in latency_table((4,), encoder=tiny(False), decoder=tiny(True), repeats=1,
+                                                  progress=False, published=pd.DataFrame(
+                                                      {"model": [], "seq_len": [], "operator": [], "metric": [],
+                                                       "published_value": []})).columns
