@@ -10,6 +10,10 @@ Subcommands expose the package's calculations for scripts and coursework:
     FLOPs, bytes moved and arithmetic intensity of a Transformer phase, per operation or in total.
 ``memwall models``
     The model presets with their hyperparameters and parameter counts.
+``memwall roofline``
+    Roofline time bound of every operation of a phase on a datasheet device, or the ridge points.
+``memwall measure``
+    This machine's memory bandwidth (STREAM), GEMM peak, GEMV-to-GEMM sweep, or encoder-vs-decoder latency.
 
 Every subcommand takes ``--format table|csv|json``. Units are in column names and ``--help``.
 """
@@ -23,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from memwall import cost, datasets, hardware, models
+from memwall import cost, datasets, hardware, measure, models, numpy_transformer, roofline
 from memwall.validation import DataValidationError
 
 FORMATS = ("table", "csv", "json")
@@ -33,7 +37,7 @@ def _emit(df: pd.DataFrame, fmt: str) -> str:
     if fmt == "csv":
         return df.to_csv(index=False)
     if fmt == "json":
-        return df.to_json(orient="records", indent=2) + "\n"
+        return df.to_json(orient="records", indent=2, double_precision=15) + "\n"
     with pd.option_context("display.width", 200, "display.max_columns", 50, "display.float_format", "{:.6g}".format):
         return df.to_string(index=False) + "\n"
 
@@ -134,6 +138,46 @@ def _cmd_models(args: argparse.Namespace) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _cmd_roofline(args: argparse.Namespace) -> pd.DataFrame:
+    hw = datasets.load_hardware()
+    if args.model is None:
+        table = roofline.ceilings_table(hw, precisions=(args.precision,), devices=args.device or None)
+        return table.assign(peak_tflop_per_s=table["peak_flop_per_s"] / 1e12,
+                            bandwidth_gb_per_s=table["bandwidth_bytes_per_s"] / 1e9)
+    if not args.device or len(args.device) != 1 or args.phase is None or args.seq_len is None:
+        raise ValueError("with --model, give exactly one --device, a --phase and a --seq-len")
+    ceil = roofline.Ceilings.from_hardware(hw, args.device[0], args.precision)
+    b = args.bytes
+    table = roofline.roofline_table(cost.cost_table(args.model, args.phase, args.seq_len, args.batch, b, b, b), ceil)
+    keep = ["op", "category", "flops", "bytes", "intensity", "compute_time_s", "memory_time_s", "time_s", "bound"]
+    total = {"op": "TOTAL", "category": "-", "flops": table["flops"].sum(), "bytes": table["bytes"].sum(),
+             "compute_time_s": table["compute_time_s"].sum(), "memory_time_s": table["memory_time_s"].sum(),
+             "time_s": table["time_s"].sum()}
+    total["intensity"] = total["flops"] / total["bytes"]
+    total["bound"] = f"ridge {ceil.ridge_flop_per_byte:.1f} FLOP/B"
+    return pd.concat([table[keep], pd.DataFrame([total])[keep]], ignore_index=True)
+
+
+def _cmd_measure(args: argparse.Namespace) -> pd.DataFrame:
+    if args.what == "latency":
+        lengths = args.seq_len or [128, 256, 512]
+        report = measure.measure_machine(progress=not args.no_progress, quick=args.quick)
+        return numpy_transformer.latency_table(lengths, ceilings=report.ceilings("float32"),
+                                               decoder_samples=None if args.full_generation else 8,
+                                               decoder_repeats=1 if args.full_generation else 3,
+                                               progress=not args.no_progress)
+    report = measure.measure_machine(progress=not args.no_progress, quick=args.quick)
+    if args.what == "summary":
+        info = report.info.as_dict()
+        row = {**info, "stream_bandwidth_gb_per_s": report.bandwidth_bytes_per_s / 1e9,
+               "gemm_fp32_gflop_per_s": report.peak_flop_per_s("float32") / 1e9,
+               "gemm_fp64_gflop_per_s": report.peak_flop_per_s("float64") / 1e9,
+               "ridge_fp32_flop_per_byte": report.ceilings("float32").ridge_flop_per_byte,
+               "elapsed_s": report.elapsed_s, "notes": " ".join(report.notes)}
+        return pd.DataFrame([row])
+    return {"stream": report.stream, "gemm": report.gemm, "gemv": report.gemv}[args.what]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``memwall`` command."""
     parser = argparse.ArgumentParser(
@@ -201,6 +245,43 @@ def build_parser() -> argparse.ArgumentParser:
     cst.add_argument("--include-embeddings", action="store_true", help="add the embedding gather (bytes only)")
     _add_format(cst)
     cst.set_defaults(func=_cmd_cost)
+
+    rfl = sub.add_parser(
+        "roofline", help="roofline time bounds on a datasheet device",
+        description=(
+            "Without --model: the roofline ceilings (peak [FLOP/s], DRAM bandwidth [B/s], ridge point [FLOP/B]) "
+            "of the named devices (all if none) at --precision. With --model: every operation of a phase with its "
+            "compute time FLOPs/peak, memory time bytes/bandwidth and bound max(...) [s] on one device, and a TOTAL "
+            "row (sum of the bounds). Device names are those of data/hardware.csv."),
+    )
+    rfl.add_argument("--device", nargs="*", default=[], metavar="DEVICE", help="device name(s) from data/hardware.csv")
+    rfl.add_argument("--precision", choices=list(roofline.PRECISION_COLUMNS), default="fp16",
+                     help="which peak to use (default fp16: dense FP16/BF16)")
+    rfl.add_argument("--model", metavar="PRESET", default=None, help="model preset (see `memwall models`)")
+    rfl.add_argument("--phase", choices=cost.PHASES, default=None, help="inference phase")
+    rfl.add_argument("--seq-len", type=int, default=None, metavar="L", help="tokens (decode: cached tokens)")
+    rfl.add_argument("--batch", type=int, default=1, help="sequences [sequences] (default 1)")
+    rfl.add_argument("--bytes", type=float, default=2.0, help="bytes per element for weights, activations and KV "
+                                                              "[B/element] (default 2)")
+    _add_format(rfl)
+    rfl.set_defaults(func=_cmd_roofline)
+
+    msr = sub.add_parser(
+        "measure", help="measure this machine's roofline ceilings",
+        description=(
+            "summary: CPU, BLAS, best STREAM bandwidth [GB/s], GEMM peak [GFLOP/s], ridge [FLOP/B] (about 15 s). "
+            "stream / gemm / gemv: the full tables (bandwidth [B/s], FLOP/s, intensity [FLOP/B]). latency: "
+            "numpy BERT-Base encode vs GPT-2 generate times [s] and their ratio beside the survey's and the roofline "
+            "bound's (generation estimated from sampled decode steps unless --full-generation)."),
+    )
+    msr.add_argument("what", nargs="?", choices=("summary", "stream", "gemm", "gemv", "latency"), default="summary",
+                     help="what to report (default summary)")
+    msr.add_argument("--seq-len", type=int, nargs="+", metavar="L", help="lengths for latency [tokens]")
+    msr.add_argument("--full-generation", action="store_true", help="time whole generations (slow)")
+    msr.add_argument("--quick", action="store_true", help="smoke-test sizes (about 2 s; not for numbers)")
+    msr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_format(msr)
+    msr.set_defaults(func=_cmd_measure)
 
     mdl = sub.add_parser("models", help="list the model presets",
                          description="Model presets with hyperparameters, parameter counts [parameters] and sources.")

@@ -550,6 +550,7 @@ def measure_machine(
     gemv_batches: Sequence[int] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
     repeats: int = 3,
     progress: bool = True,
+    quick: bool = False,
 ) -> MachineReport:
     """Run STREAM, the GEMM peak and the GEMV-to-GEMM sweep with one progress bar.
 
@@ -565,6 +566,9 @@ def measure_machine(
         Timed runs per GEMM and GEMV configuration. [runs]
     progress : bool
         Show a tqdm progress bar.
+    quick : bool
+        Smoke-test sizes (about 2 s; STREAM arrays of 32 MiB, one GEMM size, four batches): for
+        tests, not for numbers. Overrides the size and repeat arguments.
 
     Returns
     -------
@@ -580,6 +584,9 @@ def measure_machine(
     With the defaults the run takes about 15 s on a 2-core machine (most of it STREAM on 512 MiB
     arrays and the large-batch products).
     """
+    if quick:
+        stream_elements, stream_repeats, gemm_sizes = 2**22, 2, (512,)
+        gemv_d, gemv_batches, repeats = 2048, (1, 8, 64, 512), 1
     start = time.perf_counter()
     total = 4 * stream_repeats + len(gemm_sizes) * len(gemm_dtypes) * repeats + len(gemv_batches) * repeats
     with tqdm(total=total, desc="measuring", unit="run", disable=not progress, leave=False) as bar:

@@ -53,6 +53,7 @@ __all__ = [
     "layer_norm",
     "time_encode",
     "time_generate",
+    "time_generate_sampled",
 ]
 
 BLOCK_FIELDS = ("w_qkv", "b_qkv", "w_o", "b_o", "ln1_g", "ln1_b", "w_up", "b_up", "w_down", "b_down",
@@ -548,6 +549,68 @@ def time_generate(seq_len: int, spec: ModelSpec | str = "gpt2", *, repeats: int 
     return _median_seconds(lambda: model.generate(x), repeats, warmup=False)
 
 
+def time_generate_sampled(seq_len: int, spec: ModelSpec | str = "gpt2", *, samples: int = 8, repeats: int = 3,
+                          model: NumpyTransformer | None = None, seed: int = 0) -> float:
+    """Estimated wall time of generating ``seq_len`` tokens, from a sample of timed decode steps.
+
+    Generating ``L`` tokens from an empty cache takes :math:`T = \\sum_{k=0}^{L-1} t(k)`, where
+    :math:`t(k)` is the time of one step with ``k`` tokens in the KV cache. Every step reads all
+    weights (a constant cost) and ``k`` cached keys and values (a cost linear in ``k``), so
+    :math:`t(k)` is close to linear. We time steps at ``samples`` evenly spaced cache lengths
+    (median of ``repeats`` each, the cache filled with random keys and values), interpolate
+    linearly between them and sum over every ``k``. This makes long generations measurable in
+    seconds; :func:`time_generate` times the whole generation instead.
+
+    Parameters
+    ----------
+    seq_len : int
+        Tokens generated (no prompt). [tokens]
+    spec : ModelSpec or str
+        Decoder (default GPT-2 124M); ignored when ``model`` is given.
+    samples : int
+        Cache lengths timed (at least 2; capped at ``seq_len``). [steps]
+    repeats : int
+        Timed steps per cache length (median). [runs]
+    model : NumpyTransformer, optional
+        Reuse a model.
+    seed : int
+        Seed of weights, cache contents and input.
+
+    Returns
+    -------
+    float
+        Estimated time of the whole generation. [s]
+
+    Raises
+    ------
+    ValueError
+        If ``seq_len``, ``samples`` or ``repeats`` is not a positive integer, ``samples < 2``, or the
+        spec is not causal.
+    """
+    length = _check_len("seq_len", seq_len)
+    samples = _check_len("samples", samples)
+    _check_len("repeats", repeats)
+    if samples < 2:
+        raise ValueError(f"samples must be at least 2, got {samples}")
+    model = model or NumpyTransformer(spec, seed=seed)
+    if not model.spec.causal:
+        raise ValueError(f"generate needs a causal (decoder) spec; {model.spec.name!r} is an encoder")
+    rng = np.random.default_rng(seed + 2)
+    cache = model.new_cache(length)
+    cache.k[...] = rng.standard_normal(cache.k.shape, dtype=np.float32).astype(cache.k.dtype)
+    cache.v[...] = rng.standard_normal(cache.v.shape, dtype=np.float32).astype(cache.v.dtype)
+    x_t = model.random_input(1, seed=seed + 1)[0]
+    ks = np.unique(np.linspace(0, length - 1, min(samples, length)).round().astype(int))
+
+    def one_step(k: int) -> None:
+        cache.length = k
+        model.step(x_t, cache)
+
+    one_step(int(ks[0]))  # warm-up
+    times = [_median_seconds(lambda k=int(k): one_step(k), repeats, warmup=False) for k in ks]
+    return float(np.interp(np.arange(length), ks, times).sum())
+
+
 def _paper_ratios(published: pd.DataFrame | None) -> pd.DataFrame:
     if published is None:
         from memwall.datasets import load_survey_case_study
@@ -574,6 +637,7 @@ def latency_table(
     decoder: ModelSpec | str = "gpt2",
     repeats: int = 3,
     decoder_repeats: int = 1,
+    decoder_samples: int | None = None,
     bytes_per_element: float = 4.0,
     published: pd.DataFrame | None = None,
     seed: int = 0,
@@ -594,7 +658,12 @@ def latency_table(
     repeats : int
         Timed encoder runs per length (median). [runs]
     decoder_repeats : int
-        Timed generations per length (median). [runs]
+        Timed generations per length (median); with ``decoder_samples``, timed steps per sampled
+        cache length. [runs]
+    decoder_samples : int, optional
+        If given, estimate each generation from this many timed decode steps
+        (:func:`time_generate_sampled`) instead of running it whole; makes ``l`` in the thousands
+        affordable. [steps]
     bytes_per_element : float
         Precision of the roofline prediction (4 = float32, as measured here). [B/element]
     published : pandas.DataFrame, optional
@@ -636,7 +705,11 @@ def latency_table(
             enc_s = time_encode(length, repeats=repeats, model=enc, seed=seed)
             bar.update(1)
             bar.set_postfix_str(f"generate l={length}")
-            dec_s = time_generate(length, repeats=decoder_repeats, model=dec, seed=seed, warmup=not rows)
+            if decoder_samples is None:
+                dec_s = time_generate(length, repeats=decoder_repeats, model=dec, seed=seed, warmup=not rows)
+            else:
+                dec_s = time_generate_sampled(length, samples=decoder_samples, repeats=decoder_repeats, model=dec,
+                                              seed=seed)
             bar.update(1)
             rows.append({"seq_len": length, "encoder_s": enc_s, "decoder_s": dec_s, "ratio": dec_s / enc_s})
     out = pd.DataFrame(rows)

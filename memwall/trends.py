@@ -107,6 +107,19 @@ class GrowthFit:
         """Growth factor over ``years`` [x]."""
         return float(10.0 ** (years * self.slope_decades_per_year))
 
+    def year_reaching(self, value: ArrayLike) -> np.ndarray:
+        """Fractional year at which the fitted line reaches ``value`` (same unit as the data). [year]
+
+        Raises
+        ------
+        ValueError
+            If a value is not positive.
+        """
+        v = np.asarray(value, dtype=float)
+        if np.any(~(v > 0)):
+            raise ValueError(f"value must be > 0 to place it on an exponential trend, got {value!r}")
+        return (np.log10(v) - self.intercept) / self.slope_decades_per_year
+
     def predict(self, years: ArrayLike) -> np.ndarray:
         """Fitted value at fractional years ``years`` (same unit as the data)."""
         return 10.0 ** (self.intercept + self.slope_decades_per_year * np.asarray(years, dtype=float))

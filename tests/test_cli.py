@@ -133,3 +133,33 @@ def test_models_lists_presets(capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("preset,layers,d_model")
     assert "\ngpt2,12,768," in out
+
+
+def test_roofline_ceilings_and_per_op(capsys):
+    assert main(["roofline", "--precision", "fp8", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and all(r["precision"] == "fp8" for r in rows)
+    h100 = next(r for r in rows if "H100 SXM" in r["device"])
+    assert h100["ridge_flop_per_byte"] == pytest.approx(h100["peak_flop_per_s"] / h100["bandwidth_bytes_per_s"])
+    device = h100["device"]
+    assert main(["roofline", "--device", device, "--model", "gpt2", "--phase", "decode", "--seq-len", "128",
+                 "--format", "json"]) == 0
+    ops = json.loads(capsys.readouterr().out)
+    assert ops[-1]["op"] == "TOTAL"
+    assert ops[-1]["time_s"] == pytest.approx(sum(r["time_s"] for r in ops[:-1]))
+    assert all(r["bound"] == "memory" for r in ops[:-1])  # batch-1 decode is memory-bound on an H100
+
+
+def test_roofline_bad_input(capsys):
+    assert main(["roofline", "--device", "nope", "--model", "gpt2", "--phase", "decode", "--seq-len", "1"]) == 1
+    assert "device='nope' is not in the hardware table" in capsys.readouterr().err
+    assert main(["roofline", "--model", "gpt2", "--phase", "decode", "--seq-len", "1"]) == 1
+    assert "give exactly one --device" in capsys.readouterr().err
+
+
+def test_measure_quick(capsys):
+    assert main(["measure", "--quick", "--no-progress", "--format", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["stream_bandwidth_gb_per_s"] > 0 and row["gemm_fp32_gflop_per_s"] > 0
+    assert row["ridge_fp32_flop_per_byte"] == pytest.approx(
+        row["gemm_fp32_gflop_per_s"] / row["stream_bandwidth_gb_per_s"])

@@ -199,3 +199,26 @@ def test_latency_table_small(survey: pd.DataFrame) -> None:
                                                   progress=False, published=pd.DataFrame(
                                                       {"model": [], "seq_len": [], "operator": [], "metric": [],
                                                        "published_value": []})).columns
+
+
+def test_sampled_generation_estimate_is_close_to_full_timing():
+    """The sampled estimate of a generation's time lands near the timed whole generation (tiny model)."""
+    from memwall.models import ModelSpec
+    from memwall.numpy_transformer import NumpyTransformer, time_generate, time_generate_sampled
+
+    spec = ModelSpec(name="tiny", layers=2, d_model=64, heads=4, kv_heads=4, head_dim=16, ffn_dim=256,
+                     ffn_kind="gelu", vocab_size=100, max_positions=512, bias=True, norm="layernorm",
+                     causal=True, learned_positions=True, final_norm=True)
+    model = NumpyTransformer(spec, seed=0)
+    full = time_generate(256, model=model, repeats=3, warmup=True)
+    est = time_generate_sampled(256, model=model, samples=6, repeats=5)
+    assert 0.4 < est / full < 2.5  # timing noise on a shared machine; exactness is not the point
+
+
+def test_sampled_generation_bad_input():
+    from memwall.numpy_transformer import time_generate_sampled
+
+    with pytest.raises(ValueError, match="samples must be at least 2"):
+        time_generate_sampled(16, samples=1)
+    with pytest.raises(ValueError, match="encoder"):
+        time_generate_sampled(16, spec="bert-base")

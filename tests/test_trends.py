@@ -81,3 +81,11 @@ def test_bad_input(years, values, match):
 def test_bad_confidence():
     with pytest.raises(ValueError, match="confidence"):
         fit_exponential([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], confidence=1.5)
+
+
+def test_year_reaching_inverts_predict():
+    fit = fit_exponential([2000.0, 2010.0], [1.0, 1000.0])
+    assert fit.year_reaching(10.0) == pytest.approx(2000 + 10 / 3)
+    np.testing.assert_allclose(fit.year_reaching(fit.predict([2003.0, 2017.5])), [2003.0, 2017.5])
+    with pytest.raises(ValueError, match="value must be > 0"):
+        fit.year_reaching(0.0)
