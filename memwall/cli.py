@@ -55,7 +55,7 @@ def _add_data_dir(p: argparse.ArgumentParser) -> None:
 def _paths(data_dir: Path | None) -> dict[str, Path | None]:
     names = {"hardware": "hardware.csv", "memory": "memory_generations.csv",
              "interconnects": "interconnects.csv", "paper": "paper_hw_scaling_points.csv",
-             "survey": "survey_case_study.csv"}
+             "survey": "survey_case_study.csv", "reference": "reference_measurements.csv"}
     return {k: (data_dir / v if data_dir else None) for k, v in names.items()}
 
 
@@ -92,11 +92,15 @@ def _cmd_validate(args: argparse.Namespace) -> pd.DataFrame:
         "interconnects.csv": lambda: datasets.load_interconnects(paths["interconnects"]),
         "paper_hw_scaling_points.csv": lambda: datasets.load_paper_hw_points(paths["paper"]),
         "survey_case_study.csv": lambda: datasets.load_survey_case_study(paths["survey"]),
+        "reference_measurements.csv": lambda: datasets.load_reference_measurements(paths["reference"]),
     }
     rows, errors = [], []
     for name, load in loaders.items():
         if name == "hardware.csv" and rows and rows[0]["status"] != "ok":
             # hardware.csv's memory_type vocabulary comes from memory_generations.csv: already reported
+            hw_path = paths["hardware"] or datasets.data_dir() / "hardware.csv"
+            if not hw_path.is_file():
+                errors.append(f"data table not found: {hw_path}")
             rows.append({"table": name, "rows": 0, "status": "NOT CHECKED (memory_generations.csv is invalid)"})
             continue
         try:
@@ -141,6 +145,10 @@ def _cmd_models(args: argparse.Namespace) -> pd.DataFrame:
 def _cmd_roofline(args: argparse.Namespace) -> pd.DataFrame:
     hw = datasets.load_hardware()
     if args.model is None:
+        if args.phase is not None or args.seq_len is not None:
+            raise ValueError("--phase and --seq-len need --model (and one --device)")
+        for device in args.device:  # a clear error for an unknown device or a missing precision
+            roofline.Ceilings.from_hardware(hw, device, args.precision)
         table = roofline.ceilings_table(hw, precisions=(args.precision,), devices=args.device or None)
         return table.assign(peak_tflop_per_s=table["peak_flop_per_s"] / 1e12,
                             bandwidth_gb_per_s=table["bandwidth_bytes_per_s"] / 1e9)
@@ -159,6 +167,23 @@ def _cmd_roofline(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def _cmd_measure(args: argparse.Namespace) -> pd.DataFrame:
+    table = _measure_table(args)
+    if args.output is not None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.output, index=False)
+        print(f"memwall measure: wrote {len(table)} rows to {args.output}", file=sys.stderr)
+    return table
+
+
+def _measure_table(args: argparse.Namespace) -> pd.DataFrame:
+    if args.what == "reference":
+        report = measure.measure_machine(progress=not args.no_progress, quick=args.quick)
+        lengths = args.seq_len or [128, 256, 512]
+        latency = numpy_transformer.latency_table(lengths, ceilings=report.ceilings("float32"), decoder_samples=8,
+                                                  decoder_repeats=3, progress=not args.no_progress)
+        command = "memwall measure reference" + (" --quick" if args.quick else "") + (
+            f" --seq-len {' '.join(map(str, lengths))}" if args.seq_len else "")
+        return report.to_reference_rows(command=command, latency=latency)
     if args.what == "latency":
         lengths = args.seq_len or [128, 256, 512]
         report = measure.measure_machine(progress=not args.no_progress, quick=args.quick)
@@ -172,6 +197,8 @@ def _cmd_measure(args: argparse.Namespace) -> pd.DataFrame:
         row = {**info, "stream_bandwidth_gb_per_s": report.bandwidth_bytes_per_s / 1e9,
                "gemm_fp32_gflop_per_s": report.peak_flop_per_s("float32") / 1e9,
                "gemm_fp64_gflop_per_s": report.peak_flop_per_s("float64") / 1e9,
+               "ceiling_fp32_gflop_per_s": report.ceilings("float32").peak_flop_per_s / 1e9,
+               "ceiling_bandwidth_gb_per_s": report.ceilings("float32").bandwidth_bytes_per_s / 1e9,
                "ridge_fp32_flop_per_byte": report.ceilings("float32").ridge_flop_per_byte,
                "elapsed_s": report.elapsed_s, "notes": " ".join(report.notes)}
         return pd.DataFrame([row])
@@ -269,13 +296,17 @@ def build_parser() -> argparse.ArgumentParser:
     msr = sub.add_parser(
         "measure", help="measure this machine's roofline ceilings",
         description=(
-            "summary: CPU, BLAS, best STREAM bandwidth [GB/s], GEMM peak [GFLOP/s], ridge [FLOP/B] (about 15 s). "
+            "summary: CPU, BLAS, best STREAM bandwidth [GB/s], GEMM peak [GFLOP/s], the roofline ceilings (best rate "
+            "of any measurement) and their ridge [FLOP/B] (about 15 s). "
             "stream / gemm / gemv: the full tables (bandwidth [B/s], FLOP/s, intensity [FLOP/B]). latency: "
             "numpy BERT-Base encode vs GPT-2 generate times [s] and their ratio beside the survey's and the roofline "
             "bound's (generation estimated from sampled decode steps unless --full-generation)."),
     )
-    msr.add_argument("what", nargs="?", choices=("summary", "stream", "gemm", "gemv", "latency"), default="summary",
-                     help="what to report (default summary)")
+    msr.add_argument("what", nargs="?", choices=("summary", "stream", "gemm", "gemv", "latency", "reference"),
+                     default="summary", help="what to report (default summary); reference: every measurement in "
+                                             "the format of data/reference_measurements.csv (about 40 s)")
+    msr.add_argument("--output", type=Path, default=None, metavar="CSV",
+                     help="also write the table to this CSV file (e.g. data/reference_measurements.csv)")
     msr.add_argument("--seq-len", type=int, nargs="+", metavar="L", help="lengths for latency [tokens]")
     msr.add_argument("--full-generation", action="store_true", help="time whole generations (slow)")
     msr.add_argument("--quick", action="store_true", help="smoke-test sizes (about 2 s; not for numbers)")

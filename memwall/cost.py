@@ -70,6 +70,7 @@ __all__ = [
     "FLOPS_PER_ELEMENT",
     "PHASES",
     "OpCost",
+    "category_intensity",
     "cost_arrays",
     "cost_table",
     "totals",
@@ -231,11 +232,16 @@ def cost_arrays(
     Raises
     ------
     ValueError
-        Unknown ``phase``; ``seq_len`` or ``batch`` not a positive integer (``seq_len`` may be 0 for
-        decode); a precision that is not a positive finite number; the message names the argument and
-        the offending value.
+        Unknown ``phase``; ``decode``/``generate`` for an encoder (non-causal) model; ``seq_len`` or
+        ``batch`` not a positive integer (``seq_len`` may be 0 for decode); a precision that is not a
+        positive finite number; the message names the argument and the offending value.
     """
     phase = _check_phase(phase)
+    if phase in ("decode", "generate"):
+        encoders = [x.name for x in ([spec] if isinstance(spec, ModelSpec) else spec) if not x.causal]
+        if encoders:
+            raise ValueError(f"phase={phase!r} needs causal (decoder) models; encoder(s): {', '.join(encoders)} "
+                             "(use phase='encode')")
     length = _check_array("seq_len", seq_len, integer=True, minimum=0 if phase == "decode" else 1)
     b = _check_array("batch", batch, integer=True, minimum=1)
     wb = _check_precision("weight_bytes", weight_bytes)
@@ -420,3 +426,32 @@ def totals(df: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         raise ValueError(f"by must be None or 'category', got {by!r}")
     out["intensity"] = _ratio(out["flops"], out["bytes"])
     return out
+
+
+def category_intensity(df: pd.DataFrame, categories: Sequence[str]) -> float:
+    """Arithmetic intensity of a group of operation categories taken together.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Output of :func:`cost_table`.
+    categories : sequence of str
+        Categories to pool, e.g. ``("projection", "ffn")`` for the weight matmuls.
+
+    Returns
+    -------
+    float
+        Their summed FLOPs over their summed bytes. [FLOP/B]
+
+    Raises
+    ------
+    ValueError
+        If a category is unknown or none of the rows belong to the group.
+    """
+    unknown = [c for c in categories if c not in CATEGORIES]
+    if unknown:
+        raise ValueError(f"unknown categories {unknown}; allowed: {', '.join(CATEGORIES)}")
+    rows = df[df["category"].isin(list(categories))]
+    if rows.empty or rows["bytes"].sum() <= 0:
+        raise ValueError(f"no operation of categories {list(categories)} in the table")
+    return float(rows["flops"].sum() / rows["bytes"].sum())

@@ -40,6 +40,7 @@ __all__ = [
     "load_interconnects",
     "load_memory_generations",
     "load_paper_hw_points",
+    "load_reference_measurements",
     "load_survey_case_study",
 ]
 
@@ -262,9 +263,12 @@ def load_hardware(path: str | Path | None = None, memory_path: str | Path | None
         vocabulary (kind, fp16_unit, memory_type, direction, confidence), missing source,
         duplicate device, or a unit/direction given without its value (and vice versa).
     """
+    hardware_path = _path("hardware.csv", path)
+    if not hardware_path.is_file():
+        raise FileNotFoundError(f"data table not found: {hardware_path}")
     rules = hardware_rules(_memory_names(memory_path))
     df = read_validated_csv(
-        _path("hardware.csv", path), rules, key="device", unique=["device"],
+        hardware_path, rules, key="device", unique=["device"],
         frame_checks=[_paired("dense_fp16_tflop_per_s", "fp16_unit"),
                       _paired("chip_to_chip_gb_per_s", "chip_to_chip_direction")],
     )
@@ -377,3 +381,48 @@ def load_survey_case_study(path: str | Path | None = None) -> pd.DataFrame:
         unique=["model", "seq_len", "operator", "metric", "source_table"],
         frame_checks=[pa.Check(_unit_matches_metric, error="unit must match metric (see SURVEY_METRICS)")],
     )
+
+
+REFERENCE_EXPERIMENTS = ("stream", "gemm", "gemv", "latency_encoder", "latency_decoder")
+"""Experiments recorded in ``reference_measurements.csv``."""
+
+REFERENCE_RULES: dict[str, ColumnRule] = {
+    "machine": ColumnRule("str", True, (), "CPU model as reported by the machine."),
+    "measured_on": ColumnRule("str", True, (date_check(),), "Date of the measurement, YYYY-MM-DD."),
+    "logical_cpus": ColumnRule("int", True, _positive("CPUs"), "CPUs the process could use."),
+    "blas": ColumnRule("str", True, (), "BLAS library and version (threadpoolctl)."),
+    "numpy_version": ColumnRule("str", True, (), "numpy version."),
+    "experiment": ColumnRule("str", True, (_one_of(REFERENCE_EXPERIMENTS),), "Which measurement."),
+    "setting": ColumnRule("str", True, (), "Kernel, dtype and size, batch, or model and length."),
+    "intensity_flop_per_byte": ColumnRule("float", False, _positive("FLOP/B"), "Arithmetic intensity [FLOP/B]."),
+    "flop_per_s": ColumnRule("float", False, _positive("FLOP/s"), "Measured throughput [FLOP/s]."),
+    "bandwidth_bytes_per_s": ColumnRule("float", False, _positive("B/s"), "Measured bandwidth [B/s]."),
+    "time_s": ColumnRule("float", True, _positive("s"), "Median wall time [s]."),
+    "command": ColumnRule("str", True, (), "Command that produced the row."),
+    "method_url": _SOURCE,
+}
+
+
+def load_reference_measurements(path: str | Path | None = None) -> pd.DataFrame:
+    """Load the stored reference measurement of one machine (``reference_measurements.csv``).
+
+    Written by ``memwall measure reference --output data/reference_measurements.csv``; the chapter "The
+    roofline, measured" shows it beside the live measurement, so the page means something on any builder.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        Table to read; default ``data_dir() / "reference_measurements.csv"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per measured point, columns of :data:`REFERENCE_RULES`.
+
+    Raises
+    ------
+    memwall.validation.DataValidationError
+        On a bad row.
+    """
+    return read_validated_csv(_path("reference_measurements.csv", path), REFERENCE_RULES, key="setting",
+                              unique=["machine", "measured_on", "experiment", "setting"])

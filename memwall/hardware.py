@@ -29,6 +29,7 @@ __all__ = [
     "PRECISION_RULES",
     "ROW_SETS",
     "SERIES_LABELS",
+    "compute_vs_bandwidth_cases",
     "datasheet_series",
     "fit_series",
     "machine_balance",
@@ -38,6 +39,7 @@ __all__ = [
     "peak_flops",
     "record_setters",
     "select_window",
+    "sensitivity_rate",
     "sensitivity_table",
     "trend_holdout",
 ]
@@ -429,3 +431,55 @@ def trend_holdout(table: pd.DataFrame, value: str, *, train: tuple[float, float]
     check["predicted"] = fit.predict(check["year"])
     check["ratio"] = check[value] / check["predicted"]
     return fit, check
+
+
+def sensitivity_rate(sens: pd.DataFrame, quantity: str, rule: str, row_set: str, window: str) -> float:
+    """One growth rate from :func:`sensitivity_table`.
+
+    Parameters
+    ----------
+    sens : pandas.DataFrame
+        Output of :func:`sensitivity_table`.
+    quantity : {"peak FLOP/s", "DRAM bandwidth"}
+        Quantity.
+    rule : str
+        Precision rule (``"-"`` for DRAM bandwidth).
+    row_set, window : str
+        Row set and window name.
+
+    Returns
+    -------
+    float
+        Growth per 2 years. [x]
+
+    Raises
+    ------
+    ValueError
+        If no single row matches, naming the selection.
+    """
+    sel = sens[(sens["quantity"] == quantity) & (sens["rule"] == rule) & (sens["row_set"] == row_set)
+               & (sens["window"] == window)]
+    if len(sel) != 1:
+        raise ValueError(f"{len(sel)} rows for quantity={quantity!r}, rule={rule!r}, row_set={row_set!r}, "
+                         f"window={window!r}; expected 1")
+    return float(sel["per_2_years"].iloc[0])
+
+
+def compute_vs_bandwidth_cases(sens: pd.DataFrame) -> tuple[int, int]:
+    """In how many (rule, row set, window) cases peak FLOP/s outgrows DRAM bandwidth.
+
+    Parameters
+    ----------
+    sens : pandas.DataFrame
+        Output of :func:`sensitivity_table`.
+
+    Returns
+    -------
+    tuple of int
+        ``(cases, cases where FLOP/s grows faster)``; each FLOPS row is paired with the DRAM row of
+        the same row set and window.
+    """
+    flops = sens[sens["quantity"] == "peak FLOP/s"]
+    bw = sens[sens["quantity"] == "DRAM bandwidth"][["row_set", "window", "per_2_years"]]
+    paired = flops.merge(bw, on=["row_set", "window"], suffixes=("", "_bw"))
+    return len(paired), int((paired["per_2_years"] > paired["per_2_years_bw"]).sum())

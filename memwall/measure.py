@@ -50,6 +50,7 @@ __all__ = [
     "machine_info",
     "measure_machine",
     "stream_bandwidth",
+    "summarize_measurements",
 ]
 
 STREAM_KERNELS = ("copy", "scale", "add", "triad")
@@ -526,8 +527,23 @@ class MachineReport:
             raise ValueError(f"dtype={dtype!r} was not measured; measured: {', '.join(self.gemm['dtype'].unique())}")
         return float(rows["flop_per_s"].max())
 
-    def ceilings(self, dtype: str = "float32", name: str | None = None) -> Ceilings:
-        """This machine's roofline ceilings (GEMM peak in ``dtype``, best STREAM kernel).
+    def ceilings(self, dtype: str = "float32", name: str | None = None, *, envelope: bool = True) -> Ceilings:
+        """This machine's roofline ceilings.
+
+        Parameters
+        ----------
+        dtype : str
+            Precision of the compute roof (a measured GEMM dtype).
+        name : str, optional
+            Label of the ceilings (default the CPU model).
+        envelope : bool
+            If true (default), each ceiling is the best rate observed by *any* measurement: the peak
+            is the largest FLOP/s of the GEMMs and of the GEMV-to-GEMM sweep (in ``dtype``), the
+            bandwidth the largest of the STREAM kernels and of the sweep's effective bandwidth. A
+            bound built from such ceilings is never beaten by a measured point (the empirical
+            roofline's practice of taking the best observed rates, e.g. the Empirical Roofline Toolkit,
+            https://crd.lbl.gov/divisions/amcr/computer-science-amcr/par/research/roofline/). If false:
+            the best GEMM and the best STREAM kernel only.
 
         Raises
         ------
@@ -535,8 +551,74 @@ class MachineReport:
             If ``dtype`` was not measured.
         """
         precision = {"float32": "fp32", "float64": "fp64"}.get(dtype, dtype)
-        return Ceilings.from_measured(self.peak_flop_per_s(dtype), self.bandwidth_bytes_per_s,
-                                      name=name or self.info.cpu_model, precision=precision)
+        peak, bandwidth = self.peak_flop_per_s(dtype), self.bandwidth_bytes_per_s
+        if envelope and dtype == "float32" and not self.gemv.empty:  # the sweep runs in float32
+            peak = max(peak, float(self.gemv["flop_per_s"].max()))
+            bandwidth = max(bandwidth, float(self.gemv["effective_bandwidth_bytes_per_s"].max()))
+        return Ceilings.from_measured(peak, bandwidth, name=name or self.info.cpu_model, precision=precision)
+
+    def bound_check(self, dtype: str = "float32") -> pd.DataFrame:
+        """Each GEMM and GEMV-sweep point's measured time against its roofline bound.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``experiment``, ``setting``, ``flops`` [FLOP], ``bytes`` [B], ``time_s`` (measured) [s],
+            ``bound_s`` [s] (from :meth:`ceilings` with ``envelope=True``) and ``ratio`` = time / bound,
+            which is at least 1 for every point (a bound must bound).
+        """
+        ceil = self.ceilings(dtype)
+        gemm = self.gemm[self.gemm["dtype"] == dtype]
+        size = np.dtype(dtype).itemsize
+        rows = [{"experiment": "gemm", "setting": f"n={int(r.n)}", "flops": r.flops,
+                 "bytes": 3.0 * r.n * r.n * size, "time_s": r.time_s} for r in gemm.itertuples()]
+        if dtype == "float32":
+            rows += [{"experiment": "gemv-sweep", "setting": f"b={int(r.batch)}", "flops": r.flops,
+                      "bytes": r.bytes, "time_s": r.time_s} for r in self.gemv.itertuples()]
+        out = pd.DataFrame(rows)
+        out["bound_s"] = ceil.time_bound(out["flops"].to_numpy(), out["bytes"].to_numpy())
+        out["ratio"] = out["time_s"] / out["bound_s"]
+        return out
+
+    def to_reference_rows(self, *, command: str, latency: pd.DataFrame | None = None) -> pd.DataFrame:
+        """This report (and optionally a latency table) as rows of ``data/reference_measurements.csv``.
+
+        Parameters
+        ----------
+        command : str
+            The command that produced the measurement (recorded in each row).
+        latency : pandas.DataFrame, optional
+            Output of :func:`memwall.numpy_transformer.latency_table`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns of :data:`memwall.datasets.REFERENCE_RULES`.
+        """
+        info = self.info
+        base = {"machine": info.cpu_model, "measured_on": pd.Timestamp.today().strftime("%Y-%m-%d"),
+                "logical_cpus": info.usable_cpus, "blas": info.blas, "numpy_version": info.numpy_version,
+                "command": command}
+        stream_url = "https://www.cs.virginia.edu/stream/ref.html"
+        roofline_url = "https://doi.org/10.1145/1498765.1498785"
+        rows = [{**base, "experiment": "stream", "setting": r.kernel, "bandwidth_bytes_per_s": r.bandwidth_bytes_per_s,
+                 "time_s": r.time_s, "method_url": stream_url} for r in self.stream.itertuples()]
+        rows += [{**base, "experiment": "gemm", "setting": f"{r.dtype} n={int(r.n)}", "flop_per_s": r.flop_per_s,
+                  "time_s": r.time_s, "method_url": roofline_url} for r in self.gemm.itertuples()]
+        rows += [{**base, "experiment": "gemv", "setting": f"float32 b={int(r.batch)}",
+                  "intensity_flop_per_byte": r.intensity_flop_per_byte, "flop_per_s": r.flop_per_s,
+                  "bandwidth_bytes_per_s": r.effective_bandwidth_bytes_per_s, "time_s": r.time_s,
+                  "method_url": roofline_url} for r in self.gemv.itertuples()]
+        if latency is not None:
+            survey_url = "https://arxiv.org/abs/2302.14017"
+            for r in latency.itertuples():
+                rows.append({**base, "experiment": "latency_encoder", "setting": f"bert-base l={int(r.seq_len)}",
+                             "time_s": r.encoder_s, "method_url": survey_url})
+                rows.append({**base, "experiment": "latency_decoder", "setting": f"gpt2 l={int(r.seq_len)}",
+                             "time_s": r.decoder_s, "method_url": survey_url})
+        columns = ["machine", "measured_on", "logical_cpus", "blas", "numpy_version", "experiment", "setting",
+                   "intensity_flop_per_byte", "flop_per_s", "bandwidth_bytes_per_s", "time_s", "command", "method_url"]
+        return pd.DataFrame(rows).reindex(columns=columns)
 
 
 def measure_machine(
@@ -603,3 +685,59 @@ def measure_machine(
         notes.append(f"STREAM arrays ({stream['array_bytes'].iloc[0] / 2**20:.0f} MiB) are smaller than 4 x the "
                      f"last-level cache ({llc / 2**20:.0f} MiB): bandwidth may include cache hits")
     return MachineReport(info, stream, gemm, gemv, time.perf_counter() - start, tuple(notes))
+
+
+def summarize_measurements(rows: pd.DataFrame) -> pd.Series:
+    """Headline numbers of one machine's measurement rows (live or stored).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Rows in the format of ``data/reference_measurements.csv`` (from
+        :meth:`MachineReport.to_reference_rows` or :func:`memwall.datasets.load_reference_measurements`)
+        for one machine.
+
+    Returns
+    -------
+    pandas.Series
+        ``machine``, ``measured_on``, ``logical_cpus``, ``stream_best_gb_per_s`` [GB/s],
+        ``gemm_fp32_gflop_per_s`` [GFLOP/s], ``ridge_fp32_flop_per_byte`` [FLOP/B] (best GEMM / best
+        STREAM), ``gemv_b1_gflop_per_s`` and ``gemv_bmax_gflop_per_s`` [GFLOP/s], and
+        ``decoder_encoder_ratio_l128`` (GPT-2 generate / BERT-Base encode at l = 128; NaN if not measured).
+
+    Raises
+    ------
+    ValueError
+        If the rows hold more than one machine or no STREAM/GEMM rows.
+    """
+    machines = rows[["machine", "measured_on"]].drop_duplicates()
+    if len(machines) != 1:
+        raise ValueError(f"rows must hold one measurement of one machine, got {len(machines)}")
+
+    def pick(experiment: str) -> pd.DataFrame:
+        return rows[rows["experiment"] == experiment]
+
+    stream, gemm, gemv = pick("stream"), pick("gemm"), pick("gemv")
+    if stream.empty or gemm.empty:
+        raise ValueError("rows hold no STREAM or GEMM measurement")
+    fp32 = gemm[gemm["setting"].str.startswith("float32")]
+    bw = float(stream["bandwidth_bytes_per_s"].max())
+    peak = float(fp32["flop_per_s"].max())
+    batches = gemv["setting"].str.extract(r"b=(\d+)")[0].astype(float)
+    enc = pick("latency_encoder").set_index("setting")["time_s"]
+    dec = pick("latency_decoder").set_index("setting")["time_s"]
+    ratio = (float(dec["gpt2 l=128"] / enc["bert-base l=128"])
+             if "gpt2 l=128" in dec.index and "bert-base l=128" in enc.index else float("nan"))
+    return pd.Series({
+        "machine": machines["machine"].iloc[0],
+        "measured_on": machines["measured_on"].iloc[0],
+        "logical_cpus": int(rows["logical_cpus"].iloc[0]),
+        "stream_best_gb_per_s": bw / 1e9,
+        "gemm_fp32_gflop_per_s": peak / 1e9,
+        "ridge_fp32_flop_per_byte": peak / bw,
+        "gemv_b1_gflop_per_s": float(gemv.loc[batches == batches.min(), "flop_per_s"].iloc[0]) / 1e9
+        if not gemv.empty else float("nan"),
+        "gemv_bmax_gflop_per_s": float(gemv.loc[batches == batches.max(), "flop_per_s"].iloc[0]) / 1e9
+        if not gemv.empty else float("nan"),
+        "decoder_encoder_ratio_l128": ratio,
+    })

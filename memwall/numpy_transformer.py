@@ -49,6 +49,7 @@ __all__ = [
     "NumpyTransformer",
     "gelu_erf",
     "gelu_tanh",
+    "generation_time_from_steps",
     "latency_table",
     "layer_norm",
     "time_encode",
@@ -608,7 +609,40 @@ def time_generate_sampled(seq_len: int, spec: ModelSpec | str = "gpt2", *, sampl
 
     one_step(int(ks[0]))  # warm-up
     times = [_median_seconds(lambda k=int(k): one_step(k), repeats, warmup=False) for k in ks]
-    return float(np.interp(np.arange(length), ks, times).sum())
+    return generation_time_from_steps(ks, times, length)
+
+
+def generation_time_from_steps(cache_lengths: Sequence[int], step_times_s: Sequence[float], seq_len: int) -> float:
+    """Total time of ``seq_len`` decode steps from step times sampled at some cache lengths.
+
+    Parameters
+    ----------
+    cache_lengths : sequence of int, shape (n,)
+        Increasing cache lengths at which a step was timed, within ``[0, seq_len - 1]``. [tokens]
+    step_times_s : sequence of float, shape (n,)
+        Time of one step at each of those lengths. [s]
+    seq_len : int
+        Steps in the generation (cache lengths ``0 … seq_len - 1``). [tokens]
+
+    Returns
+    -------
+    float
+        ``sum_k t(k)`` with ``t`` interpolated linearly between the samples (held constant outside
+        them); exact when the step time is linear in the cache length. [s]
+
+    Raises
+    ------
+    ValueError
+        If the lengths are not increasing, differ in count from the times, or fall outside the range.
+    """
+    ks = np.asarray(cache_lengths, dtype=float)
+    ts = np.asarray(step_times_s, dtype=float)
+    length = _check_len("seq_len", seq_len)
+    if ks.shape != ts.shape or ks.ndim != 1 or ks.size < 1:
+        raise ValueError(f"cache_lengths and step_times_s must be 1-d and equally long, got {ks.shape} and {ts.shape}")
+    if np.any(np.diff(ks) <= 0) or ks[0] < 0 or ks[-1] > length - 1:
+        raise ValueError(f"cache_lengths must increase within [0, {length - 1}], got {ks.tolist()}")
+    return float(np.interp(np.arange(length), ks, ts).sum())
 
 
 def _paper_ratios(published: pd.DataFrame | None) -> pd.DataFrame:

@@ -21,10 +21,12 @@ from memwall.models import get_preset
 
 __all__ = [
     "SURVEY_MODELS",
+    "agreement_counts",
     "bert_large_check",
     "category_breakdown",
     "length_sweep",
     "operation_grid",
+    "published_totals",
     "survey_case_study",
 ]
 
@@ -207,11 +209,15 @@ def operation_grid(models: dict[str, str], phases: dict[str, tuple[str, int]],
     -------
     pandas.DataFrame
         One row per (model, phase, precision, op): ``category``, ``flops`` [FLOP], ``bytes`` [B],
-        ``intensity`` [FLOP/B] (whole model, batch 1).
+        ``intensity`` [FLOP/B] (whole model, batch 1). Encoders get no rows for ``decode`` and
+        ``generate``, which they do not have.
     """
     frames = []
     for mname, preset in models.items():
+        causal = get_preset(preset).causal
         for pname, (phase, length) in phases.items():
+            if not causal and phase in ("decode", "generate"):
+                continue
             for qname, (wb, ab, kb) in precisions.items():
                 tab = cost_table(preset, phase, length, 1, wb, ab, kb)
                 frames.append(tab[["op", "category", "flops", "bytes", "intensity"]].assign(
@@ -260,3 +266,57 @@ def bert_large_check(survey: pd.DataFrame | None = None) -> pd.DataFrame:
     out["ours_pct"] = 100 * (out["ours_gflops"] / out["published_gflops"] - 1)
     out["without_one_proj_pct"] = 100 * (out["without_one_proj_gflops"] / out["published_gflops"] - 1)
     return out
+
+
+def published_totals(survey: pd.DataFrame, metric: str, source_table: str) -> pd.DataFrame:
+    """The survey's whole-model values of one metric from one figure or table.
+
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Output of :func:`survey_case_study` (or :func:`memwall.datasets.load_survey_case_study`).
+    metric : {"gflops", "gmops", "intensity", "latency_cpu_norm", "latency_analytic_norm"}
+        Quantity.
+    source_table : str
+        Figure or table, e.g. ``"Fig. 4"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model``, ``seq_len`` [tokens], ``published_value`` (unit of the metric).
+
+    Raises
+    ------
+    ValueError
+        If no row matches, naming the metric and source.
+    """
+    sel = survey[(survey["operator"] == "total") & (survey["metric"] == metric)
+                 & (survey["source_table"] == source_table)]
+    if sel.empty:
+        raise ValueError(f"no published total of metric={metric!r} in source_table={source_table!r}")
+    return sel[["model", "seq_len", "published_value"]].reset_index(drop=True)
+
+
+def agreement_counts(survey: pd.DataFrame, models: Sequence[str],
+                     metrics: Sequence[str] = ("gflops", "gmops", "intensity")) -> dict[str, int]:
+    """How many published totals our counts reproduce.
+
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Output of :func:`survey_case_study`.
+    models : sequence of str
+        Survey model names to include.
+    metrics : sequence of str
+        Metrics to include.
+
+    Returns
+    -------
+    dict
+        ``n`` (published totals compared), ``agree`` (within 2 % or within the printed precision) and
+        ``within_2pct`` (within 2 % outright).
+    """
+    sel = survey[(survey["operator"] == "total") & survey["metric"].isin(list(metrics))
+                 & survey["model"].isin(list(models))]
+    return {"n": len(sel), "agree": int(sel["agrees"].fillna(False).sum()),
+            "within_2pct": int((sel["pct_diff"].abs() <= 2).sum())}

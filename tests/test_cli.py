@@ -66,7 +66,7 @@ def test_fit_window_must_be_whole_years(capsys):
 def test_validate_ok(capsys):
     assert main(["validate", "--format", "csv"]) == 0
     out = capsys.readouterr().out
-    assert out.count(",ok") == 5
+    assert out.count(",ok") == 6
 
 
 def test_validate_reports_bad_row(tmp_path, capsys):
@@ -162,4 +162,13 @@ def test_measure_quick(capsys):
     (row,) = json.loads(capsys.readouterr().out)
     assert row["stream_bandwidth_gb_per_s"] > 0 and row["gemm_fp32_gflop_per_s"] > 0
     assert row["ridge_fp32_flop_per_byte"] == pytest.approx(
-        row["gemm_fp32_gflop_per_s"] / row["stream_bandwidth_gb_per_s"])
+        row["ceiling_fp32_gflop_per_s"] / row["ceiling_bandwidth_gb_per_s"])
+    assert row["ceiling_fp32_gflop_per_s"] >= row["gemm_fp32_gflop_per_s"]
+    assert row["ceiling_bandwidth_gb_per_s"] >= row["stream_bandwidth_gb_per_s"]
+
+
+def test_roofline_device_without_precision(capsys):
+    assert main(["roofline", "--device", "Google TPU v5e", "--precision", "fp32"]) == 1
+    assert "has no dense fp32 peak" in capsys.readouterr().err
+    assert main(["roofline", "--phase", "decode"]) == 1
+    assert "--phase and --seq-len need --model" in capsys.readouterr().err

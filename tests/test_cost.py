@@ -205,7 +205,7 @@ def test_generate_equals_sum_of_decode_steps() -> None:
 
 
 def test_vectorised_matches_scalar() -> None:
-    specs = [get_preset(n) for n in ("bert-base", "gpt2", "llama-3-8b", "mixtral-8x7b")]
+    specs = [get_preset(n) for n in ("gpt2-medium", "gpt2", "llama-3-8b", "mixtral-8x7b")]
     lengths = np.array([1, 100, 3000])[:, None]
     batches = np.array([1, 7])
     arr = cost_arrays(specs, "decode", lengths, batches, 0.5, 2.0, 1.0)
@@ -265,7 +265,9 @@ def test_moe_decode_reads_only_routed_experts() -> None:
 
 # --------------------------------------------------------------------------------- property tests
 
-_models = st.sampled_from(["bert-base", "gpt2", "gpt2-xl", "llama-2-7b", "llama-3-8b", "mixtral-8x7b"])
+_decoders = ["gpt2", "gpt2-xl", "llama-2-7b", "llama-3-8b", "mixtral-8x7b"]
+_models = st.sampled_from(_decoders)  # decode/generate need a causal model; encoders are covered by prefill
+_any_models = st.sampled_from(["bert-base", *_decoders])
 _lengths = st.integers(min_value=1, max_value=16384)
 
 
@@ -356,3 +358,28 @@ def test_unknown_preset_in_table() -> None:
 def test_array_given_to_table() -> None:
     with pytest.raises(ValueError, match=r"batch must be a scalar for cost_table"):
         cost_table("gpt2", "prefill", 128, [1, 2])
+
+
+def test_encoder_cannot_decode() -> None:
+    with pytest.raises(ValueError, match=r"phase='generate' needs causal .decoder. models; encoder.s.: bert-base"):
+        cost_table("bert-base", "generate", 16)
+
+
+def test_category_intensity_pools_weight_matmuls() -> None:
+    from memwall.cost import category_intensity
+
+    tab = cost_table("gpt2", "decode", 128, 1, 1.0, 1.0, 1.0)
+    w = tab[tab["category"].isin(["projection", "ffn"])]
+    assert category_intensity(tab, ["projection", "ffn"]) == pytest.approx(w["flops"].sum() / w["bytes"].sum())
+    assert category_intensity(tab, ["ffn"]) == pytest.approx(2.0, rel=0.01)  # 1 multiply-add per 1-byte weight
+    with pytest.raises(ValueError, match="unknown categories"):
+        category_intensity(tab, ["attention"])
+
+
+@settings(max_examples=20, deadline=None)
+@given(_any_models, _lengths, st.integers(min_value=1, max_value=511))
+def test_prefill_weight_matmul_intensity_rises_with_batch_any_model(name: str, length: int, batch: int) -> None:
+    ops = cost_arrays(get_preset(name), "prefill", length, np.array([batch, batch + 1]))
+    c = ops["ffn_down"]
+    ai = c.flops / (c.bytes_read + c.bytes_written)
+    assert ai[1] >= ai[0]

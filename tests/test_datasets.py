@@ -16,7 +16,7 @@ from memwall.validation import DataValidationError
 from .conftest import DATA
 
 TABLES = ["hardware.csv", "memory_generations.csv", "interconnects.csv", "paper_hw_scaling_points.csv",
-          "survey_case_study.csv"]
+          "survey_case_study.csv", "reference_measurements.csv"]
 
 
 def test_shipped_tables_validate():
@@ -43,7 +43,7 @@ def test_required_devices_present():
 def test_every_column_is_documented(root):
     dictionary = (root / "data" / "README.md").read_text(encoding="utf-8")
     for rules in (datasets.HARDWARE_RULES, datasets.MEMORY_RULES, datasets.INTERCONNECT_RULES,
-                  datasets.PAPER_POINT_RULES, datasets.SURVEY_RULES):
+                  datasets.PAPER_POINT_RULES, datasets.SURVEY_RULES, datasets.REFERENCE_RULES):
         for column in rules:
             assert f"`{column}`" in dictionary, f"data/README.md does not document column {column!r}"
 

@@ -133,3 +133,13 @@ def test_datasheet_series_units(hw):
     assert h100[col].iloc[0] == pytest.approx(450e9)  # NVLink 4: 900 GB/s bidirectional = 450 per direction
     with pytest.raises(ValueError, match="series='sram' is not known"):
         hardware.datasheet_series("sram", hw, links)
+
+
+def test_sensitivity_helpers(hw):
+    sens = hardware.sensitivity_table(hw, {"all": (1996, 2026)})
+    direct = sens[(sens["quantity"] == "peak FLOP/s") & (sens["rule"] == "fp32") & (sens["row_set"] == "all")]
+    assert hardware.sensitivity_rate(sens, "peak FLOP/s", "fp32", "all", "all") == direct["per_2_years"].iloc[0]
+    with pytest.raises(ValueError, match="0 rows for quantity='peak FLOP/s', rule='fp4'"):
+        hardware.sensitivity_rate(sens, "peak FLOP/s", "fp4", "all", "all")
+    cases, wins = hardware.compute_vs_bandwidth_cases(sens)
+    assert cases == len(hardware.PRECISION_RULES) * len(hardware.ROW_SETS) and 0 <= wins <= cases

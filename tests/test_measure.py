@@ -122,3 +122,23 @@ def test_measure_machine_tiny() -> None:
     assert r.ceilings("float64").precision == "fp64"
     with pytest.raises(ValueError, match="dtype='float16'"):
         r.peak_flop_per_s("float16")
+
+
+
+def test_envelope_bound_is_never_beaten_and_reference_rows_validate(tmp_path):
+    """A bound must bound: every measured GEMM/GEMV point takes at least its roofline time."""
+    from memwall import datasets, measure
+
+    report = measure.measure_machine(quick=True, progress=False)
+    check = report.bound_check()
+    assert len(check) == len(report.gemv) + (report.gemm["dtype"] == "float32").sum()
+    assert (check["ratio"] >= 1 - 1e-9).all(), check
+    strict = report.ceilings(envelope=False)
+    loose = report.ceilings()
+    assert loose.peak_flop_per_s >= strict.peak_flop_per_s
+    assert loose.bandwidth_bytes_per_s >= strict.bandwidth_bytes_per_s
+    rows = report.to_reference_rows(command="memwall measure reference --quick")
+    path = tmp_path / "reference_measurements.csv"
+    rows.to_csv(path, index=False)
+    loaded = datasets.load_reference_measurements(path)
+    assert set(loaded["experiment"]) == {"stream", "gemm", "gemv"}

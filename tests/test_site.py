@@ -39,12 +39,16 @@ def test_site_has_chapters(site: Path):
     assert "chapters/hardware_trends.html" in pages
 
 
+def _pages_matching(site: Path, pattern: re.Pattern[str]) -> dict[str, list[str]]:
+    """Page -> the distinct matches of ``pattern`` in its HTML, for pages with any."""
+    found = {p.relative_to(site).as_posix(): sorted(set(pattern.findall(p.read_text(encoding="utf-8",
+                                                                                   errors="replace"))))
+             for p in _pages(site)}
+    return {page: hits for page, hits in found.items() if hits}
+
+
 def test_no_cdn_urls_in_pages(site: Path):
-    offenders = {}
-    for page in _pages(site):
-        found = sorted(set(CDN_PATTERNS.findall(page.read_text(encoding="utf-8", errors="replace"))))
-        if found:
-            offenders[page.relative_to(site).as_posix()] = found
+    offenders = _pages_matching(site, CDN_PATTERNS)
     assert not offenders, f"pages naming a CDN (the site must work offline): {offenders}"
 
 
@@ -54,11 +58,7 @@ ERROR_MARKERS = re.compile(r"Traceback \(most recent call last\)|CellExecutionEr
 
 
 def test_no_error_text_in_pages(site: Path):
-    offenders = {}
-    for page in _pages(site):
-        found = sorted(set(ERROR_MARKERS.findall(page.read_text(encoding="utf-8", errors="replace"))))
-        if found:
-            offenders[page.relative_to(site).as_posix()] = found
+    offenders = _pages_matching(site, ERROR_MARKERS)
     assert not offenders, f"pages showing errors: {offenders}"
     assert not (site / "reports").exists(), "execution reports of failed notebooks are in the site"
 

@@ -46,3 +46,13 @@ def test_bert_large_check_columns():
     check = survey.bert_large_check()
     assert list(check["seq_len"]) == [128, 256, 512, 1024, 2048, 4096]
     assert (check["without_one_proj_pct"].abs() < check["ours_pct"].abs()).all()
+
+
+def test_published_totals_and_agreement_counts():
+    cmp = survey.survey_case_study()
+    pub = survey.published_totals(cmp, "gflops", "Fig. 4")
+    assert set(pub["model"]) == {"BERT-Base", "BERT-Large", "GPT-2"} and len(pub) == 18
+    counts = survey.agreement_counts(cmp, ["BERT-Base", "GPT-2"])
+    assert counts["n"] >= counts["agree"] >= counts["within_2pct"] > 0
+    with pytest.raises(ValueError, match=r"no published total of metric='gflops' in source_table='Fig\. 99'"):
+        survey.published_totals(cmp, "gflops", "Fig. 99")
