@@ -1,0 +1,501 @@
+r"""Model size, training compute and accelerator memory: the paper's Fig. 2/3 fits and their update.
+
+Tables (data dictionary: ``data/README_models.md``):
+
+* ``paper_model_points.csv``: every marker of the paper's model-size figure (``model_size_scaling.pdf``)
+  and training-compute figure (``ai_and_compute.pdf``), as plotted;
+* ``models.csv``: notable language models 2017-2025 with total and active parameters;
+* ``paper_training_memory.csv``: the eight bars of the training-memory figure (``gpu_memory_wall.pdf``).
+
+Source of the figures: Gholami et al., *AI and Memory Wall*, IEEE Micro 44(3), 2024
+(arXiv 2403.14123), data repository https://github.com/amirgholami/ai_and_memory_wall.
+
+Units: parameters in billions [1e9 params]; byte counts in decimal GB (1e9 B); the hardware table's
+capacities are GiB (2**30 B) and are converted explicitly (:data:`GIB`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from memwall.datasets import CONFIDENCE_LEVELS, _one_of, _path, _positive, _with_dates, load_hardware
+from memwall.hardware import fit_series, record_setters, select_window
+from memwall.trends import GrowthFit, fit_exponential
+from memwall.validation import ColumnRule, date_check, read_validated_csv, url_check
+
+__all__ = [
+    "ARCHITECTURES",
+    "BYTES_PER_PARAM",
+    "GB",
+    "GIB",
+    "MODEL_RULES",
+    "PAPER_MODEL_POINT_RULES",
+    "PAPER_PRINTED_MODEL_RATES",
+    "PAPER_TRAINING_MEMORY_RULES",
+    "PARAM_ROW_SETS",
+    "accelerator_memory_growth",
+    "growth_by_window",
+    "inference_fit",
+    "load_models",
+    "load_paper_model_points",
+    "load_paper_training_memory",
+    "paper_model_fits",
+]
+
+GB = 1e9
+"""Bytes in a decimal gigabyte [B]."""
+GIB = 2.0**30
+"""Bytes in a gibibyte [B]; ``hardware.csv`` capacities are in GiB."""
+
+ARCHITECTURES = ("dense", "moe")
+FIGURES = ("model_size", "training_compute")
+POINT_SERIES = ("transformer", "cnn", "recsys", "accelerator_memory", "other")
+_UNIT_OF_FIGURE = {"model_size": "params_billion", "training_compute": "training_pflop"}
+
+BYTES_PER_PARAM: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+"""Storage per weight of each inference format [B/param]; int4 ignores the per-group scales (a few %)."""
+
+PARAM_ROW_SETS = ("dense", "moe_total", "moe_active")
+"""Which models and which count enter a parameter-growth fit:
+``dense``: dense models only; ``moe_total``: all models, MoE at total parameters;
+``moe_active``: all models, MoE at parameters active per token (MoE rows without one are dropped)."""
+
+PAPER_PRINTED_MODEL_RATES: dict[str, dict[str, float]] = {
+    "transformer_params": {"printed_per_2_years": 410.0, "vector_fit_per_2_years": 413.0},
+    "accelerator_memory": {"printed_per_2_years": 2.0, "vector_fit_per_2_years": 1.86},
+    "transformer_training_compute": {"printed_per_2_years": 750.0, "vector_fit_per_2_years": 750.7},
+    "cv_nlp_speech_training_compute": {"printed_per_2_years": 15.0, "vector_fit_per_2_years": 14.8},
+}
+"""Legend rates of the paper's model-size and training-compute figures, and the rate a least-squares fit
+of the figures' vector coordinates gives. The 15x/2 yrs CV/NLP/Speech line is printed only in the 2021
+version of the compute figure."""
+
+_SOURCE = ColumnRule("str", True, (url_check(),), "Primary source of the row.")
+_NOTES = ColumnRule("str", False, (), "Free text: errata, derivations.")
+
+PAPER_MODEL_POINT_RULES: dict[str, ColumnRule] = {
+    "figure": ColumnRule("str", True, (_one_of(FIGURES),), "model_size or training_compute."),
+    "series": ColumnRule("str", True, (_one_of(POINT_SERIES),), "Colour group of the marker."),
+    "name": ColumnRule("str", True, (), "Label (or our identification of an unlabelled marker)."),
+    "date": ColumnRule("str", True, (date_check(2010, 2023),), "x-position as plotted, YYYY-MM-DD."),
+    "plotted_value": ColumnRule("float", True, _positive("see plotted_unit"), "y-value as plotted."),
+    "plotted_unit": ColumnRule("str", True, (_one_of(tuple(_UNIT_OF_FIGURE.values())),),
+                               "params_billion [1e9 params] or training_pflop [1e15 FLOP]."),
+    "memory_gb": ColumnRule("float", False, _positive("GB"),
+                            "accelerator_memory only: the device memory in the label [GB]."),
+    "source_url": _SOURCE,
+    "notes": _NOTES,
+}
+
+MODEL_RULES: dict[str, ColumnRule] = {
+    "name": ColumnRule("str", True, (), "Model name, unique."),
+    "organization": ColumnRule("str", True, (), "Developer."),
+    "date": ColumnRule("str", True, (date_check(2012, 2025),), "Announcement or release, YYYY-MM[-DD]."),
+    "architecture": ColumnRule("str", True, (_one_of(ARCHITECTURES),), "dense or moe."),
+    "total_params_billion": ColumnRule("float", True, _positive("1e9 params"), "All parameters [1e9 params]."),
+    "active_params_billion": ColumnRule("float", False, _positive("1e9 params"),
+                                        "Parameters used per token [1e9 params]; = total for dense."),
+    "training_tokens_billion": ColumnRule("float", False, _positive("1e9 tokens"),
+                                          "Pre-training tokens, if published [1e9 tokens]."),
+    "training_flop": ColumnRule("float", False, _positive("FLOP"), "Published training compute [FLOP]."),
+    "source_url": _SOURCE,
+    "confidence": ColumnRule("str", True, (_one_of(CONFIDENCE_LEVELS),), "A, B or C."),
+    "notes": _NOTES,
+}
+
+PAPER_TRAINING_MEMORY_RULES: dict[str, ColumnRule] = {
+    "model": ColumnRule("str", True, (), "Bar label."),
+    "year": ColumnRule("int", True, (pa.Check.in_range(2010, 2020, error="must be in 2010..2020"),),
+                       "Year printed under the bar."),
+    "input": ColumnRule("str", True, (), "Input size as printed."),
+    "seq_len": ColumnRule("int", False, _positive("tokens"), "Transformers: sequence length [tokens]."),
+    "batch": ColumnRule("int", True, _positive("samples"), "Batch size [samples]."),
+    "params_gb": ColumnRule("float", True, _positive("GB"), "Parameter memory [GB]."),
+    "optimizer_gb": ColumnRule("float", True, _positive("GB"), "Optimizer-state memory [GB]."),
+    "activations_gb": ColumnRule("float", True, _positive("GB"), "Feature-map (activation) memory [GB]."),
+    "total_gb": ColumnRule("float", True, _positive("GB"), "Bar height [GB]."),
+    "gpu_limit_gb": ColumnRule("float", True, _positive("GB"), "GPU memory-limit step line [GB]."),
+    "readme_total_gb": ColumnRule("float", True, _positive("GB"), "Total in the repository README [GB]."),
+    "source_url": _SOURCE,
+    "notes": _NOTES,
+}
+
+
+def _frame_check(fn: Callable[[pd.DataFrame], pd.Series], error: str) -> pa.Check:
+    return pa.Check(fn, error=error)
+
+
+def _unit_fits_figure(df: pd.DataFrame) -> pd.Series:
+    return df["plotted_unit"] == df["figure"].map(_UNIT_OF_FIGURE)
+
+
+def _memory_iff_accelerator(df: pd.DataFrame) -> pd.Series:
+    return df["memory_gb"].notna() == df["series"].eq("accelerator_memory")
+
+
+def _memory_over_six(df: pd.DataFrame) -> pd.Series:
+    implied = df["memory_gb"] / 6.0
+    return implied.isna() | ((df["plotted_value"] - implied).abs() <= 0.005 * implied)
+
+
+def load_paper_model_points(path: str | Path | None = None) -> pd.DataFrame:
+    """Load the plotted points of the paper's model-size and training-compute figures.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        Table to read; default ``data_dir() / "paper_model_points.csv"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per marker, the columns of :data:`PAPER_MODEL_POINT_RULES` with the text date kept as
+        ``date_text`` and ``date`` (datetime) and ``year`` (fractional) added.
+
+    Raises
+    ------
+    memwall.validation.DataValidationError
+        On a bad row (file, line, column, reason), a unit that does not match the figure, an accelerator
+        row without ``memory_gb`` (or another row with one), or a plotted memory point not equal to GB / 6.
+    """
+    df = read_validated_csv(
+        _path("paper_model_points.csv", path), PAPER_MODEL_POINT_RULES, key="name",
+        unique=["figure", "series", "name"],
+        frame_checks=[
+            _frame_check(_unit_fits_figure, "plotted_unit must be params_billion for model_size and "
+                                            "training_pflop for training_compute"),
+            _frame_check(_memory_iff_accelerator, "memory_gb must be given exactly for accelerator_memory rows"),
+            _frame_check(_memory_over_six, "accelerator_memory plotted_value must equal memory_gb / 6 (0.5 %)"),
+        ],
+    )
+    df = df.rename(columns={"date": "date_text"})
+    return _with_dates(df, "date_text")
+
+
+def _active_consistent(df: pd.DataFrame) -> pd.Series:
+    dense = df["architecture"].eq("dense")
+    same = (df["active_params_billion"] - df["total_params_billion"]).abs() <= 1e-9
+    return ~dense | same
+
+
+def _active_not_above_total(df: pd.DataFrame) -> pd.Series:
+    return df["active_params_billion"].isna() | (df["active_params_billion"] <= df["total_params_billion"])
+
+
+def load_models(path: str | Path | None = None) -> pd.DataFrame:
+    """Load ``models.csv``: notable language models with total and active parameter counts.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        Table to read; default ``data_dir() / "models.csv"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`MODEL_RULES` (text date kept as ``date_text``), plus ``date``, ``year``
+        and ``training_flop_6nd`` = 6 · active params · tokens [FLOP] (Kaplan et al. 2020,
+        arXiv 2001.08361, §2.1), an estimate, never a published figure; NaN without a token count.
+        Sorted by date.
+
+    Raises
+    ------
+    memwall.validation.DataValidationError
+        On a bad row, a dense model whose active count differs from its total, or an active count
+        above the total.
+    """
+    df = read_validated_csv(
+        _path("models.csv", path), MODEL_RULES, key="name", unique=["name"],
+        frame_checks=[
+            _frame_check(_active_consistent, "dense models need active_params_billion = total_params_billion"),
+            _frame_check(_active_not_above_total, "active_params_billion must not exceed total_params_billion"),
+        ],
+    )
+    df = _with_dates(df.rename(columns={"date": "date_text"}), "date_text")
+    df["training_flop_6nd"] = 6.0 * df["active_params_billion"] * 1e9 * df["training_tokens_billion"] * 1e9
+    return df.sort_values(["date", "name"], kind="stable").reset_index(drop=True)
+
+
+def _sums_to_total(df: pd.DataFrame) -> pd.Series:
+    parts = df["params_gb"] + df["optimizer_gb"] + df["activations_gb"]
+    return (parts - df["total_gb"]).abs() <= 0.011
+
+
+def load_paper_training_memory(path: str | Path | None = None) -> pd.DataFrame:
+    """Load the eight bars of the paper's training-memory figure.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        Table to read; default ``data_dir() / "paper_training_memory.csv"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bar: the columns of :data:`PAPER_TRAINING_MEMORY_RULES`, in file (year) order.
+
+    Raises
+    ------
+    memwall.validation.DataValidationError
+        On a bad row, or a bar whose parts do not add up to ``total_gb`` (within 0.011 GB).
+    """
+    return read_validated_csv(
+        _path("paper_training_memory.csv", path), PAPER_TRAINING_MEMORY_RULES, key="model", unique=["model"],
+        frame_checks=[_frame_check(_sums_to_total, "params_gb + optimizer_gb + activations_gb must equal total_gb")],
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fits
+
+
+def _paper_fit_sets(points: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    size = points[points["figure"] == "model_size"]
+    compute = points[points["figure"] == "training_compute"]
+    return {
+        "transformer_params": size[size["series"] == "transformer"],
+        "accelerator_memory": size[size["series"] == "accelerator_memory"],
+        "transformer_training_compute": compute[compute["series"] == "transformer"],
+        # The 2021 figure's blue line: every marker of the compute figure (red ones are drawn in blue too).
+        "cv_nlp_speech_training_compute": compute,
+    }
+
+
+def paper_model_fits(points: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Refit the rates printed in the paper's model-size and training-compute figures from their points.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame, optional
+        Table from :func:`load_paper_model_points`; loaded when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``quantity`` (the keys of :data:`PAPER_PRINTED_MODEL_RATES`): ``n_points``,
+        ``per_2_years`` (ours) [x], CI, ``printed_per_2_years``, ``vector_fit_per_2_years``,
+        ``diff_vs_printed_pct`` and ``diff_vs_vector_fit_pct`` [%].
+
+    Notes
+    -----
+    Least squares of log10(value) on the fractional calendar year (:func:`memwall.trends.fit_exponential`).
+    Rows ``cv_nlp_speech_training_compute`` use all 21 compute markers, the 2021 figure's blue line.
+    """
+    points = load_paper_model_points() if points is None else points
+    rows = []
+    for quantity, group in _paper_fit_sets(points).items():
+        fit = fit_exponential(group["year"], group["plotted_value"])
+        ref = PAPER_PRINTED_MODEL_RATES[quantity]
+        rows.append({
+            "quantity": quantity,
+            **fit.as_dict(),
+            "printed_per_2_years": ref["printed_per_2_years"],
+            "vector_fit_per_2_years": ref["vector_fit_per_2_years"],
+            "diff_vs_printed_pct": 100.0 * (fit.per_2_years / ref["printed_per_2_years"] - 1.0),
+            "diff_vs_vector_fit_pct": 100.0 * (fit.per_2_years / ref["vector_fit_per_2_years"] - 1.0),
+        })
+    return pd.DataFrame(rows)
+
+
+def _check_choice(name: str, value: str, allowed: Iterable[str]) -> None:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not known; allowed: {', '.join(allowed)}")
+
+
+def _param_rows(models: pd.DataFrame, rows: str) -> pd.DataFrame:
+    _check_choice("rows", rows, PARAM_ROW_SETS)
+    out = models.copy()
+    if rows == "dense":
+        out = out[out["architecture"] == "dense"]
+        out["params_billion"] = out["total_params_billion"]
+    elif rows == "moe_total":
+        out["params_billion"] = out["total_params_billion"]
+    else:
+        out["params_billion"] = out["active_params_billion"]
+    return out.dropna(subset=["params_billion"])
+
+
+def _fit_row(table: pd.DataFrame, value: str, row_set: str, window: tuple[int, int]) -> dict[str, object]:
+    try:
+        fit: GrowthFit | None = fit_series(table, value, row_set=row_set, window=window)
+    except ValueError:
+        fit = None
+    base = {"window": f"{window[0]}-{window[1]}", "row_set": row_set}
+    if fit is None:
+        chosen = select_window(table.dropna(subset=[value]), *window)
+        chosen = record_setters(chosen, value) if row_set == "records" else chosen
+        return {**base, "n_points": len(chosen),
+                "per_2_years": np.nan, "doubling_time_years": np.nan, "ci_low_per_2_years": np.nan,
+                "ci_high_per_2_years": np.nan}
+    d = fit.as_dict()
+    return {**base, "n_points": d["n_points"], "per_2_years": d["per_2_years"],
+            "doubling_time_years": d["doubling_time_years"], "ci_low_per_2_years": d["ci_low_per_2_years"],
+            "ci_high_per_2_years": d["ci_high_per_2_years"]}
+
+
+def growth_by_window(windows: Mapping[str, tuple[int, int]] | Iterable[tuple[int, int]],
+                     rows: Iterable[str] = PARAM_ROW_SETS, *, row_set: str = "all",
+                     models: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Parameter-count growth of ``models.csv`` for several windows and row choices.
+
+    Parameters
+    ----------
+    windows : iterable of (int, int)
+        Inclusive calendar-year windows, e.g. ``[(2017, 2021), (2017, 2025), (2021, 2025)]``
+        (a mapping's values are used).
+    rows : iterable of {"dense", "moe_total", "moe_active"}
+        Which models and which count (see :data:`PARAM_ROW_SETS`).
+    row_set : {"all", "records"}
+        Every model, or only those that beat every earlier model's count (the frontier).
+    models : pandas.DataFrame, optional
+        Table from :func:`load_models`; loaded when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (rows, window): ``rows``, ``window``, ``row_set``, ``n_points``, ``per_2_years`` [x],
+        ``doubling_time_years`` [year] and the 95 % CI. A window with fewer than 2 points gets NaN rates.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``rows`` or ``row_set`` value, or a window that is not two whole years in order.
+    """
+    models = load_models() if models is None else models
+    wins = list(windows.values()) if isinstance(windows, Mapping) else list(windows)
+    out = []
+    for which in rows:
+        table = _param_rows(models, which)
+        for window in wins:
+            select_window(table, *window)  # validates the window
+            out.append({"rows": which, **_fit_row(table, "params_billion", row_set, tuple(window))})
+    return pd.DataFrame(out)
+
+
+ACCELERATOR_KINDS = ("gpu", "tpu", "accelerator")
+MEMORY_RULES = ("max_per_year", "records")
+
+
+def accelerator_memory_series(hardware: pd.DataFrame | None = None, rule: str = "records") -> pd.DataFrame:
+    """Per-device memory capacity of accelerators, in decimal GB, reduced by a rule.
+
+    Parameters
+    ----------
+    hardware : pandas.DataFrame, optional
+        Table from :func:`memwall.datasets.load_hardware`; loaded when omitted.
+    rule : {"max_per_year", "records"}
+        ``max_per_year``: the largest-memory accelerator of each calendar year (dated at its release);
+        ``records``: accelerators whose memory beats every earlier one's (:func:`memwall.hardware.record_setters`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``device``, ``kind``, ``date``, ``year``, ``memory_capacity_gib`` [GiB] and ``memory_gb``
+        = GiB · 2**30 / 1e9 [GB].
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``rule``.
+    """
+    _check_choice("rule", rule, MEMORY_RULES)
+    hardware = load_hardware() if hardware is None else hardware
+    acc = hardware[hardware["kind"].isin(ACCELERATOR_KINDS)].dropna(subset=["memory_capacity_gib"])
+    acc = acc[["device", "kind", "date", "year", "memory_capacity_gib"]].copy()
+    acc["memory_gb"] = acc["memory_capacity_gib"] * GIB / GB
+    if rule == "records":
+        return record_setters(acc, "memory_gb")
+    idx = acc.groupby(acc["date"].dt.year)["memory_gb"].idxmax()
+    return acc.loc[idx].sort_values("date").reset_index(drop=True)
+
+
+def accelerator_memory_growth(windows: Mapping[str, tuple[int, int]] | Iterable[tuple[int, int]],
+                              rules: Iterable[str] = MEMORY_RULES,
+                              hardware: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Growth of per-accelerator memory capacity for several windows.
+
+    Parameters
+    ----------
+    windows : iterable of (int, int)
+        Inclusive calendar-year windows.
+    rules : iterable of {"max_per_year", "records"}
+        Series definitions (see :func:`accelerator_memory_series`).
+    hardware : pandas.DataFrame, optional
+        Table from :func:`memwall.datasets.load_hardware`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (rule, window): ``rule``, ``window``, ``n_points``, ``per_2_years`` [x], doubling time
+        [year], CI.
+    """
+    hardware = load_hardware() if hardware is None else hardware
+    wins = list(windows.values()) if isinstance(windows, Mapping) else list(windows)
+    out = []
+    for rule in rules:
+        series = accelerator_memory_series(hardware, rule)
+        for window in wins:
+            out.append({"rule": rule, **_fit_row(series, "memory_gb", "all", tuple(window))})
+    return pd.DataFrame(out).drop(columns="row_set")
+
+
+def inference_fit(models: pd.DataFrame | None = None, hardware: pd.DataFrame | None = None,
+                  precisions: Iterable[str] = ("fp16", "int8", "int4"),
+                  devices: Iterable[str] | None = None) -> pd.DataFrame:
+    """Which models' weights fit in one accelerator's memory, per weight format.
+
+    Parameters
+    ----------
+    models : pandas.DataFrame, optional
+        Table from :func:`load_models` (``name``, ``total_params_billion``).
+    hardware : pandas.DataFrame, optional
+        Table from :func:`memwall.datasets.load_hardware`.
+    precisions : iterable of str
+        Weight formats, keys of :data:`BYTES_PER_PARAM`.
+    devices : iterable of str, optional
+        Device names from ``hardware.csv``; default every GPU/TPU/accelerator with a memory capacity.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model, precision, device): ``weights_gb`` = total params · bytes/param / 1e9 [GB],
+        ``device_memory_gb`` = capacity GiB · 2**30 / 1e9 [GB], ``fraction`` = weights / device memory,
+        ``fits`` (``fraction <= 1``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown precision (listing the known ones) or device name.
+
+    Notes
+    -----
+    Weights only: no KV cache, activations or runtime reserve, so ``fits`` is necessary, not sufficient.
+    A mixture-of-experts model counts all experts (every expert must be resident).
+    """
+    models = load_models() if models is None else models
+    hardware = load_hardware() if hardware is None else hardware
+    precisions = list(precisions)
+    for p in precisions:
+        _check_choice("precision", p, BYTES_PER_PARAM)
+    acc = hardware[hardware["kind"].isin(ACCELERATOR_KINDS)].dropna(subset=["memory_capacity_gib"])
+    if devices is not None:
+        devices = list(devices)
+        unknown = sorted(set(devices) - set(hardware["device"]))
+        if unknown:
+            raise ValueError(f"devices: {unknown} not in hardware.csv")
+        acc = hardware[hardware["device"].isin(devices)]
+    m = models[["name", "total_params_billion"]].assign(_k=1)
+    p = pd.DataFrame({"precision": precisions, "bytes_per_param": [BYTES_PER_PARAM[x] for x in precisions], "_k": 1})
+    d = acc[["device", "memory_capacity_gib"]].assign(_k=1)
+    out = m.merge(p, on="_k").merge(d, on="_k").drop(columns="_k")
+    out["weights_gb"] = out["total_params_billion"] * 1e9 * out["bytes_per_param"] / GB
+    out["device_memory_gb"] = out["memory_capacity_gib"] * GIB / GB
+    out["fraction"] = out["weights_gb"] / out["device_memory_gb"]
+    out["fits"] = out["fraction"] <= 1.0
+    return out.reset_index(drop=True)

@@ -1,0 +1,111 @@
+"""Training memory: ZeRO and Korthikanti golden values, the paper's bars, bad inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from memwall import training_memory as tm
+from memwall.models import get_preset, parameter_count
+
+
+@pytest.mark.parametrize(("optimizer", "total"), [("sgd", 8), ("sgd_momentum", 12), ("adam", 16), ("mixed_adam", 16)])
+def test_bytes_per_param(optimizer, total):
+    assert tm.bytes_per_param(optimizer).total == total
+
+
+def test_mixed_adam_is_2_2_12():
+    # Rajbhandari et al. 2020 (ZeRO, arXiv 1910.02054) §3.1: 2Ψ + 2Ψ + KΨ with K = 12 -> 16Ψ bytes.
+    p = tm.bytes_per_param("mixed_adam")
+    assert (p.weights, p.gradients, p.optimizer_states) == (2, 2, 12)
+
+
+@pytest.mark.parametrize(("stage", "gb"), [(0, 120.0), (1, 31.4), (2, 16.6), (3, 1.9)])
+def test_zero_figure_1(stage, gb):
+    # ZeRO paper Fig. 1: Ψ = 7.5B, N_d = 64, K = 12 -> 120 / 31.4 / 16.6 / 1.9 GB per device.
+    out = tm.model_state_bytes(7.5e9, "mixed_adam", zero_stage=stage, n_gpus=64)
+    assert round(out["total"] / 1e9, 1) == gb
+
+
+def test_zero_stages_shard_the_right_parts():
+    n, base = 8, tm.model_state_bytes(1e9, "adam")
+    z1 = tm.model_state_bytes(1e9, "adam", zero_stage=1, n_gpus=n)
+    z3 = tm.model_state_bytes(1e9, "adam", zero_stage=3, n_gpus=n)
+    assert z1["optimizer_states"] == base["optimizer_states"] / n
+    assert (z1["weights"], z1["gradients"]) == (base["weights"], base["gradients"])
+    assert z3["total"] == pytest.approx(base["total"] / n)
+
+
+def test_korthikanti_gpt3_layer():
+    # Korthikanti et al. 2022 (arXiv 2205.05198): Eq. (1) sbh(34 + 5as/h), GPT-3 175B settings of Table 3
+    # (a = 96, h = 12288, s = 2048), micro-batch 1. 5as/h = 5·96·2048/12288 = 80, so per layer
+    # 2048·1·12288·114 = 2,868,903,936 B; selective recomputation keeps 34·sbh, i.e. saves 80/114 = 70 %
+    # ("70% ... for GPT-3", §5); full recomputation keeps 2·sbh; t = 8 with sequence parallelism divides by 8.
+    s, b, h, a = 2048, 1, 12288, 96
+    sbh = s * b * h
+    assert tm.activation_bytes_per_layer(s, b, h, a) == 2_868_903_936
+    sel = tm.activation_bytes_per_layer(s, b, h, a, recompute="selective")
+    assert sel == 34 * sbh
+    assert 1 - sel / (114 * sbh) == pytest.approx(0.70, abs=0.005)
+    assert tm.activation_bytes_per_layer(s, b, h, a, recompute="full") == 2 * sbh
+    assert tm.activation_bytes_per_layer(s, b, h, a, tensor_parallel=8) == pytest.approx(114 * sbh / 8)
+    # Tensor parallelism without sequence parallelism (Table 2): sbh(10 + 24/t + 5as/(ht)).
+    tp = tm.activation_bytes_per_layer(s, b, h, a, tensor_parallel=8, sequence_parallel=False)
+    assert tp == pytest.approx(sbh * (10 + 24 / 8 + 80 / 8))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 8192), st.integers(1, 64), st.integers(2, 4))
+def test_activation_scaling(s, b, k):
+    h, a = 1024, 16
+    base = tm.activation_bytes_per_layer(s, b, h, a)
+    assert tm.activation_bytes_per_layer(s, k * b, h, a) == pytest.approx(k * base)  # linear in batch
+    assert tm.activation_bytes_per_layer(k * s, b, h, a) > k * base  # super-linear in sequence (5as²b term)
+
+
+def test_training_memory_vectorised_and_from_spec():
+    spec = get_preset("llama-2-7b")
+    out = tm.training_memory(spec, seq_len=[1024, 2048, 4096], micro_batch=2)
+    assert list(out["seq_len"]) == [1024, 2048, 4096]
+    assert out["weights_bytes"].iloc[0] == 2 * parameter_count(spec)
+    assert np.allclose(out["total_bytes"], out[["weights_bytes", "gradients_bytes", "optimizer_bytes",
+                                                "activations_bytes"]].sum(axis=1))
+    assert np.allclose(out["total_gb"], out["total_bytes"] / 1e9)
+    explicit = tm.training_memory(seq_len=2048, micro_batch=2, n_params=parameter_count(spec), layers=32,
+                                  hidden=4096, heads=32)
+    assert explicit["total_bytes"].iloc[0] == pytest.approx(out["total_bytes"].iloc[1])
+
+
+def test_paper_bars():
+    cmp = tm.paper_bar_comparison().set_index("model")
+    assert len(cmp) == 8 and cmp["modelled"].sum() == 3
+    cnn = cmp[~cmp["modelled"]]
+    assert (cnn["total_diff_pct"] == 0).all()
+    # Our fp32-params, Adam 2x, Korthikanti-activation bars land within 10 % of BERT-L's and GPT-2's bars.
+    assert abs(cmp.loc["BERT Large", "total_diff_pct"]) < 10
+    assert abs(cmp.loc["GPT-2", "total_diff_pct"]) < 10
+    assert cmp.loc["GPT-2", "optimizer_ours_gb"] == pytest.approx(2 * cmp.loc["GPT-2", "params_ours_gb"])
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"micro_batch": -1}, "micro_batch must be whole numbers >= 1, got -1"),
+    ({"seq_len": [512, 0]}, "seq_len must be whole numbers >= 1, got 0"),
+    ({"optimizer": "lion"}, "optimizer='lion' is not known; allowed: sgd, sgd_momentum, adam, mixed_adam"),
+    ({"zero_stage": 4}, "zero_stage=4 is not known; allowed: 0, 1, 2, 3"),
+    ({"n_gpus": 0}, "n_gpus must be an integer >= 1, got 0"),
+    ({"recompute": "some"}, "recompute='some' is not known; allowed: none, selective, full"),
+    ({"tensor_parallel": 1.5}, "tensor_parallel must be an integer >= 1, got 1.5"),
+])
+def test_bad_inputs(kwargs, match):
+    args = {"seq_len": 512, "micro_batch": 1, "n_params": 1e9, "layers": 24, "hidden": 2048, "heads": 16, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        tm.training_memory(**args)
+
+
+def test_missing_sizes_and_negative_params():
+    with pytest.raises(ValueError, match="missing: n_params, layers, hidden, heads"):
+        tm.training_memory(seq_len=512)
+    with pytest.raises(ValueError, match="n_params must be a finite number >= 0, got -5"):
+        tm.model_state_bytes(-5)
