@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from memwall import cost, datasets, hardware, measure, models, numpy_transformer, roofline
+from memwall import cost, datasets, hardware, measure, model_growth, models, numpy_transformer, roofline
 from memwall.validation import DataValidationError
 
 FORMATS = ("table", "csv", "json")
@@ -55,7 +55,9 @@ def _add_data_dir(p: argparse.ArgumentParser) -> None:
 def _paths(data_dir: Path | None) -> dict[str, Path | None]:
     names = {"hardware": "hardware.csv", "memory": "memory_generations.csv",
              "interconnects": "interconnects.csv", "paper": "paper_hw_scaling_points.csv",
-             "survey": "survey_case_study.csv", "reference": "reference_measurements.csv"}
+             "survey": "survey_case_study.csv", "reference": "reference_measurements.csv",
+             "models": "models.csv", "paper_models": "paper_model_points.csv",
+             "paper_memory": "paper_training_memory.csv"}
     return {k: (data_dir / v if data_dir else None) for k, v in names.items()}
 
 
@@ -93,6 +95,9 @@ def _cmd_validate(args: argparse.Namespace) -> pd.DataFrame:
         "paper_hw_scaling_points.csv": lambda: datasets.load_paper_hw_points(paths["paper"]),
         "survey_case_study.csv": lambda: datasets.load_survey_case_study(paths["survey"]),
         "reference_measurements.csv": lambda: datasets.load_reference_measurements(paths["reference"]),
+        "models.csv": lambda: model_growth.load_models(paths["models"]),
+        "paper_model_points.csv": lambda: model_growth.load_paper_model_points(paths["paper_models"]),
+        "paper_training_memory.csv": lambda: model_growth.load_paper_training_memory(paths["paper_memory"]),
     }
     rows, errors = [], []
     for name, load in loaders.items():

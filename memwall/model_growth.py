@@ -45,6 +45,7 @@ __all__ = [
     "load_paper_model_points",
     "load_paper_training_memory",
     "paper_model_fits",
+    "smallest_fitting_precision",
 ]
 
 GB = 1e9
@@ -499,3 +500,28 @@ def inference_fit(models: pd.DataFrame | None = None, hardware: pd.DataFrame | N
     out["fraction"] = out["weights_gb"] / out["device_memory_gb"]
     out["fits"] = out["fraction"] <= 1.0
     return out.reset_index(drop=True)
+
+
+def smallest_fitting_precision(fit: pd.DataFrame) -> pd.DataFrame:
+    """For each (model, device), the widest weight format whose weights fit, from :func:`inference_fit`.
+
+    Parameters
+    ----------
+    fit : pandas.DataFrame
+        Output of :func:`inference_fit`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name``, ``device``, ``widest_fitting`` (e.g. ``"fp16"``, or ``"none"`` if no format fits),
+        ``weights_gb_fp16`` [GB] and ``device_memory_gb`` [GB].
+    """
+    order = fit.sort_values("bytes_per_param", ascending=False, kind="stable")
+    rows = []
+    for (name, device), group in order.groupby(["name", "device"], sort=False):
+        fitting = group[group["fits"]]
+        rows.append({"name": name, "device": device,
+                     "widest_fitting": fitting["precision"].iloc[0] if len(fitting) else "none",
+                     "total_params_billion": group["total_params_billion"].iloc[0],
+                     "device_memory_gb": group["device_memory_gb"].iloc[0]})
+    return pd.DataFrame(rows)

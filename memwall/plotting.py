@@ -370,3 +370,104 @@ def gemv_chart(sweep: pd.DataFrame, *, peak_flop_per_s: float, bandwidth_bytes_p
                  alt.Tooltip("intensity_flop_per_byte:Q", format=".3~f", title="intensity [FLOP/B]"),
                  alt.Tooltip("rate:Q", format=".3~s", title="FLOP/s")],
     ).properties(title=title)
+
+
+def fit_matrix_chart(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
+    """Heat map: the widest weight format in which each model fits each device.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`memwall.model_growth.smallest_fitting_precision`.
+    title : str
+        Chart title.
+
+    Returns
+    -------
+    altair.Chart
+    """
+    order = ["fp16", "int8", "int4", "none"]
+    data = table[["name", "device", "widest_fitting", "total_params_billion", "device_memory_gb"]]
+    base = alt.Chart(data).encode(
+        x=alt.X("device:N", title=None, sort=None, axis=alt.Axis(labelAngle=-40, labelLimit=120)),
+        y=alt.Y("name:N", title=None, sort=alt.EncodingSortField("total_params_billion", order="ascending")),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("widest_fitting:N", title="widest format that fits",
+                        scale=alt.Scale(domain=order, range=["#009E73", "#56B4E9", "#E69F00", "#D55E00"])),
+        tooltip=["name:N", "device:N", "widest_fitting:N",
+                 alt.Tooltip("total_params_billion:Q", title="params [B]"),
+                 alt.Tooltip("device_memory_gb:Q", format=".1f", title="device memory [GB]")],
+    )
+    text = base.mark_text(fontSize=9).encode(text="widest_fitting:N")
+    return (cells + text).properties(title=title, width=alt.Step(34), height=alt.Step(20))
+
+
+def memory_bars_chart(bars: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
+    """The paper's training-memory bars beside ours, stacked by part, with the GPU-limit steps.
+
+    Parameters
+    ----------
+    bars : pandas.DataFrame
+        Long table: ``model`` (in plot order), ``source`` ("paper" or "ours"), ``part``, ``gb`` [GB] and
+        ``gpu_limit_gb`` [GB].
+    title : str
+        Chart title.
+
+    Returns
+    -------
+    altair.LayerChart
+    """
+    order = list(dict.fromkeys(bars["model"]))
+    x = alt.X("model:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30))
+    stacks = alt.Chart(bars).mark_bar().encode(
+        x=x, xOffset=alt.XOffset("source:N", sort=["paper", "ours"]),
+        y=alt.Y("sum(gb):Q", title="training memory [GB]"),
+        color=alt.Color("part:N", title=None), opacity=alt.Opacity("source:N", sort=["paper", "ours"],
+                                                                      scale=alt.Scale(range=[0.55, 1.0])),
+        tooltip=["model:N", "source:N", "part:N", alt.Tooltip("gb:Q", format=".2f", title="GB")],
+    )
+    limits = bars.drop_duplicates("model")[["model", "gpu_limit_gb"]]
+    steps = alt.Chart(limits).mark_tick(color="#000", thickness=2, size=22, strokeDash=[4, 2]).encode(
+        x=x, y="gpu_limit_gb:Q", tooltip=["model:N", alt.Tooltip("gpu_limit_gb:Q", title="GPU limit [GB]")])
+    return alt.layer(stacks, steps).properties(title=title, width=alt.Step(26))
+
+
+def training_calculator_chart(grid: pd.DataFrame, devices: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
+    """Interactive per-GPU training memory: dropdowns for model, sequence, ZeRO stage, GPUs, recomputation, device.
+
+    Parameters
+    ----------
+    grid : pandas.DataFrame
+        Output of :func:`memwall.training_memory.calculator_grid`.
+    devices : pandas.DataFrame
+        ``device`` and ``memory_gb`` [GB] of the devices offered as the capacity line.
+    title : str
+        Chart title.
+
+    Returns
+    -------
+    altair.LayerChart
+        Stacked bars of GB per GPU against micro-batch, and the chosen device's capacity as a rule.
+    """
+    def pick(column: str, name: str, label: str, frame: pd.DataFrame = grid) -> alt.Parameter:
+        options = list(dict.fromkeys(frame[column].tolist()))
+        return alt.param(name=name, value=options[0], bind=alt.binding_select(options=options, name=label))
+
+    params = [pick("model", "m_pick", "model "), pick("seq_len", "s_pick", "sequence [tokens] "),
+              pick("zero_stage", "z_pick", "ZeRO stage "), pick("n_gpus", "g_pick", "GPUs "),
+              pick("recompute", "r_pick", "recomputation "), pick("device", "d_pick", "device ", devices)]
+    m, s, z, g, r, d = params
+    bars = alt.Chart(grid).transform_filter(
+        (alt.datum.model == m) & (alt.datum.seq_len == s) & (alt.datum.zero_stage == z)
+        & (alt.datum.n_gpus == g) & (alt.datum.recompute == r)
+    ).mark_bar().encode(
+        x=alt.X("micro_batch:O", title="micro-batch per GPU [sequences]"),
+        y=alt.Y("sum(gb):Q", title="memory per GPU [GB]"),
+        color=alt.Color("part:N", title=None, sort=["weights", "gradients", "optimizer", "activations"]),
+        tooltip=["part:N", "micro_batch:O", alt.Tooltip("gb:Q", format=".2f", title="GB")],
+    )
+    cap = alt.Chart(devices).transform_filter(alt.datum.device == d).mark_rule(
+        color="#D55E00", strokeWidth=2, strokeDash=[6, 3]).encode(
+        y="memory_gb:Q", tooltip=["device:N", alt.Tooltip("memory_gb:Q", format=".1f", title="capacity [GB]")])
+    return alt.layer(bars, cap).add_params(*params).properties(title=title, width=320)

@@ -30,6 +30,7 @@ Units: bytes [B] inside; decimal GB (1e9 B) in the ``*_gb`` columns.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,8 +47,10 @@ __all__ = [
     "BytesPerParam",
     "activation_bytes_per_layer",
     "bytes_per_param",
+    "calculator_grid",
     "model_state_bytes",
     "paper_bar_comparison",
+    "paper_bars_long",
     "training_memory",
 ]
 
@@ -240,8 +243,8 @@ def training_memory(model: ModelSpec | None = None, *, seq_len: ArrayLike, micro
 
     Parameters
     ----------
-    model : ModelSpec, optional
-        Architecture; gives ``n_params`` (:func:`memwall.models.parameter_count`), ``layers``,
+    model : ModelSpec or str, optional
+        Architecture or preset name; gives ``n_params`` (:func:`memwall.models.parameter_count`), ``layers``,
         ``hidden`` (``d_model``) and ``heads`` unless they are passed explicitly.
     seq_len : int or array_like of int
         Sequence length. [tokens]
@@ -278,6 +281,8 @@ def training_memory(model: ModelSpec | None = None, *, seq_len: ArrayLike, micro
         recomputation, a ZeRO stage outside 0..3, or ``n_gpus < 1``; the message names the argument.
     """
     sizes = {"n_params": n_params, "layers": layers, "hidden": hidden, "heads": heads}
+    if isinstance(model, str):
+        model = get_preset(model)
     if model is not None:
         defaults = {"n_params": parameter_count(model), "layers": model.layers, "hidden": model.d_model,
                     "heads": model.heads}
@@ -369,4 +374,80 @@ def paper_bar_comparison(bars: pd.DataFrame | None = None) -> pd.DataFrame:
             row[f"{part}_ours_gb"] = mine
             row[f"{part}_diff_pct"] = 100.0 * (mine / paper - 1.0)
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def calculator_grid(models: Mapping[str, str], *, seq_lens: Sequence[int], micro_batches: Sequence[int],
+                    zero_stages: Sequence[int] = ZERO_STAGES, n_gpus: Sequence[int] = (1, 8, 64),
+                    recomputes: Sequence[str] = ("none", "full"), optimizer: str = "mixed_adam") -> pd.DataFrame:
+    """Per-GPU training memory over a small grid of settings, one row per part (for interactive charts).
+
+    Parameters
+    ----------
+    models : mapping of str to str
+        Display name -> preset name.
+    seq_lens, micro_batches : sequence of int
+        Sequence lengths [tokens] and micro-batches per GPU [sequences].
+    zero_stages : sequence of int
+        ZeRO stages (0-3).
+    n_gpus : sequence of int
+        Data-parallel GPUs. [GPUs]
+    recomputes : sequence of str
+        Activation recomputation modes (:data:`RECOMPUTE`).
+    optimizer : str
+        Training recipe (:data:`OPTIMIZERS`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model``, ``seq_len``, ``micro_batch``, ``zero_stage``, ``n_gpus``, ``recompute``, ``part``
+        (weights, gradients, optimizer, activations) and ``gb`` [GB per GPU].
+
+    Raises
+    ------
+    ValueError
+        As :func:`training_memory`.
+    """
+    frames = []
+    for name, preset in models.items():
+        spec = get_preset(preset)
+        s, b = np.meshgrid(np.asarray(seq_lens), np.asarray(micro_batches), indexing="ij")
+        for stage in zero_stages:
+            for gpus in n_gpus:
+                for rec in recomputes:
+                    t = training_memory(spec, seq_len=s.ravel(), micro_batch=b.ravel(), optimizer=optimizer,
+                                        zero_stage=stage, n_gpus=gpus, recompute=rec)
+                    long = t.melt(id_vars=["seq_len", "micro_batch"],
+                                  value_vars=["weights_gb", "gradients_gb", "optimizer_gb", "activations_gb"],
+                                  var_name="part", value_name="gb")
+                    long["part"] = long["part"].str.removesuffix("_gb")
+                    frames.append(long.assign(model=name, zero_stage=stage, n_gpus=gpus, recompute=rec))
+    return pd.concat(frames, ignore_index=True)
+
+
+def paper_bars_long(comparison: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The paper's training-memory bars and ours in long form, for :func:`memwall.plotting.memory_bars_chart`.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame, optional
+        Output of :func:`paper_bar_comparison` (computed if not given).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model``, ``source`` ("paper" or "ours"), ``part`` (parameters, optimizer, activations),
+        ``gb`` [GB] and ``gpu_limit_gb`` [GB, the figure's step line]; bars we do not model carry only
+        the paper's values.
+    """
+    comparison = paper_bar_comparison() if comparison is None else comparison
+    limits = load_paper_training_memory().set_index("model")["gpu_limit_gb"]
+    rows = []
+    for r in comparison.itertuples():
+        sources = ("paper", "ours") if r.modelled else ("paper",)
+        for source in sources:
+            for part in ("params", "optimizer", "activations"):
+                rows.append({"model": r.model, "source": source,
+                             "part": "parameters" if part == "params" else part,
+                             "gb": getattr(r, f"{part}_{source}_gb"), "gpu_limit_gb": limits[r.model]})
     return pd.DataFrame(rows)

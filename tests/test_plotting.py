@@ -58,3 +58,21 @@ def test_balance_and_ratio_charts():
     assert plotting.ratio_chart(table, ratio="r", series="q", label="n", y_title="r").to_dict()
     with pytest.raises(ValueError, match="non-positive"):
         plotting.ratio_chart(table.assign(r=-1.0), ratio="r", series="q", label="n", y_title="r")
+
+
+def test_issue5_charts():
+    from memwall import model_growth, training_memory
+
+    hw = datasets.load_hardware()
+    fit = model_growth.inference_fit(devices=[d for d in hw["device"] if "H100 SXM" in d])
+    widest = model_growth.smallest_fitting_precision(fit)
+    assert set(widest["widest_fitting"]) <= {"fp16", "int8", "int4", "none"}
+    assert plotting.fit_matrix_chart(widest).to_dict()
+    spec = plotting.memory_bars_chart(training_memory.paper_bars_long()).to_dict()
+    assert len(spec["layer"]) == 2
+    grid = training_memory.calculator_grid({"GPT-2 XL": "gpt2-xl"}, seq_lens=[1024], micro_batches=[1, 2],
+                                           zero_stages=[0, 3], n_gpus=[1, 8], recomputes=["none"])
+    assert len(grid) == 1 * 2 * 2 * 2 * 1 * 4
+    devices = pd.DataFrame({"device": ["x"], "memory_gb": [80.0]})
+    spec = plotting.training_calculator_chart(grid, devices).to_dict()
+    assert {p["name"] for p in spec["params"]} == {"m_pick", "s_pick", "z_pick", "g_pick", "r_pick", "d_pick"}

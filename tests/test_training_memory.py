@@ -109,3 +109,22 @@ def test_missing_sizes_and_negative_params():
         tm.training_memory(seq_len=512)
     with pytest.raises(ValueError, match="n_params must be a finite number >= 0, got -5"):
         tm.model_state_bytes(-5)
+
+
+def test_calculator_grid_matches_training_memory():
+    from memwall import training_memory as tm
+
+    grid = tm.calculator_grid({"L": "llama-3-8b"}, seq_lens=[2048], micro_batches=[2], zero_stages=[3], n_gpus=[8],
+                              recomputes=["full"])
+    direct = tm.training_memory("llama-3-8b", seq_len=2048, micro_batch=2, zero_stage=3, n_gpus=8,
+                                recompute="full").iloc[0]
+    assert grid["gb"].sum() == pytest.approx(direct["total_gb"])
+
+
+def test_paper_bars_long_has_both_sources_for_modelled_bars():
+    from memwall import training_memory as tm
+
+    bars = tm.paper_bars_long()
+    ours = bars[bars["source"] == "ours"]
+    assert set(ours["model"]) == {"Transformer Big (WMT)", "BERT Large", "GPT-2"}
+    assert (bars["gpu_limit_gb"] > 0).all()
