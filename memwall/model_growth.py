@@ -25,7 +25,7 @@ import pandera.pandas as pa
 
 from memwall.datasets import CONFIDENCE_LEVELS, _one_of, _path, _positive, _with_dates, load_hardware
 from memwall.hardware import fit_series, record_setters, select_window
-from memwall.trends import GrowthFit, fit_exponential
+from memwall.trends import GrowthFit, decimal_year, fit_exponential
 from memwall.validation import ColumnRule, date_check, read_validated_csv, url_check
 
 __all__ = [
@@ -45,7 +45,8 @@ __all__ = [
     "load_paper_model_points",
     "load_paper_training_memory",
     "paper_model_fits",
-    "smallest_fitting_precision",
+    "redate_point",
+    "widest_fitting_format",
 ]
 
 GB = 1e9
@@ -490,7 +491,9 @@ def inference_fit(models: pd.DataFrame | None = None, hardware: pd.DataFrame | N
         unknown = sorted(set(devices) - set(hardware["device"]))
         if unknown:
             raise ValueError(f"devices: {unknown} not in hardware.csv")
-        acc = hardware[hardware["device"].isin(devices)]
+        acc = hardware[hardware["device"].isin(devices)].dropna(subset=["memory_capacity_gib"])
+        if acc.empty:
+            raise ValueError(f"devices: none of {devices} has a memory capacity in hardware.csv")
     m = models[["name", "total_params_billion"]].assign(_k=1)
     p = pd.DataFrame({"precision": precisions, "bytes_per_param": [BYTES_PER_PARAM[x] for x in precisions], "_k": 1})
     d = acc[["device", "memory_capacity_gib"]].assign(_k=1)
@@ -502,7 +505,7 @@ def inference_fit(models: pd.DataFrame | None = None, hardware: pd.DataFrame | N
     return out.reset_index(drop=True)
 
 
-def smallest_fitting_precision(fit: pd.DataFrame) -> pd.DataFrame:
+def widest_fitting_format(fit: pd.DataFrame) -> pd.DataFrame:
     """For each (model, device), the widest weight format whose weights fit, from :func:`inference_fit`.
 
     Parameters
@@ -514,7 +517,7 @@ def smallest_fitting_precision(fit: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``name``, ``device``, ``widest_fitting`` (e.g. ``"fp16"``, or ``"none"`` if no format fits),
-        ``weights_gb_fp16`` [GB] and ``device_memory_gb`` [GB].
+        ``total_params_billion`` [billion params] and ``device_memory_gb`` [GB]; no rows for an empty input.
     """
     order = fit.sort_values("bytes_per_param", ascending=False, kind="stable")
     rows = []
@@ -524,4 +527,36 @@ def smallest_fitting_precision(fit: pd.DataFrame) -> pd.DataFrame:
                      "widest_fitting": fitting["precision"].iloc[0] if len(fitting) else "none",
                      "total_params_billion": group["total_params_billion"].iloc[0],
                      "device_memory_gb": group["device_memory_gb"].iloc[0]})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["name", "device", "widest_fitting", "total_params_billion", "device_memory_gb"])
+
+
+def redate_point(points: pd.DataFrame, name: str, date: str) -> pd.DataFrame:
+    """A copy of the paper's points with every point called ``name`` moved to ``date`` (to test an erratum).
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        Table from :func:`load_paper_model_points`.
+    name : str
+        Point name, e.g. ``"Transformer"``.
+    date : str
+        New date, ``YYYY-MM-DD``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The copy, with ``date``, ``date_text`` and ``year`` updated.
+
+    Raises
+    ------
+    ValueError
+        If no point has that name, listing the names.
+    """
+    hit = points["name"] == name
+    if not hit.any():
+        raise ValueError(f"no point named {name!r}; names: {', '.join(sorted(set(points['name'])))}")
+    out = points.copy()
+    out.loc[hit, "date"] = pd.Timestamp(date)
+    out.loc[hit, "date_text"] = date
+    out.loc[hit, "year"] = float(decimal_year([date])[0])
+    return out

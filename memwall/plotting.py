@@ -117,7 +117,8 @@ def growth_chart(
         x=alt.X("date:T", title="release date"),
         y=alt.Y(f"{value}:Q", scale=alt.Scale(type="log"), axis=log_axis(y_title)),
         color=colour,
-        shape=alt.Shape(f"{series}:N", legend=None),
+        # with fit lines the legend comes from the colour (lines + points); without, colour and shape merge
+        shape=alt.Shape(f"{series}:N", legend=None) if fits else alt.Shape(f"{series}:N", title=None),
         tooltip=[alt.Tooltip("date:T", format="%Y-%m-%d"), alt.Tooltip(f"{value}:Q", format=".4~s"),
                  *[t for t in tooltip if t != series]],
     )
@@ -378,7 +379,7 @@ def fit_matrix_chart(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
     Parameters
     ----------
     table : pandas.DataFrame
-        Output of :func:`memwall.model_growth.smallest_fitting_precision`.
+        Output of :func:`memwall.model_growth.widest_fitting_format`.
     title : str
         Chart title.
 
@@ -458,13 +459,15 @@ def training_calculator_chart(grid: pd.DataFrame, devices: pd.DataFrame, *, titl
               pick("zero_stage", "z_pick", "ZeRO stage "), pick("n_gpus", "g_pick", "GPUs "),
               pick("recompute", "r_pick", "recomputation "), pick("device", "d_pick", "device ", devices)]
     m, s, z, g, r, d = params
-    bars = alt.Chart(grid).transform_filter(
+    parts = {"weights": 0, "gradients": 1, "optimizer": 2, "activations": 3}
+    bars = alt.Chart(grid.assign(part_order=grid["part"].map(parts))).transform_filter(
         (alt.datum.model == m) & (alt.datum.seq_len == s) & (alt.datum.zero_stage == z)
         & (alt.datum.n_gpus == g) & (alt.datum.recompute == r)
     ).mark_bar().encode(
         x=alt.X("micro_batch:O", title="micro-batch per GPU [sequences]"),
         y=alt.Y("sum(gb):Q", title="memory per GPU [GB]"),
         color=alt.Color("part:N", title=None, sort=["weights", "gradients", "optimizer", "activations"]),
+        order=alt.Order("part_order:Q"),
         tooltip=["part:N", "micro_batch:O", alt.Tooltip("gb:Q", format=".2f", title="GB")],
     )
     cap = alt.Chart(devices).transform_filter(alt.datum.device == d).mark_rule(

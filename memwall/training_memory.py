@@ -354,8 +354,8 @@ def paper_bar_comparison(bars: pd.DataFrame | None = None) -> pd.DataFrame:
     per-layer formula without recomputation or parallelism (16-bit activations) times the layer count,
     at the bar's sequence length and batch. Models: Transformer big (213M, 12 layers, decoder
     cross-attention ignored), BERT-Large and GPT-2 XL from :mod:`memwall.models` presets. CNN bars are not
-    modelled (we have no convolutional activation model): their "ours" columns repeat the paper's values
-    and ``modelled`` is False.
+    modelled (we have no convolutional activation model): their "ours" columns are NaN and ``modelled`` is
+    False.
     """
     bars = load_paper_training_memory() if bars is None else bars
     rows = []
@@ -364,7 +364,7 @@ def paper_bar_comparison(bars: pd.DataFrame | None = None) -> pd.DataFrame:
         if row["modelled"]:
             ours = _paper_transformer_bar(_PAPER_BAR_MODELS[bar["model"]], int(bar["seq_len"]), int(bar["batch"]))
         else:
-            ours = {p: float(bar[p]) for p in ("params_gb", "optimizer_gb", "activations_gb")}
+            ours = {p: np.nan for p in ("params_gb", "optimizer_gb", "activations_gb")}
             ours["n_params"] = np.nan
         ours["total_gb"] = ours["params_gb"] + ours["optimizer_gb"] + ours["activations_gb"]
         row["n_params"] = ours["n_params"]

@@ -65,7 +65,7 @@ def test_issue5_charts():
 
     hw = datasets.load_hardware()
     fit = model_growth.inference_fit(devices=[d for d in hw["device"] if "H100 SXM" in d])
-    widest = model_growth.smallest_fitting_precision(fit)
+    widest = model_growth.widest_fitting_format(fit)
     assert set(widest["widest_fitting"]) <= {"fp16", "int8", "int4", "none"}
     assert plotting.fit_matrix_chart(widest).to_dict()
     spec = plotting.memory_bars_chart(training_memory.paper_bars_long()).to_dict()

@@ -82,7 +82,9 @@ def test_paper_bars():
     cmp = tm.paper_bar_comparison().set_index("model")
     assert len(cmp) == 8 and cmp["modelled"].sum() == 3
     cnn = cmp[~cmp["modelled"]]
-    assert (cnn["total_diff_pct"] == 0).all()
+    # we have no CNN activation model: no "ours" values are invented for those bars
+    assert cnn["total_ours_gb"].isna().all() and cnn["total_diff_pct"].isna().all()
+    assert cnn["total_paper_gb"].notna().all()
     # Our fp32-params, Adam 2x, Korthikanti-activation bars land within 10 % of BERT-L's and GPT-2's bars.
     assert abs(cmp.loc["BERT Large", "total_diff_pct"]) < 10
     assert abs(cmp.loc["GPT-2", "total_diff_pct"]) < 10
