@@ -431,7 +431,7 @@ def memory_bars_chart(bars: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
     limits = bars.drop_duplicates("model")[["model", "gpu_limit_gb"]]
     steps = alt.Chart(limits).mark_tick(color="#000", thickness=2, size=22, strokeDash=[4, 2]).encode(
         x=x, y="gpu_limit_gb:Q", tooltip=["model:N", alt.Tooltip("gpu_limit_gb:Q", title="GPU limit [GB]")])
-    return alt.layer(stacks, steps).properties(title=title, width=alt.Step(26))
+    return alt.layer(stacks, steps).properties(title=title, width=460)
 
 
 def training_calculator_chart(grid: pd.DataFrame, devices: pd.DataFrame, *, title: str = "") -> alt.LayerChart:

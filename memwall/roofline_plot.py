@@ -132,17 +132,21 @@ def roofline_chart(
     x = alt.X("intensity:Q", scale=alt.Scale(type="log", domain=[x_lo, x_hi]),
               axis=log_axis("arithmetic intensity [FLOP/B]"))
     y_axis = log_axis("attainable throughput [FLOP/s]")
+    # One y range for every device/precision choice: roofs stay comparable and the scale never empties.
+    y_lo = 10 ** np.floor(np.log10(roof["attainable_flop_per_s"].min()))
+    y_hi = 10 ** np.ceil(np.log10(roof["peak_flop_per_s"].max()))
+    y_scale = alt.Scale(type="log", domain=[y_lo, y_hi])
     ceiling_tip = ["device:N", "precision:N",
                    alt.Tooltip("peak_flop_per_s:Q", format=".3~s", title="peak [FLOP/s]"),
                    alt.Tooltip("bandwidth_bytes_per_s:Q", format=".3~s", title="bandwidth [B/s]"),
                    alt.Tooltip("ridge_flop_per_byte:Q", format=".3~f", title="ridge [FLOP/B]")]
     roof_base = alt.Chart(roof).transform_filter(selected)
-    line = roof_base.mark_line(color="#333", strokeWidth=2.5).encode(
-        x=x, y=alt.Y("attainable_flop_per_s:Q", scale=alt.Scale(type="log"), axis=y_axis),
+    line = roof_base.mark_line(color="#333", strokeWidth=2.5, clip=True).encode(
+        x=x, y=alt.Y("attainable_flop_per_s:Q", scale=y_scale, axis=y_axis),
         order="order:Q", tooltip=ceiling_tip)
     ridge = roof_base.transform_filter("datum.order == 1").mark_point(
         shape="diamond", size=90, filled=True, color="#333").encode(
-        x=x, y=alt.Y("attainable_flop_per_s:Q", scale=alt.Scale(type="log")), tooltip=ceiling_tip)
+        x=x, y=alt.Y("attainable_flop_per_s:Q", scale=y_scale), tooltip=ceiling_tip)
 
     lookup_fields = ["peak_flop_per_s", "bandwidth_bytes_per_s"]
     op_tip = ([alt.Tooltip("label:N")] if "label" in points.columns else []) + [
@@ -160,7 +164,7 @@ def roofline_chart(
         time_bound_s="max(datum.flops / datum.peak_flop_per_s, datum.bytes / datum.bandwidth_bytes_per_s)",
         bound="datum.intensity * datum.bandwidth_bytes_per_s < datum.peak_flop_per_s ? 'memory' : 'compute'",
     ).mark_point(filled=True, size=80, opacity=0.85).encode(
-        x=x, y=alt.Y("attainable_flop_per_s:Q", scale=alt.Scale(type="log")),
+        x=x, y=alt.Y("attainable_flop_per_s:Q", scale=y_scale),
         color=alt.Color("category:N", title="operation category",
                         scale=alt.Scale(domain=list(dict.fromkeys(points["category"])))),
         shape=(alt.Shape("label:N", title=None, scale=alt.Scale(domain=list(dict.fromkeys(points["label"]))))
@@ -172,11 +176,4 @@ def roofline_chart(
         text=f"'no ' + {p_prec.name} + ' ceiling for ' + {p_dev.name}"
     ).mark_text(align="left", baseline="top", fontSize=13, color="#D55E00").encode(
         x=alt.value(8), y=alt.value(8), text="text:N")
-    # Without a roof the log y scale would have no domain; these invisible points give it one.
-    peaks = ceil["peak_flop_per_s"].to_numpy(dtype=float)
-    span = pd.DataFrame({"intensity": [x_lo, x_hi], "attainable_flop_per_s": [peaks.min() / 100, peaks.max()]})
-    blank = alt.Chart(span).transform_calculate(key=key_expr).transform_lookup(
-        lookup="key", from_=alt.LookupData(ceil, key="key", fields=["peak_flop_per_s"])
-    ).transform_filter("!isValid(datum.peak_flop_per_s)").mark_point(opacity=0).encode(
-        x=x, y=alt.Y("attainable_flop_per_s:Q", scale=alt.Scale(type="log")))
-    return alt.layer(line, ridge, dots, blank, note).add_params(p_dev, p_prec).properties(title=title)
+    return alt.layer(line, ridge, dots, note).add_params(p_dev, p_prec).properties(title=title)
