@@ -12,6 +12,8 @@ Subcommands expose the package's calculations for scripts and coursework:
     The model presets with their hyperparameters and parameter counts.
 ``memwall roofline``
     Roofline time bound of every operation of a phase on a datasheet device, or the ridge points.
+``memwall serve``
+    Decode bound, footprint, largest batch and critical batch of a model on a device under a precision scheme.
 ``memwall measure``
     This machine's memory bandwidth (STREAM), GEMM peak, GEMV-to-GEMM sweep, or encoder-vs-decoder latency.
 
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from memwall import cost, datasets, hardware, measure, model_growth, models, numpy_transformer, roofline
+from memwall import cost, datasets, hardware, measure, model_growth, models, numpy_transformer, roofline, serving
 from memwall.validation import DataValidationError
 
 FORMATS = ("table", "csv", "json")
@@ -171,6 +173,31 @@ def _cmd_roofline(args: argparse.Namespace) -> pd.DataFrame:
     return pd.concat([table[keep], pd.DataFrame([total])[keep]], ignore_index=True)
 
 
+def _cmd_serve(args: argparse.Namespace) -> pd.DataFrame:
+    hw = datasets.load_hardware()
+    scheme = serving.get_scheme(args.scheme)
+    ceil = serving.ceilings_for(hw, args.device, scheme)
+    mem = serving.device_memory_bytes(hw, args.device)
+    w = scheme.byte_widths
+    rows = []
+    for batch in args.batch:
+        for context in args.context:
+            fp = serving.footprint(args.model, batch, context, w["weight_bytes"], w["kv_bytes"], w["act_bytes"])
+            rows.append({
+                "model": args.model, "device": args.device, "scheme": scheme.name, "batch": batch, "context": context,
+                "step_time_s": float(serving.decode_step_time(args.model, ceil, batch, context, **w)),
+                "tokens_per_s": float(serving.tokens_per_s(args.model, ceil, batch, context, **w)),
+                "ms_per_token": float(serving.ms_per_token(args.model, ceil, batch, context, **w)),
+                "footprint_gb": float(fp.total) / 1e9, "device_memory_gb": mem / 1e9,
+                "fits": bool(fp.total <= mem),
+                "max_batch": int(serving.max_batch(args.model, mem, context, w["weight_bytes"], w["kv_bytes"],
+                                                   w["act_bytes"])),
+                "critical_batch_closed_form": float(serving.critical_batch(None, ceil, w["weight_bytes"])),
+                "critical_batch_step": float(serving.critical_batch(args.model, ceil, context=context, **w)),
+            })
+    return pd.DataFrame(rows)
+
+
 def _cmd_measure(args: argparse.Namespace) -> pd.DataFrame:
     table = _measure_table(args)
     if args.output is not None:
@@ -297,6 +324,26 @@ def build_parser() -> argparse.ArgumentParser:
                                                               "[B/element] (default 2)")
     _add_format(rfl)
     rfl.set_defaults(func=_cmd_roofline)
+
+    srv = sub.add_parser(
+        "serve", help="decode bound, memory footprint and critical batch on a device",
+        description=(
+            "For a decoder model on a datasheet device under a precision scheme (W16A16, W8A16, W4A16, W8A8, FP8, "
+            "optionally with -KV8/-KV4): the roofline bound of one decode step [s], throughput [tokens/s per "
+            "device], time per token [ms], the memory footprint (weights + KV cache + activations) [GB = 1e9 B] "
+            "against the device memory, the largest batch that fits, and the critical batch [sequences] where "
+            "decode turns compute-bound (closed form (P/BW)*b_w/2 and for the whole step at this context; inf = "
+            "never)."),
+    )
+    srv.add_argument("--model", required=True, metavar="PRESET", help="decoder preset (see `memwall models`)")
+    srv.add_argument("--device", required=True, metavar="DEVICE", help="device name from data/hardware.csv")
+    srv.add_argument("--scheme", default="W16A16", metavar="SCHEME",
+                     help=f"precision scheme, one of {', '.join(serving.PRECISION_SCHEMES)} (+ -KV8/-KV4)")
+    srv.add_argument("--batch", type=int, nargs="+", default=[1], metavar="B", help="sequences [sequences]")
+    srv.add_argument("--context", type=int, nargs="+", default=[1024], metavar="L",
+                     help="cached tokens per sequence [tokens]")
+    _add_format(srv)
+    srv.set_defaults(func=_cmd_serve)
 
     msr = sub.add_parser(
         "measure", help="measure this machine's roofline ceilings",

@@ -172,3 +172,23 @@ def test_roofline_device_without_precision(capsys):
     assert "has no dense fp32 peak" in capsys.readouterr().err
     assert main(["roofline", "--phase", "decode"]) == 1
     assert "--phase and --seq-len need --model" in capsys.readouterr().err
+
+
+def test_serve(capsys):
+    assert main(["serve", "--model", "llama-3-8b", "--device", "H100 SXM5 80GB (Hopper)", "--batch", "1", "8",
+                 "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["batch"] for r in rows] == [1, 8]
+    assert rows[1]["tokens_per_s"] > rows[0]["tokens_per_s"]
+    # closed form (P/BW) * b_w / 2 with 16-bit weights: H100 SXM 989.4e12 / 3.35e12 (datasheet)
+    assert rows[0]["critical_batch_closed_form"] == pytest.approx(989.4e12 / 3.35e12, rel=1e-6)
+    assert main(["serve", "--model", "llama-3-70b", "--device", "H100 SXM5 80GB (Hopper)", "--format", "json"]) == 0
+    (big,) = json.loads(capsys.readouterr().out)
+    assert big["fits"] is False and big["max_batch"] == 0
+
+
+def test_serve_bad_input(capsys):
+    assert main(["serve", "--model", "llama-3-8b", "--device", "H100 SXM5 80GB (Hopper)", "--scheme", "W3A16"]) == 1
+    assert "unknown precision scheme 'W3A16'" in capsys.readouterr().err
+    assert main(["serve", "--model", "llama-3-8b", "--device", "H100 SXM5 80GB (Hopper)", "--batch", "0"]) == 1
+    assert "batch must be an integer >= 1, got 0" in capsys.readouterr().err

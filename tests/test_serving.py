@@ -305,3 +305,21 @@ def test_memory_functions_bad_input() -> None:
         frontier("llama-3-8b", TOY, 80 * GIB, [128, 256])
     with pytest.raises(ValueError, match="batches must be an integer >= 1, got 0"):
         frontier("llama-3-8b", TOY, 80 * GIB, 128, batches=[0, 1])
+
+
+def test_chapter_tables_and_charts():
+    from memwall import datasets, plotting, serving
+
+    hw = datasets.load_hardware()
+    h100, a100 = "H100 SXM5 80GB (Hopper)", "A100 SXM4 80GB (Ampere)"
+    q = serving.quantization_table(hw, ["llama-2-7b"], [h100, a100], ["W16A16", "W4A16", "FP8"], 512)
+    # the A100 has no FP8 peak in the table: that pair is left out, not filled with a fallback
+    assert set(q.loc[q["device"] == a100, "scheme"]) == {"W16A16", "W4A16"}
+    assert (q["weight_bits"].isin([16.0, 4.0, 8.0])).all()
+    crit = serving.critical_batch_table(hw, [h100], ["W16A16", "W8A16"]).set_index("scheme")
+    assert crit.loc["W8A16", "critical_batch"] == pytest.approx(crit.loc["W16A16", "critical_batch"] / 2)
+    grid = serving.frontier_grid(hw, "llama-3-8b", [h100], [1024, 2048], "W16A16", (0, 1, 2))
+    assert len(grid) == 6 and list(grid["batch"][:3]) == [1, 2, 4]
+    assert plotting.quantization_chart(q).to_dict()["params"]
+    spec = plotting.frontier_chart(grid).to_dict()
+    assert {p["name"] for p in spec["params"]} == {"f_device", "f_log2ctx", "f_log2batch"}

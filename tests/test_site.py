@@ -173,3 +173,25 @@ def test_dropdown_changes_the_chart(site: Path, server: str, browser) -> None:
     after = snapshot()
     assert before and after and before != after, "the chart did not change after choosing another model"
     page.close()
+
+
+@pytest.mark.browser
+def test_slider_changes_the_chart(site: Path, server: str, browser) -> None:
+    """Moving the context slider of the throughput-latency chart redraws its marks."""
+    page = browser.new_page()
+    page.goto(f"{server}/chapters/batching_kv_cache.html", wait_until="load")
+    slider = page.locator(".vega-bindings input[type=range]").first
+    slider.wait_for(state="attached", timeout=15_000)
+    chart = slider.locator("xpath=ancestor::div[starts-with(@id, 'altair-viz-')]").first
+
+    def snapshot() -> str:
+        return chart.evaluate(
+            "el => { const c = el.querySelector('canvas.marks'); if (c) return c.toDataURL();"
+            " const s = el.querySelector('svg.marks'); return s ? s.outerHTML : ''; }")
+
+    before = snapshot()
+    slider.evaluate("el => { el.value = el.max; el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    page.wait_for_timeout(500)
+    after = snapshot()
+    assert before and after and before != after, "the chart did not change after moving the slider"
+    page.close()
