@@ -489,19 +489,22 @@ def quantization_chart(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
     Returns
     -------
     altair.Chart
-        Bars of ms per token [ms], coloured by whether the model fits the device; the slider sets
-        ``log2(weight bits)`` (2, 3, 4 = 4, 8, 16 bits).
+        A point per model at its ms per token [ms] on a fixed log axis, coloured by whether the model
+        fits the device; the slider sets ``log2(weight bits)`` (2, 3, 4 = 4, 8, 16 bits).
     """
     devices = list(dict.fromkeys(table["device"]))
     p_dev = alt.param(name="q_device", value=devices[0], bind=alt.binding_select(options=devices, name="device "))
     p_bits = alt.param(name="q_log2bits", value=4, bind=alt.binding_range(min=2, max=4, step=1,
                                                                            name="log2(weight bits) "))
     data = table[["model", "device", "scheme", "weight_bits", "ms_per_token", "footprint_gb", "memory_gb", "fits"]]
+    # a fixed log axis over every device and width: each halving of the bits moves a point the same distance
+    lo, hi = float(data["ms_per_token"].min()) / 1.5, float(data["ms_per_token"].max()) * 1.5
     return alt.Chart(data).transform_filter(
         (alt.datum.device == p_dev) & (alt.datum.weight_bits == alt.expr.pow(2, p_bits))
-    ).mark_bar().encode(
+    ).mark_point(filled=True, size=140).encode(
         y=alt.Y("model:N", title=None, sort=None),
-        x=alt.X("ms_per_token:Q", title="decode time per token, batch 1 [ms] (roofline bound)"),
+        x=alt.X("ms_per_token:Q", scale=alt.Scale(type="log", domain=[lo, hi]),
+                axis=log_axis("decode time per token, batch 1 [ms] (roofline bound)")),
         color=alt.Color("fits:N", title="fits in memory", scale=alt.Scale(domain=[True, False],
                                                                              range=["#009E73", "#D55E00"])),
         tooltip=["model:N", "device:N", "scheme:N", alt.Tooltip("ms_per_token:Q", format=".2f"),
