@@ -151,14 +151,13 @@ def test_every_page_draws_its_charts_offline(site: Path, server: str, browser) -
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.browser
-def test_dropdown_changes_the_chart(site: Path, server: str, browser) -> None:
-    """Choosing another model in the encoder-vs-decoder explorer redraws its marks."""
+def _chart_changes(browser, url: str, control: str, act) -> tuple[str, str]:
+    """Open ``url``, snapshot the chart that owns the first ``control``, apply ``act`` to it, snapshot again."""
     page = browser.new_page()
-    page.goto(f"{server}/chapters/encoder_decoder.html", wait_until="load")
-    select = page.locator(".vega-bindings select").first
-    select.wait_for(state="attached", timeout=15_000)
-    chart = select.locator("xpath=ancestor::div[starts-with(@id, 'altair-viz-')]").first
+    page.goto(url, wait_until="load")
+    widget = page.locator(control).first
+    widget.wait_for(state="attached", timeout=15_000)
+    chart = widget.locator("xpath=ancestor::div[starts-with(@id, 'altair-viz-')]").first
 
     def snapshot() -> str:
         return chart.evaluate(
@@ -166,32 +165,32 @@ def test_dropdown_changes_the_chart(site: Path, server: str, browser) -> None:
             " const s = el.querySelector('svg.marks'); return s ? s.outerHTML : ''; }")
 
     before = snapshot()
-    options = select.locator("option").all_text_contents()
-    assert len(options) > 1
-    select.select_option(label=options[-1])  # GPT-2 has BERT-Base's shapes; the last model differs
+    act(widget)
     page.wait_for_timeout(500)
     after = snapshot()
-    assert before and after and before != after, "the chart did not change after choosing another model"
     page.close()
+    return before, after
+
+
+@pytest.mark.browser
+def test_dropdown_changes_the_chart(site: Path, server: str, browser) -> None:
+    """Choosing another model in the encoder-vs-decoder explorer redraws its marks."""
+
+    def pick_last(select) -> None:
+        options = select.locator("option").all_text_contents()
+        assert len(options) > 1
+        select.select_option(label=options[-1])  # GPT-2 has BERT-Base's shapes; the last model differs
+
+    before, after = _chart_changes(browser, f"{server}/chapters/encoder_decoder.html", ".vega-bindings select",
+                                   pick_last)
+    assert before and after and before != after, "the chart did not change after choosing another model"
 
 
 @pytest.mark.browser
 def test_slider_changes_the_chart(site: Path, server: str, browser) -> None:
     """Moving the context slider of the throughput-latency chart redraws its marks."""
-    page = browser.new_page()
-    page.goto(f"{server}/chapters/batching_kv_cache.html", wait_until="load")
-    slider = page.locator(".vega-bindings input[type=range]").first
-    slider.wait_for(state="attached", timeout=15_000)
-    chart = slider.locator("xpath=ancestor::div[starts-with(@id, 'altair-viz-')]").first
-
-    def snapshot() -> str:
-        return chart.evaluate(
-            "el => { const c = el.querySelector('canvas.marks'); if (c) return c.toDataURL();"
-            " const s = el.querySelector('svg.marks'); return s ? s.outerHTML : ''; }")
-
-    before = snapshot()
-    slider.evaluate("el => { el.value = el.max; el.dispatchEvent(new Event('input', {bubbles: true})); }")
-    page.wait_for_timeout(500)
-    after = snapshot()
+    before, after = _chart_changes(
+        browser, f"{server}/chapters/batching_kv_cache.html", ".vega-bindings input[type=range]",
+        lambda slider: slider.evaluate(
+            "el => { el.value = el.max; el.dispatchEvent(new Event('input', {bubbles: true})); }"))
     assert before and after and before != after, "the chart did not change after moving the slider"
-    page.close()
