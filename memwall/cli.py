@@ -29,7 +29,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from memwall import cost, datasets, hardware, measure, model_growth, models, numpy_transformer, roofline, serving
+from memwall import (
+    cost,
+    datasets,
+    gpu_reference,
+    hardware,
+    measure,
+    model_growth,
+    models,
+    numpy_transformer,
+    roofline,
+    serving,
+)
 from memwall.validation import DataValidationError
 
 FORMATS = ("table", "csv", "json")
@@ -59,7 +70,7 @@ def _paths(data_dir: Path | None) -> dict[str, Path | None]:
              "interconnects": "interconnects.csv", "paper": "paper_hw_scaling_points.csv",
              "survey": "survey_case_study.csv", "reference": "reference_measurements.csv",
              "models": "models.csv", "paper_models": "paper_model_points.csv",
-             "paper_memory": "paper_training_memory.csv"}
+             "paper_memory": "paper_training_memory.csv", "gpu_reference": "gpu_reference_measurements.csv"}
     return {k: (data_dir / v if data_dir else None) for k, v in names.items()}
 
 
@@ -100,6 +111,7 @@ def _cmd_validate(args: argparse.Namespace) -> pd.DataFrame:
         "models.csv": lambda: model_growth.load_models(paths["models"]),
         "paper_model_points.csv": lambda: model_growth.load_paper_model_points(paths["paper_models"]),
         "paper_training_memory.csv": lambda: model_growth.load_paper_training_memory(paths["paper_memory"]),
+        "gpu_reference_measurements.csv": lambda: gpu_reference.load_gpu_reference(paths["gpu_reference"]),
     }
     rows, errors = [], []
     for name, load in loaders.items():

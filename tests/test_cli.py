@@ -66,7 +66,7 @@ def test_fit_window_must_be_whole_years(capsys):
 def test_validate_ok(capsys):
     assert main(["validate", "--format", "csv"]) == 0
     out = capsys.readouterr().out
-    assert out.count(",ok") == 9
+    assert out.count(",ok") == 10
 
 
 def test_validate_reports_bad_row(tmp_path, capsys):

@@ -1,0 +1,126 @@
+"""Tests of the stored H200 measurement and the bounds set beside it (memwall.gpu_reference)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from memwall import gpu_plot, gpu_reference
+from memwall.datasets import load_hardware
+from memwall.models import get_preset, parameter_count
+from memwall.validation import DataValidationError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return gpu_reference.load_gpu_reference()
+
+
+@pytest.fixture(scope="module")
+def hw() -> pd.DataFrame:
+    return load_hardware()
+
+
+def test_stored_table_has_three_complete_runs(table):
+    counts = table.groupby("run")["setting"].nunique()
+    assert list(counts.index) == [1, 2, 3]
+    assert counts.nunique() == 1  # every run measured the same settings
+    assert set(table["experiment"]) == set(gpu_reference.GPU_EXPERIMENTS)
+
+
+def test_script_writes_the_schema_columns():
+    """tools/gpu_reference.py (which needs torch, so it is read, not imported) writes exactly the schema's columns."""
+    tree = ast.parse((ROOT / "tools" / "gpu_reference.py").read_text())
+    columns = next(ast.literal_eval(node.value) for node in tree.body
+                   if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "COLUMNS")
+    assert columns == list(gpu_reference.GPU_REFERENCE_RULES)
+
+
+def test_median_runs_by_hand():
+    rows = [{"machine": "m", "experiment": "copy", "setting": "s", "run": r, "time_s": t, "flop": np.nan,
+             "bytes_moved": 8.0, "flop_per_s": np.nan, "bandwidth_bytes_per_s": 8.0 / t, "command": "c"}
+            for r, t in [(1, 2.0), (2, 4.0), (3, 5.0)]]
+    med = gpu_reference.median_runs(pd.DataFrame(rows))
+    assert med.loc[0, "runs"] == 3
+    assert med.loc[0, "time_s"] == 4.0
+    assert med.loc[0, "spread"] == pytest.approx((5.0 - 2.0) / 2.0)
+    assert med.loc[0, "bandwidth_bytes_per_s"] == pytest.approx(2.0)
+
+
+def test_measured_ceilings_are_the_best_memory_kernel_and_the_median_gemm(table):
+    med = gpu_reference.median_runs(table)
+    c = gpu_reference.measured_gpu_ceilings(table)
+    mem = med[med["experiment"].isin(["copy", "triad", "read"])]
+    assert c.bandwidth_bytes_per_s == pytest.approx(mem["bandwidth_bytes_per_s"].max())
+    bf16 = table[(table["experiment"] == "gemm") & (table["dtype"] == "bfloat16")]
+    assert c.peak_flop_per_s == pytest.approx(bf16["flop"].iloc[0] / bf16["time_s"].median())
+    # The measured ceilings sit below the datasheet's (H200 datasheet: 4.8 TB/s, 989 dense BF16 TFLOP/s).
+    assert c.bandwidth_bytes_per_s < 4.8e12
+    assert c.peak_flop_per_s < 989.4e12
+
+
+def test_measured_ceilings_errors(table):
+    with pytest.raises(ValueError, match=r"no GEMM measurement; measured: .*bfloat16"):
+        gpu_reference.measured_gpu_ceilings(table, "int4")
+    two = pd.concat([table, table.assign(machine="other")])
+    with pytest.raises(ValueError, match="2 machines"):
+        gpu_reference.measured_gpu_ceilings(two)
+
+
+def test_gemv_intensity_is_analytic(table):
+    """I(b) = 2·d²·b / (2·(d² + 2·d·b)) = d·b / (d + 2b) for W d×d in 2-byte elements."""
+    sweep = gpu_reference.gemv_sweep(table)
+    d, b = 16384, sweep["batch_sequences"].to_numpy(float)
+    np.testing.assert_allclose(sweep["intensity_flop_per_byte"], d * b / (d + 2 * b), rtol=1e-12)
+    assert (sweep["bound_fraction"] <= 1.0).all()  # nothing beats its roofline bound
+
+
+def test_decode_bound_matches_a_hand_count(table, hw):
+    """Batch 1, 1024 cached tokens: the bytes are the weights but the embedding table plus the KV cache."""
+    dec = gpu_reference.decode_vs_bound(table, hw)
+    row = dec[(dec["mode"] == "graph") & (dec["batch_sequences"] == 1) & (dec["context_tokens"] == 1024)].iloc[0]
+    spec = get_preset("llama-3-8b")
+    weights = 2 * (parameter_count(spec) - spec.vocab_size * spec.d_model)
+    kv = 1024 * 2 * spec.layers * spec.kv_heads * spec.head_dim * 2
+    bw = gpu_reference.measured_gpu_ceilings(table).bandwidth_bytes_per_s
+    assert row["bound_measured_s"] == pytest.approx((weights + kv) / bw, rel=0.01)
+    assert (dec["bound_fraction"] < 1.0).all()
+    assert (dec["bound_datasheet_s"] < dec["bound_measured_s"]).all()
+
+
+def test_prefill_is_compute_bound_and_under_its_bound(table, hw):
+    pre = gpu_reference.prefill_vs_bound(table, hw)
+    assert (pre["bound_fraction"] < 1.0).all()
+    long = pre[pre["context_tokens"] == pre["context_tokens"].max()].iloc[0]
+    assert long["flops"] / long["bytes"] > gpu_reference.measured_gpu_ceilings(table).ridge_flop_per_byte
+
+
+def test_bad_row_is_named(tmp_path, table):
+    path = tmp_path / "gpu.csv"
+    src = (ROOT / "data" / "gpu_reference_measurements.csv").read_text().splitlines()
+    src[2] = src[2].replace(",triad,", ",warp,")
+    path.write_text("\n".join(src) + "\n")
+    with pytest.raises(DataValidationError, match=r"line 3.*experiment.*must be one of"):
+        gpu_reference.load_gpu_reference(path)
+
+
+def test_decode_chart_has_a_context_dropdown(table, hw):
+    chart = gpu_plot.decode_latency_chart(gpu_reference.decode_vs_bound(table, hw))
+    spec = chart.to_dict()
+    assert spec["params"][0]["bind"]["input"] == "select"
+    assert sorted(spec["params"][0]["bind"]["options"]) == [1024, 8192]
+    with pytest.raises(ValueError, match="lacks column"):
+        gpu_plot.decode_latency_chart(pd.DataFrame({"mode": []}))
+
+
+def test_every_column_is_documented():
+    dictionary = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    section = dictionary.split("## `gpu_reference_measurements.csv`", 1)[1]
+    for column in gpu_reference.GPU_REFERENCE_RULES:
+        assert f"`{column}`" in section, f"data/README.md does not document column {column!r}"
