@@ -204,3 +204,13 @@ def test_beyond_model_side_slider_changes_the_chart(site: Path, server: str, bro
         lambda slider: slider.evaluate(
             "el => { el.value = el.max; el.dispatchEvent(new Event('input', {bubbles: true})); }"))
     assert before and after and before != after, "the chart did not change after moving the batch slider"
+
+
+@pytest.mark.browser
+def test_acceptance_slider_changes_the_speculative_chart(site: Path, server: str, browser) -> None:
+    """Moving the acceptance-rate slider of the speculative-decoding chart redraws its marks."""
+    before, after = _chart_changes(
+        browser, f"{server}/chapters/beyond_serving_hardware.html", ".vega-bindings input[type=range]",
+        lambda slider: slider.evaluate(
+            "el => { el.value = el.max; el.dispatchEvent(new Event('input', {bubbles: true})); }"))
+    assert before and after and before != after, "the chart did not change after moving the slider"
