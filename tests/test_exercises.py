@@ -24,9 +24,6 @@ from .conftest import ROOT, SITE
 MIN_EXERCISES = 3
 NOT_CHAPTERS = {"intro", "chapters/reproduction_report", "chapters/bibliography"}
 """Pages of the table of contents that are not chapters and set no exercises."""
-PENDING = {"chapters/beyond_model_side", "chapters/beyond_serving_hardware"}
-"""Chapters being written on other branches; they are held to the rule (strict xfail until they have
-their exercises: delete this set when they are merged)."""
 LABEL = re.compile(r"^ex-[a-z0-9]+(?:-[a-z0-9]+)+$")
 """``ex-<chapter>-<short-name>``, lower case (the brief's convention)."""
 
@@ -105,18 +102,12 @@ PARSED = {p: parse_page((ROOT / f"{p}.md").read_text(encoding="utf-8")) for p in
 CHAPTERS = [p for p in PAGES if p not in NOT_CHAPTERS]
 
 
-def _pending(pages: list[str]) -> list:
-    return [pytest.param(p, marks=pytest.mark.xfail(reason=f"{p} is written on another branch with its "
-                                                           "exercises", strict=True)) if p in PENDING else p
-            for p in pages]
-
-
 def test_toc_has_chapters():
     assert len(CHAPTERS) >= 7, CHAPTERS
-    assert not (PENDING | NOT_CHAPTERS) - set(PAGES), "a page named here is no longer in _toc.yml"
+    assert not NOT_CHAPTERS - set(PAGES), "a page named here is no longer in _toc.yml"
 
 
-@pytest.mark.parametrize("page", _pending(CHAPTERS))
+@pytest.mark.parametrize("page", CHAPTERS)
 def test_chapter_sets_exercises(page: str):
     n = len(PARSED[page].exercises)
     assert n >= MIN_EXERCISES, f"{page}.md has {n} exercise(s); every chapter needs at least {MIN_EXERCISES}"
