@@ -228,6 +228,16 @@ def test_bad_claims_are_rejected():
         _synthetic("Bad Id")
 
 
+def test_explained_in_names_a_heading_of_the_chapter(root):
+    for cid in claims.claim_ids():
+        c = claims.get_claim(cid)
+        if c.explained_in is None:
+            continue
+        text = (root / f"{c.chapter}.md").read_text(encoding="utf-8")
+        headings = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")]
+        assert c.explained_in in headings, f"{cid}: {c.explained_in!r} is not a heading of {c.chapter}.md"
+
+
 # ---------------------------------------------------------------------------------------------- views
 
 
