@@ -273,7 +273,7 @@ def claims_chart(table: pd.DataFrame | None = None, *, title: str = "") -> alt.C
         y=alt.Y("chapter_title:N", title=None, sort=[chapter_title(c) for c in chapters()]),
         yOffset=alt.YOffset("jitter:Q"),
         color=alt.Color("status:N", scale=alt.Scale(domain=domain, range=[STATUS_COLOURS[s] for s in domain]),
-                        title="status"),
+                        title="status", legend=alt.Legend(orient="bottom", direction="horizontal")),
         tooltip=["claim_id", "statement", "paper_text", alt.Tooltip("ours:Q", format=".4g"), "unit",
                  alt.Tooltip("ratio:Q", format=".3f"), "status"],
     ).transform_calculate(jitter="random()")
