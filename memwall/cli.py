@@ -14,6 +14,8 @@ Subcommands expose the package's calculations for scripts and coursework:
     Roofline time bound of every operation of a phase on a datasheet device, or the ridge points.
 ``memwall serve``
     Decode bound, footprint, largest batch and critical batch of a model on a device under a precision scheme.
+``memwall claims``
+    The claims ledger: each claim of the paper with its value, ours and a computed status.
 ``memwall measure``
     This machine's memory bandwidth (STREAM), GEMM peak, GEMV-to-GEMM sweep, or encoder-vs-decoder latency.
 
@@ -30,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from memwall import (
+    claims,
     cost,
     datasets,
     gpu_reference,
@@ -249,6 +252,18 @@ def _measure_table(args: argparse.Namespace) -> pd.DataFrame:
     return {"stream": report.stream, "gemm": report.gemm, "gemv": report.gemv}[args.what]
 
 
+def _cmd_claims(args: argparse.Namespace) -> pd.DataFrame:
+    if args.data_dir is not None:
+        raise ValueError("--data-dir is not supported by claims: the ledger checks the repository's own tables")
+    table = claims.ledger(args.chapter, claims=args.claim or None)
+    if args.status:
+        table = table[table["status"].isin(args.status)]
+    if args.format == "table":
+        table = table[["claim_id", "chapter", "paper_text", "paper_value", "ours_paper_data", "ours_extended", "unit",
+                       "difference_pct", "status"]]
+    return table.reset_index(drop=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``memwall`` command."""
     parser = argparse.ArgumentParser(
@@ -377,6 +392,24 @@ def build_parser() -> argparse.ArgumentParser:
     msr.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_format(msr)
     msr.set_defaults(func=_cmd_measure)
+
+    clm = sub.add_parser(
+        "claims", help="the claims ledger: the paper's claims, our values and their status",
+        description=(
+            "Every registered claim (memwall.claims): the paper's value as printed and as a number, our value from "
+            "the paper's own data and from our extended data (in the claim's unit), the difference ours - paper "
+            "(difference_pct [%]), the tolerance and a status computed by rule: reproduced (within tolerance), "
+            "'differs — explained' (outside, with an explanation) or 'not reproducible' (ours cannot be computed, "
+            "with the reason). --format table shows the main columns; csv and json give all of them."),
+    )
+    clm.add_argument("--chapter", default=None, metavar="DOCNAME",
+                     help="only this chapter's claims, e.g. chapters/hardware_trends")
+    clm.add_argument("--claim", nargs="+", default=None, metavar="ID", help="only these claim ids")
+    clm.add_argument("--status", nargs="+", default=None, choices=[*claims.STATUSES, claims.UNEXPLAINED],
+                     metavar="STATUS", help=f"only claims with these statuses ({', '.join(claims.STATUSES)})")
+    clm.set_defaults(data_dir=None)
+    _add_format(clm)
+    clm.set_defaults(func=_cmd_claims)
 
     mdl = sub.add_parser("models", help="list the model presets",
                          description="Model presets with hyperparameters, parameter counts [parameters] and sources.")

@@ -1,0 +1,439 @@
+"""The claim record, the registry and the status rules of the claims ledger.
+
+See :mod:`memwall.claims` for the overview and how a chapter registers its own claims.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "DIFFERS_EXPLAINED",
+    "LEDGER_COLUMNS",
+    "NOT_REPRODUCIBLE",
+    "REPRODUCED",
+    "STATUSES",
+    "UNEXPLAINED",
+    "Claim",
+    "NotApplicable",
+    "NotComputable",
+    "UnexplainedDifferenceError",
+    "chapters",
+    "claim_ids",
+    "evaluate",
+    "get_claim",
+    "ledger",
+    "register",
+    "status_of",
+    "unregister",
+]
+
+REPRODUCED = "reproduced"
+DIFFERS_EXPLAINED = "differs — explained"
+NOT_REPRODUCIBLE = "not reproducible"
+UNEXPLAINED = "differs — UNEXPLAINED"
+STATUSES = (REPRODUCED, DIFFERS_EXPLAINED, NOT_REPRODUCIBLE)
+"""The three statuses a healthy ledger shows. :data:`UNEXPLAINED` marks a claim outside its tolerance that
+carries no explanation: it is an error (``ledger(strict=True)`` and the tests raise on it), never a state to
+publish."""
+
+_CHAPTER_RE = re.compile(r"^chapters/[a-z0-9_]+$")
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+
+
+class NotComputable(Exception):
+    """Raised by a claim's value function when our value cannot be computed; the message is the reason.
+
+    The claim then gets the status ``"not reproducible"`` with that reason. Any *other* exception from a
+    value function propagates: a bug is never turned into a status.
+    """
+
+
+class UnexplainedDifferenceError(AssertionError):
+    """Claims outside their tolerance that carry no explanation (raised by ``ledger(strict=True)``)."""
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    """Marks a value source that does not apply to a claim, with the reason (shown in the ledger)."""
+
+    reason: str
+
+
+ValueSource = Callable[[], float | bool] | NotApplicable
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of the paper (or of a chapter) and how we check it.
+
+    Attributes
+    ----------
+    claim_id : str
+        Stable id, lower case, digits, ``-`` and ``.`` (e.g. ``"hw-flops-per-2y"``).
+    chapter : str
+        Docname of the chapter that checks it, e.g. ``"chapters/hardware_trends"``.
+    statement : str
+        The claim in our words.
+    paper_value : float or bool
+        The paper's value, in ``unit``; a bool for a qualitative claim ("yes, it holds").
+    paper_text : str
+        The value as printed (e.g. ``"3.0x/2yrs"``).
+    unit : str
+        Unit of ``paper_value`` and of our values, e.g. ``"x per 2 years"``, ``"GFLOP"``, ``"yes/no"``.
+    source : str
+        Where the paper (or its survey) prints it, e.g. ``"Fig. 1 legend; abstract"``.
+    method : str
+        How our value is computed (name the ``memwall`` functions).
+    ours_paper_data : callable or NotApplicable
+        Zero-argument function returning our value from the paper's own data (its plotted points, its
+        tables), or :class:`NotApplicable`. It may raise :class:`NotComputable`.
+    ours_extended : callable or NotApplicable
+        Same, from our extended data (datasheets, models through 2025, our measurements).
+    rel_tol, abs_tol : float
+        Tolerance: reproduced when ``|ours - paper| <= max(abs_tol, rel_tol * |paper|)``. Booleans need equality.
+    tolerance_note : str
+        Why this tolerance (e.g. "half a unit of the printed digit").
+    explanation : str, optional
+        Why our value differs, if it does; required for a claim that is outside its tolerance.
+    explained_in : str, optional
+        Title of the section of ``chapter`` that explains the difference (the report links to it).
+    group : str, optional
+        Claims with the same group (e.g. the cells of one published table) are summarised in one row of a
+        chapter's box.
+    section : str
+        Part of the paper the claim comes from, e.g. ``"headline numbers"``.
+
+    Notes
+    -----
+    The value compared with ``paper_value`` is ``ours_paper_data`` when it applies, else ``ours_extended``
+    (the ledger's ``basis`` column says which).
+    """
+
+    claim_id: str
+    chapter: str
+    statement: str
+    paper_value: float | bool
+    paper_text: str
+    unit: str
+    source: str
+    method: str
+    ours_paper_data: ValueSource
+    ours_extended: ValueSource
+    rel_tol: float = 0.0
+    abs_tol: float = 0.0
+    tolerance_note: str = ""
+    explanation: str | None = None
+    explained_in: str | None = None
+    group: str | None = None
+    section: str = ""
+
+    def __post_init__(self) -> None:
+        if not _ID_RE.match(self.claim_id):
+            raise ValueError(f"claim_id={self.claim_id!r}: use lower case letters, digits, '-' and '.'")
+        if not _CHAPTER_RE.match(self.chapter):
+            raise ValueError(f"claim {self.claim_id}: chapter={self.chapter!r} must be a docname like "
+                             "'chapters/hardware_trends'")
+        if not isinstance(self.paper_value, bool | int | float | np.number) or (
+                not isinstance(self.paper_value, bool) and not math.isfinite(float(self.paper_value))):
+            raise ValueError(f"claim {self.claim_id}: paper_value must be a finite number or a bool, "
+                             f"got {self.paper_value!r}")
+        for name in ("ours_paper_data", "ours_extended"):
+            src = getattr(self, name)
+            if not (callable(src) or isinstance(src, NotApplicable)):
+                raise ValueError(f"claim {self.claim_id}: {name} must be a zero-argument callable or "
+                                 f"NotApplicable(reason), got {src!r}")
+        if isinstance(self.ours_paper_data, NotApplicable) and isinstance(self.ours_extended, NotApplicable):
+            raise ValueError(f"claim {self.claim_id}: at least one of ours_paper_data and ours_extended must "
+                             "be computable (a claim nobody can check belongs in the prose, not the ledger)")
+        if self.rel_tol < 0 or self.abs_tol < 0 or not (math.isfinite(self.rel_tol) and math.isfinite(self.abs_tol)):
+            raise ValueError(f"claim {self.claim_id}: rel_tol and abs_tol must be finite and >= 0")
+        if self.explained_in is not None and self.explanation is None:
+            raise ValueError(f"claim {self.claim_id}: explained_in needs an explanation")
+
+    @property
+    def is_boolean(self) -> bool:
+        """True for a qualitative (yes/no) claim."""
+        return isinstance(self.paper_value, bool)
+
+    def tolerance_text(self) -> str:
+        """The tolerance in words, e.g. ``"±2 % or ±0.05"``."""
+        if self.is_boolean:
+            return "must agree"
+        parts = []
+        if self.rel_tol:
+            parts.append(f"±{100 * self.rel_tol:g} %")
+        if self.abs_tol:
+            parts.append(f"±{self.abs_tol:g}")
+        return " or ".join(parts) if parts else "exact"
+
+
+_REGISTRY: dict[str, Claim] = {}
+_CACHE: dict[str, dict[str, object]] = {}
+_BUILTINS_LOADED = False
+
+
+def _repo_chapters_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "chapters"
+
+
+def _ensure_builtins() -> None:
+    global _BUILTINS_LOADED
+    if not _BUILTINS_LOADED:
+        _BUILTINS_LOADED = True
+        from memwall.claims import paper  # noqa: F401 -- registers the paper's claims on import
+
+
+def register(claim: Claim, *, replace: bool = False) -> Claim:
+    """Add a claim to the ledger.
+
+    Parameters
+    ----------
+    claim : Claim
+        The claim.
+    replace : bool
+        Allow replacing a registered claim with the same id (for re-running a notebook cell).
+
+    Returns
+    -------
+    Claim
+        The claim (so ``register`` can be used inline).
+
+    Raises
+    ------
+    ValueError
+        If the id is already registered (and ``replace`` is False), or the chapter's ``.md`` file does not
+        exist in the repository's ``chapters/`` folder (when that folder is present).
+    """
+    if not isinstance(claim, Claim):
+        raise ValueError(f"register() takes a Claim, got {type(claim).__name__}")
+    if claim.claim_id in _REGISTRY and not replace:
+        raise ValueError(f"claim_id={claim.claim_id!r} is already registered (chapter "
+                         f"{_REGISTRY[claim.claim_id].chapter}); pick another id or pass replace=True")
+    folder = _repo_chapters_dir()
+    if folder.is_dir() and not (folder.parent / f"{claim.chapter}.md").is_file():
+        raise ValueError(f"claim {claim.claim_id}: chapter={claim.chapter!r} has no file "
+                         f"{claim.chapter}.md; chapters: {', '.join(_chapter_files())}")
+    _REGISTRY[claim.claim_id] = claim
+    _CACHE.pop(claim.claim_id, None)
+    return claim
+
+
+def unregister(claim_id: str) -> None:
+    """Remove a claim (tests use it to clean up synthetic claims).
+
+    Raises
+    ------
+    ValueError
+        If the id is not registered, listing the registered ids.
+    """
+    get_claim(claim_id)
+    del _REGISTRY[claim_id]
+    _CACHE.pop(claim_id, None)
+
+
+def _chapter_files() -> list[str]:
+    folder = _repo_chapters_dir()
+    return sorted(f"chapters/{p.stem}" for p in folder.glob("*.md")) if folder.is_dir() else []
+
+
+def claim_ids(chapter: str | None = None) -> list[str]:
+    """Registered claim ids, in registration order (optionally of one chapter).
+
+    Raises
+    ------
+    ValueError
+        For a chapter without registered claims, listing the chapters that have some.
+    """
+    _ensure_builtins()
+    if chapter is not None:
+        _check_chapter(chapter)
+    return [cid for cid, c in _REGISTRY.items() if chapter is None or c.chapter == chapter]
+
+
+def chapters() -> list[str]:
+    """Docnames of the chapters with at least one registered claim, in registration order."""
+    _ensure_builtins()
+    return list(dict.fromkeys(c.chapter for c in _REGISTRY.values()))
+
+
+def _check_chapter(chapter: str) -> None:
+    known = chapters()
+    if chapter not in known:
+        raise ValueError(f"chapter={chapter!r} has no registered claims; allowed: {', '.join(known)}")
+
+
+def get_claim(claim_id: str) -> Claim:
+    """The registered claim with this id.
+
+    Raises
+    ------
+    ValueError
+        For an unknown id, naming the closest ids and listing all registered ones.
+    """
+    _ensure_builtins()
+    if claim_id not in _REGISTRY:
+        close = difflib.get_close_matches(claim_id, list(_REGISTRY), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ValueError(f"claim_id={claim_id!r} is not registered{hint}; allowed: {', '.join(_REGISTRY)}")
+    return _REGISTRY[claim_id]
+
+
+def status_of(claim: Claim, ours: float | bool | None, reason: str | None = None) -> tuple[str, str]:
+    """The status of a claim given our value (the status rules, as code).
+
+    Parameters
+    ----------
+    claim : Claim
+        The claim (its paper value, tolerance and explanation are used).
+    ours : float, bool or None
+        Our value; None when it could not be computed.
+    reason : str, optional
+        Why it could not be computed (with ``ours=None``).
+
+    Returns
+    -------
+    status : str
+        ``"reproduced"`` when ``|ours - paper| <= max(abs_tol, rel_tol * |paper|)`` (booleans: equal);
+        ``"differs — explained"`` when outside that tolerance and the claim carries an explanation;
+        ``"not reproducible"`` when ``ours`` is None or NaN; otherwise :data:`UNEXPLAINED`.
+    note : str
+        The explanation, the reason, or ``""``.
+    """
+    if ours is None or (not isinstance(ours, bool) and not math.isfinite(float(ours))):
+        return NOT_REPRODUCIBLE, reason or "our value could not be computed"
+    if claim.is_boolean:
+        ok = bool(ours) == claim.paper_value
+    else:
+        paper = float(claim.paper_value)
+        ok = abs(float(ours) - paper) <= max(claim.abs_tol, claim.rel_tol * abs(paper))
+    if ok:
+        return REPRODUCED, ""
+    if claim.explanation:
+        return DIFFERS_EXPLAINED, claim.explanation
+    return UNEXPLAINED, (f"outside the tolerance ({claim.tolerance_text()}) and the claim carries no explanation: "
+                         "fix the computation or add an explanation")
+
+
+def _run(src: ValueSource) -> tuple[float | bool | None, str]:
+    """Value of one source: (value, "") or (None, reason)."""
+    if isinstance(src, NotApplicable):
+        return None, f"not applicable: {src.reason}"
+    try:
+        value = src()
+    except NotComputable as err:
+        return None, str(err)
+    if isinstance(value, bool | np.bool_):
+        return bool(value), ""
+    return float(value), ""
+
+
+def evaluate(claim_id: str) -> dict[str, object]:
+    """Compute one claim (cached): our values, the difference and the status.
+
+    Returns
+    -------
+    dict
+        One ledger row (see :data:`LEDGER_COLUMNS`).
+
+    Raises
+    ------
+    ValueError
+        For an unknown id.
+    """
+    claim = get_claim(claim_id)
+    if claim_id in _CACHE:
+        return _CACHE[claim_id]
+    paper_data, why_p = _run(claim.ours_paper_data)
+    extended, why_e = _run(claim.ours_extended)
+    if not isinstance(claim.ours_paper_data, NotApplicable):
+        basis, ours, why = "paper data", paper_data, why_p
+    else:
+        basis, ours, why = "extended data", extended, why_e
+    status, note = status_of(claim, ours, why)
+    paper = float(claim.paper_value)
+
+    def diff(v: float | bool | None) -> float:
+        return np.nan if v is None else float(v) - paper
+
+    def rel(v: float | bool | None) -> float:
+        return np.nan if v is None or claim.is_boolean or paper == 0 else 100.0 * (float(v) / paper - 1.0)
+
+    row = {
+        "claim_id": claim.claim_id, "chapter": claim.chapter, "section": claim.section, "group": claim.group,
+        "statement": claim.statement, "source": claim.source, "paper_text": claim.paper_text,
+        "unit": claim.unit, "kind": "yes/no" if claim.is_boolean else "number",
+        "paper_value": paper,
+        "ours_paper_data": np.nan if paper_data is None else float(paper_data),
+        "ours_extended": np.nan if extended is None else float(extended),
+        "paper_data_note": why_p, "extended_note": why_e,
+        "basis": basis, "difference": diff(ours), "difference_pct": rel(ours),
+        "extended_difference_pct": rel(extended),
+        "tolerance": claim.tolerance_text(), "tolerance_note": claim.tolerance_note,
+        "status": status, "note": note, "explained_in": claim.explained_in if status == DIFFERS_EXPLAINED else None,
+        "method": claim.method,
+    }
+    _CACHE[claim_id] = row
+    return row
+
+
+LEDGER_COLUMNS = (
+    "claim_id", "chapter", "section", "group", "statement", "source", "paper_text", "unit", "kind", "paper_value",
+    "ours_paper_data", "ours_extended", "paper_data_note", "extended_note", "basis", "difference",
+    "difference_pct", "extended_difference_pct", "tolerance", "tolerance_note", "status", "note", "explained_in",
+    "method",
+)
+"""Columns of :func:`ledger`. Values are in the claim's ``unit``; ``difference`` = ours − paper (ours =
+the ``basis`` value), ``difference_pct`` = 100·(ours/paper − 1) [%] (NaN for yes/no claims), yes/no values
+are 1.0 (yes) and 0.0 (no)."""
+
+
+def ledger(chapter: str | None = None, *, claims: Iterable[str] | None = None, strict: bool = False) -> pd.DataFrame:
+    """The claims ledger: every registered claim with our values, the difference and a computed status.
+
+    Parameters
+    ----------
+    chapter : str, optional
+        Only the claims of this chapter (docname, e.g. ``"chapters/hardware_trends"``).
+    claims : iterable of str, optional
+        Only these claim ids.
+    strict : bool
+        Raise :class:`UnexplainedDifferenceError` if any selected claim is outside its tolerance without an
+        explanation (the report page and the tests use this).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per claim, columns :data:`LEDGER_COLUMNS`, in registration order.
+
+    Raises
+    ------
+    ValueError
+        For an unknown chapter or claim id, listing the allowed values.
+    UnexplainedDifferenceError
+        With ``strict=True``, naming the offending claims.
+    """
+    ids = claim_ids(chapter)
+    if claims is not None:
+        wanted = list(claims)
+        for cid in wanted:
+            get_claim(cid)
+        ids = [cid for cid in ids if cid in set(wanted)]
+    out = pd.DataFrame([evaluate(cid) for cid in ids], columns=list(LEDGER_COLUMNS))
+    if strict:
+        bad = out[out["status"] == UNEXPLAINED]
+        if len(bad):
+            lines = [f"{r.claim_id} ({r.chapter}): paper {r.paper_text}, ours {r.ours_paper_data if r.basis == 'paper data' else r.ours_extended:.6g} {r.unit}"  # noqa: E501
+                     for r in bad.itertuples()]
+            raise UnexplainedDifferenceError(
+                f"{len(bad)} claim(s) differ from the paper beyond their tolerance with no explanation:\n  "
+                + "\n  ".join(lines))
+    return out
