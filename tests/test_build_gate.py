@@ -33,6 +33,7 @@ PAGES = {
 def _make_book(folder: Path, pages: dict[str, str]) -> Path:
     folder.mkdir()
     shutil.copy(ROOT / "_config.yml", folder / "_config.yml")
+    shutil.copy(ROOT / "references.bib", folder / "references.bib")  # _config.yml names it
     shutil.copytree(ROOT / "images", folder / "images")
     (folder / "_toc.yml").write_text(
         "format: jb-book\nroot: intro\nchapters:\n" + "".join(f"  - file: {p}\n" for p in pages if p != "intro"),

@@ -69,6 +69,14 @@ def test_no_error_text_in_pages(site: Path):
     assert not (site / "reports").exists(), "execution reports of failed notebooks are in the site"
 
 
+def test_pages_load_no_fontawesome_javascript(site: Path):
+    """Icons come from the theme's web-font CSS; the 0.5 MB SVG framework is dropped (see offline_site)."""
+    offenders = _pages_matching(site, re.compile(r"scripts/fontawesome\.js"))
+    assert not offenders, offenders
+    css = (site / "_static" / "styles" / "pydata-sphinx-theme.css").read_text(encoding="utf-8")
+    assert "fa-solid-900.woff2" in css
+
+
 def test_vendored_javascript_present(site: Path):
     assert (site / "_static" / "memwall-vega.js").stat().st_size > 500_000
     assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file()
