@@ -39,16 +39,22 @@ def test_site_has_chapters(site: Path):
     assert "chapters/hardware_trends.html" in pages
 
 
-def _pages_matching(site: Path, pattern: re.Pattern[str]) -> dict[str, list[str]]:
-    """Page -> the distinct matches of ``pattern`` in its HTML, for pages with any."""
-    found = {p.relative_to(site).as_posix(): sorted(set(pattern.findall(p.read_text(encoding="utf-8",
-                                                                                   errors="replace"))))
-             for p in _pages(site)}
+def _pages_matching(site: Path, pattern: re.Pattern[str],
+                    ignore: re.Pattern[str] | None = None) -> dict[str, list[str]]:
+    """Page -> the distinct matches of ``pattern`` in its HTML (minus ``ignore``'s matches), for pages with any."""
+    found = {}
+    for p in _pages(site):
+        text = p.read_text(encoding="utf-8", errors="replace")
+        found[p.relative_to(site).as_posix()] = sorted(set(pattern.findall(ignore.sub("", text) if ignore else text)))
     return {page: hits for page, hits in found.items() if hits}
 
 
+# A link a reader may follow (e.g. "Launch Binder") loads nothing when the page opens; only loads must be local.
+LINK_TARGETS = re.compile(r'<a\s[^>]*href="https?://[^"]*"')
+
+
 def test_no_cdn_urls_in_pages(site: Path):
-    offenders = _pages_matching(site, CDN_PATTERNS)
+    offenders = _pages_matching(site, CDN_PATTERNS, LINK_TARGETS)
     assert not offenders, f"pages naming a CDN (the site must work offline): {offenders}"
 
 
@@ -61,6 +67,14 @@ def test_no_error_text_in_pages(site: Path):
     offenders = _pages_matching(site, ERROR_MARKERS)
     assert not offenders, f"pages showing errors: {offenders}"
     assert not (site / "reports").exists(), "execution reports of failed notebooks are in the site"
+
+
+def test_pages_load_no_fontawesome_javascript(site: Path):
+    """Icons come from the theme's web-font CSS; the 0.5 MB SVG framework is dropped (see offline_site)."""
+    offenders = _pages_matching(site, re.compile(r"scripts/fontawesome\.js"))
+    assert not offenders, offenders
+    css = (site / "_static" / "styles" / "pydata-sphinx-theme.css").read_text(encoding="utf-8")
+    assert "fa-solid-900.woff2" in css
 
 
 def test_vendored_javascript_present(site: Path):
