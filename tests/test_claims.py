@@ -37,9 +37,12 @@ CONCLUSION_IDS = [
 OTHER_IDS = ["tm-bert-large-total", "tm-gpt2-total", "tm-transformer-big-total", "tm-bars-under-limit",
              "mit-zero-shards-optimizer", "mit-recompute-cuts-activations", "mit-quantization-size-latency",
              "mit-decode-memory-bound"]
+BEYOND_IDS = ["gpu-decode-memory-bound", "gpu-prefill-faster-per-token", "beyond-fused-attention-no-fall",
+              "beyond-moe-touches-most-experts", "beyond-tp-interconnect-limits", "beyond-balance-gap-rate"]
 CHAPTERS_WITH_BOX = ["chapters/hardware_trends", "chapters/encoder_decoder", "chapters/roofline_measured",
-                     "chapters/models_memory", "chapters/training_memory", "chapters/quantization",
-                     "chapters/batching_kv_cache"]
+                     "chapters/roofline_gpu", "chapters/models_memory", "chapters/training_memory",
+                     "chapters/quantization", "chapters/batching_kv_cache", "chapters/beyond_model_side",
+                     "chapters/beyond_serving_hardware"]
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +61,7 @@ def _synthetic(claim_id: str = "test-synthetic", **kw: object) -> Claim:
 # ---------------------------------------------------------------------------------------------- registry
 
 
-@pytest.mark.parametrize("claim_id", HEADLINE_IDS + CASE_TABLE_IDS + CONCLUSION_IDS + OTHER_IDS)
+@pytest.mark.parametrize("claim_id", HEADLINE_IDS + CASE_TABLE_IDS + CONCLUSION_IDS + OTHER_IDS + BEYOND_IDS)
 def test_every_expected_claim_is_registered_with_a_status(table, claim_id):
     row = table.set_index("claim_id").loc[claim_id]
     assert row["status"] in claims.STATUSES
@@ -291,3 +294,18 @@ def test_cli_claims_filters_and_errors(capsys):
     assert "allowed: chapters/hardware_trends" in capsys.readouterr().err
     assert main(["claims", "--claim", "nope"]) == 1
     assert "is not registered" in capsys.readouterr().err
+
+
+def test_every_chapter_with_claims_shows_its_box(root):
+    """A chapter that registers claims calls claims_box for itself (the report links back to it)."""
+    for chapter in claims.chapters():
+        text = (root / f"{chapter}.md").read_text(encoding="utf-8")
+        assert f'claims_box("{chapter}")' in text, f"{chapter} registers claims but shows no box"
+
+
+def test_beyond_claims_hold_or_are_explained(table):
+    rows = table.set_index("claim_id").loc[BEYOND_IDS]
+    assert (rows.loc[rows["unit"] == "yes/no", "status"] == claims.REPRODUCED).all()
+    gap = rows.loc["beyond-balance-gap-rate"]
+    assert gap["status"] in (claims.REPRODUCED, claims.DIFFERS_EXPLAINED)
+    assert gap["paper_value"] == pytest.approx(3.0 / 1.6)  # the abstract's FLOPS and DRAM rates, as printed

@@ -240,6 +240,15 @@ def unregister(claim_id: str) -> None:
     _CACHE.pop(claim_id, None)
 
 
+def _book_order() -> dict[str, int]:
+    """Docname -> position in the book's ``_toc.yml`` (empty if the package runs outside the book)."""
+    toc = _repo_chapters_dir().parent / "_toc.yml"
+    if not toc.is_file():
+        return {}
+    docnames = re.findall(r"^\s*-?\s*file:\s*(\S+)\s*$", toc.read_text(encoding="utf-8"), flags=re.M)
+    return {name: i for i, name in enumerate(docnames)}
+
+
 def _chapter_files() -> list[str]:
     folder = _repo_chapters_dir()
     return sorted(f"chapters/{p.stem}" for p in folder.glob("*.md")) if folder.is_dir() else []
@@ -412,7 +421,8 @@ def ledger(chapter: str | None = None, *, claims: Iterable[str] | None = None, s
     Returns
     -------
     pandas.DataFrame
-        One row per claim, columns :data:`LEDGER_COLUMNS`, in registration order.
+        One row per claim, columns :data:`LEDGER_COLUMNS`: chapters in book order (``_toc.yml``; chapters
+        not in it last), claims of a chapter in registration order.
 
     Raises
     ------
@@ -422,6 +432,8 @@ def ledger(chapter: str | None = None, *, claims: Iterable[str] | None = None, s
         With ``strict=True``, naming the offending claims.
     """
     ids = claim_ids(chapter)
+    order = _book_order()
+    ids.sort(key=lambda cid: order.get(_REGISTRY[cid].chapter, len(order)))  # stable: keeps registration order
     if claims is not None:
         wanted = list(claims)
         for cid in wanted:

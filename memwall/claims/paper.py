@@ -638,3 +638,5 @@ _register_case_conclusions()
 _register_latency()
 _register_models()
 _register_training()
+
+from memwall.claims import beyond  # noqa: E402,F401 -- claims of the chapters past the paper
