@@ -22,6 +22,8 @@ from memwall.models import get_preset, list_presets
 def sweep(phase: str) -> tuple[int, float]:
     """Evaluate one phase over the whole grid; return (configurations, seconds)."""
     specs = [get_preset(n) for n in list_presets()]
+    if phase != "prefill":  # decode/generate need a KV cache: decoders only (cost_arrays rejects encoders)
+        specs = [s for s in specs if s.causal]
     lengths = np.unique(np.geomspace(1, 131072, 50).round()).astype(int)
     lengths = np.resize(lengths, 50)[:, None, None]  # (50, 1, 1)
     batches = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048])[:, None]  # (12, 1)

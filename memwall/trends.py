@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import stats
+from scipy.special import stdtrit
 
 __all__ = ["GrowthFit", "decimal_year", "fit_exponential"]
 
@@ -198,7 +198,7 @@ def fit_exponential(years: ArrayLike, values: ArrayLike, *, confidence: float = 
     dof = x.size - 2
     if dof > 0:
         se = float(np.sqrt(np.sum(resid**2) / dof / sxx))
-        t = float(stats.t.ppf(0.5 + confidence / 2.0, dof))
+        t = float(stdtrit(dof, 0.5 + confidence / 2.0))  # Student t quantile (scipy.stats.t.ppf, lighter import)
         ci = (float(10.0 ** (2 * (slope - t * se))), float(10.0 ** (2 * (slope + t * se))))
     else:
         se, ci = float("nan"), (float("nan"), float("nan"))
