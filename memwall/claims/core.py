@@ -170,9 +170,9 @@ class Claim:
             return "must agree"
         parts = []
         if self.rel_tol:
-            parts.append(f"±{100 * self.rel_tol:g} %")
+            parts.append(f"±{100 * self.rel_tol:.3g} %")
         if self.abs_tol:
-            parts.append(f"±{self.abs_tol:g}")
+            parts.append(f"±{self.abs_tol:,.4g}")
         return " or ".join(parts) if parts else "exact"
 
 
