@@ -29,19 +29,14 @@ from numpy.typing import ArrayLike
 
 from memwall.cost import cost_arrays
 from memwall.hardware import PRECISION_RULES, fit_series, machine_balance
-from memwall.models import ModelSpec, get_preset
+from memwall.models import ModelSpec, decoder_spec
 from memwall.trends import GrowthFit
 
 __all__ = ["balance_gap_table", "decode_intensity", "gap_trend", "needed_bandwidth"]
 
 
 def _spec(spec: ModelSpec | str) -> ModelSpec:
-    out = get_preset(spec) if isinstance(spec, str) else spec
-    if not isinstance(out, ModelSpec):
-        raise ValueError(f"spec must be a ModelSpec or a preset name, got {spec!r}")
-    if not out.causal:
-        raise ValueError(f"decode needs a causal (decoder) model, got encoder {out.name!r}")
-    return out
+    return decoder_spec(spec, "decode")
 
 
 def decode_intensity(spec: ModelSpec | str, batch: ArrayLike = 1, context: ArrayLike = 1024,

@@ -27,6 +27,7 @@ __all__ = [
     "FFN_KINDS",
     "NORM_KINDS",
     "ModelSpec",
+    "decoder_spec",
     "get_preset",
     "list_presets",
     "non_embedding_parameter_count",
@@ -323,3 +324,32 @@ def get_preset(name: str) -> ModelSpec:
     if key not in _PRESETS:
         raise ValueError(f"unknown model preset {name!r}; available presets: {', '.join(_PRESETS)}")
     return _PRESETS[key]
+
+
+def decoder_spec(spec: ModelSpec | str, purpose: str = "decode") -> ModelSpec:
+    """Resolve a preset name to its :class:`ModelSpec` and check that it is a decoder.
+
+    Parameters
+    ----------
+    spec : ModelSpec or str
+        Architecture or preset name (:func:`list_presets`).
+    purpose : str
+        What needs the decoder, for the error message (e.g. ``"speculative decoding"``).
+
+    Returns
+    -------
+    ModelSpec
+        The architecture, causal.
+
+    Raises
+    ------
+    ValueError
+        Unknown preset name (lists the presets), an object that is not a ModelSpec, or an encoder
+        (``purpose`` needs a KV cache and token-by-token generation).
+    """
+    out = get_preset(spec) if isinstance(spec, str) else spec
+    if not isinstance(out, ModelSpec):
+        raise ValueError(f"spec must be a ModelSpec or a preset name, got {spec!r}")
+    if not out.causal:
+        raise ValueError(f"{purpose} needs a causal (decoder) model, got encoder {out.name!r}")
+    return out

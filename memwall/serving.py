@@ -49,7 +49,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from memwall.cost import _check_array, _check_precision, cost_arrays
-from memwall.models import ModelSpec, get_preset, parameter_count
+from memwall.models import ModelSpec, decoder_spec, parameter_count
 from memwall.roofline import PRECISION_COLUMNS, Ceilings
 
 __all__ = [
@@ -248,12 +248,7 @@ def device_memory_bytes(hardware: pd.DataFrame, device: str) -> float:
 
 
 def _spec(spec: ModelSpec | str) -> ModelSpec:
-    out = get_preset(spec) if isinstance(spec, str) else spec
-    if not isinstance(out, ModelSpec):
-        raise ValueError(f"spec must be a ModelSpec or a preset name, got {spec!r}")
-    if not out.causal:
-        raise ValueError(f"serving needs a causal (decoder) model, got encoder {out.name!r}")
-    return out
+    return decoder_spec(spec, "serving")
 
 
 def _out(arr: np.ndarray) -> float | np.ndarray:

@@ -35,7 +35,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from memwall.cost import OpCost, _check_array, cost_arrays
-from memwall.models import ModelSpec, get_preset
+from memwall.models import ModelSpec, decoder_spec
 from memwall.roofline import Ceilings
 from memwall.serving import ceilings_for, decode_step_time, get_scheme
 
@@ -55,12 +55,7 @@ _WEIGHT_CATEGORIES = ("projection", "ffn")
 
 
 def _spec(spec: ModelSpec | str) -> ModelSpec:
-    out = get_preset(spec) if isinstance(spec, str) else spec
-    if not isinstance(out, ModelSpec):
-        raise ValueError(f"spec must be a ModelSpec or a preset name, got {spec!r}")
-    if not out.causal:
-        raise ValueError(f"speculative decoding needs a causal (decoder) model, got encoder {out.name!r}")
-    return out
+    return decoder_spec(spec, "speculative decoding")
 
 
 def _alpha(alpha: ArrayLike) -> np.ndarray:

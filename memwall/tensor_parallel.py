@@ -41,7 +41,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from memwall.cost import OpCost, _check_array, _check_precision, cost_arrays
-from memwall.models import ModelSpec, get_preset
+from memwall.models import ModelSpec, decoder_spec
 from memwall.roofline import Ceilings, _positive
 from memwall.serving import footprint
 
@@ -78,12 +78,7 @@ _LINK_FAMILIES = {"nvlink": "nvlink", "pcie": "pcie", "infiniband": "infiniband"
 
 
 def _spec(spec: ModelSpec | str) -> ModelSpec:
-    out = get_preset(spec) if isinstance(spec, str) else spec
-    if not isinstance(out, ModelSpec):
-        raise ValueError(f"spec must be a ModelSpec or a preset name, got {spec!r}")
-    if not out.causal:
-        raise ValueError(f"decode needs a causal (decoder) model, got encoder {out.name!r}")
-    return out
+    return decoder_spec(spec, "decode")
 
 
 def _out(arr: ArrayLike) -> float | np.ndarray:

@@ -186,45 +186,26 @@ def _chart_changes(browser, url: str, control: str, act) -> tuple[str, str]:
     return before, after
 
 
-@pytest.mark.browser
-def test_dropdown_changes_the_chart(site: Path, server: str, browser) -> None:
-    """Choosing another model in the encoder-vs-decoder explorer redraws its marks."""
+def _pick_last(select) -> None:
+    options = select.locator("option").all_text_contents()
+    assert len(options) > 1
+    select.select_option(label=options[-1])
 
-    def pick_last(select) -> None:
-        options = select.locator("option").all_text_contents()
-        assert len(options) > 1
-        select.select_option(label=options[-1])  # GPT-2 has BERT-Base's shapes; the last model differs
 
-    before, after = _chart_changes(browser, f"{server}/chapters/encoder_decoder.html", ".vega-bindings select",
-                                   pick_last)
-    assert before and after and before != after, "the chart did not change after choosing another model"
+def _slide_to_max(slider) -> None:
+    slider.evaluate("el => { el.value = el.max; el.dispatchEvent(new Event('input', {bubbles: true})); }")
 
 
 @pytest.mark.browser
-def test_slider_changes_the_chart(site: Path, server: str, browser) -> None:
-    """Moving the context slider of the throughput-latency chart redraws its marks."""
-    before, after = _chart_changes(
-        browser, f"{server}/chapters/batching_kv_cache.html", ".vega-bindings input[type=range]",
-        lambda slider: slider.evaluate(
-            "el => { el.value = el.max; el.dispatchEvent(new Event('input', {bubbles: true})); }"))
-    assert before and after and before != after, "the chart did not change after moving the slider"
-
-
-@pytest.mark.browser
-def test_beyond_model_side_slider_changes_the_chart(site: Path, server: str, browser) -> None:
-    """Moving the batch slider of the decode-intensity chart of 'Beyond the paper: the model side' redraws it."""
-    before, after = _chart_changes(
-        browser, f"{server}/chapters/beyond_model_side.html", ".vega-bindings input[type=range]",
-        lambda slider: slider.evaluate(
-            "el => { el.value = el.max; el.dispatchEvent(new Event('input', {bubbles: true})); }"))
-    assert before and after and before != after, "the chart did not change after moving the batch slider"
-
-
-@pytest.mark.browser
-def test_acceptance_slider_changes_the_speculative_chart(site: Path, server: str, browser) -> None:
-    """Moving the acceptance-rate slider of the speculative-decoding chart redraws its marks."""
-    before, after = _chart_changes(
-        browser, f"{server}/chapters/beyond_serving_hardware.html", ".vega-bindings input[type=range]",
-        lambda slider: slider.evaluate(
-            "el => { el.value = el.max; el.dispatchEvent(new Event('input', {bubbles: true})); }"))
-    assert before and after and before != after, "the chart did not change after moving the slider"
+@pytest.mark.parametrize(("page", "control", "act"), [
+    # encoder-vs-decoder explorer: GPT-2 has BERT-Base's shapes, so pick the last model, which differs
+    ("encoder_decoder", ".vega-bindings select", _pick_last),
+    ("roofline_gpu", ".vega-bindings select", _pick_last),  # cached tokens of the H200 decode chart
+    ("batching_kv_cache", ".vega-bindings input[type=range]", _slide_to_max),  # context of the frontier
+    ("beyond_model_side", ".vega-bindings input[type=range]", _slide_to_max),  # batch of the intensity chart
+    ("beyond_serving_hardware", ".vega-bindings input[type=range]", _slide_to_max),  # acceptance rate
+])
+def test_a_control_changes_its_chart(site: Path, server: str, browser, page: str, control: str, act) -> None:
+    """Operating the first dropdown or slider of an interactive chart redraws its marks."""
+    before, after = _chart_changes(browser, f"{server}/chapters/{page}.html", control, act)
+    assert before and after and before != after, f"the chart of {page} did not change after operating {control}"
