@@ -252,12 +252,20 @@ def _measure_table(args: argparse.Namespace) -> pd.DataFrame:
     return {"stream": report.stream, "gemm": report.gemm, "gemv": report.gemv}[args.what]
 
 
+_STATUS_ALIASES = {"differs": claims.DIFFERS_EXPLAINED, "explained": claims.DIFFERS_EXPLAINED,
+                   "unexplained": claims.UNEXPLAINED, "not-reproducible": claims.NOT_REPRODUCIBLE}
+"""ASCII spellings of the statuses for the command line (the statuses themselves contain an em dash)."""
+
+
 def _cmd_claims(args: argparse.Namespace) -> pd.DataFrame:
     if args.data_dir is not None:
         raise ValueError("--data-dir is not supported by claims: the ledger checks the repository's own tables")
-    table = claims.ledger(args.chapter, claims=args.claim or None)
+    chapter = args.chapter
+    if chapter is not None and "/" not in chapter:
+        chapter = f"chapters/{chapter.removesuffix('.md')}"  # accept the short name, e.g. hardware_trends
+    table = claims.ledger(chapter, claims=args.claim or None)
     if args.status:
-        table = table[table["status"].isin(args.status)]
+        table = table[table["status"].isin([_STATUS_ALIASES.get(s, s) for s in args.status])]
     if args.format == "table":
         table = table[["claim_id", "chapter", "paper_text", "paper_value", "ours_paper_data", "ours_extended", "unit",
                        "difference_pct", "status"]]
@@ -403,10 +411,12 @@ def build_parser() -> argparse.ArgumentParser:
             "with the reason). --format table shows the main columns; csv and json give all of them."),
     )
     clm.add_argument("--chapter", default=None, metavar="DOCNAME",
-                     help="only this chapter's claims, e.g. chapters/hardware_trends")
+                     help="only this chapter's claims, e.g. chapters/hardware_trends or hardware_trends")
     clm.add_argument("--claim", nargs="+", default=None, metavar="ID", help="only these claim ids")
-    clm.add_argument("--status", nargs="+", default=None, choices=[*claims.STATUSES, claims.UNEXPLAINED],
-                     metavar="STATUS", help=f"only claims with these statuses ({', '.join(claims.STATUSES)})")
+    clm.add_argument("--status", nargs="+", default=None,
+                     choices=[*claims.STATUSES, claims.UNEXPLAINED, *_STATUS_ALIASES], metavar="STATUS",
+                     help=f"only claims with these statuses ({', '.join(claims.STATUSES)}; or the ASCII aliases "
+                          f"{', '.join(_STATUS_ALIASES)})")
     clm.set_defaults(data_dir=None)
     _add_format(clm)
     clm.set_defaults(func=_cmd_claims)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 
 from memwall.cost import cost_arrays
 from memwall.datasets import _SOURCE, _one_of, _path, _positive
@@ -73,6 +74,34 @@ DECODER_PRESET = "llama-3-8b"
 """The :mod:`memwall.models` preset whose shapes the measured decoder has (``tools/gpu_reference.py``)."""
 
 
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "copy": ("bytes_moved",), "triad": ("bytes_moved",), "read": ("bytes_moved",),
+    "gemm": ("flop", "bytes_moved"), "gemv": ("flop", "bytes_moved", "batch_sequences"),
+    "prefill": ("batch_sequences", "context_tokens"),
+    "decode_eager": ("batch_sequences", "context_tokens"), "decode_graph": ("batch_sequences", "context_tokens"),
+}
+"""Columns each experiment must fill (the analysis divides by them or sets bounds from them)."""
+
+
+def _experiment_columns_filled(df: pd.DataFrame) -> pd.Series:
+    ok = pd.Series(True, index=df.index)
+    for experiment, columns in _NEEDS.items():
+        rows = df["experiment"] == experiment
+        for column in columns:
+            ok &= ~rows | df[column].notna()
+    return ok
+
+
+def _derived_columns_agree(df: pd.DataFrame) -> pd.Series:
+    ok = pd.Series(True, index=df.index)
+    for derived, num, den in (("flop_per_s", "flop", "time_s"), ("bandwidth_bytes_per_s", "bytes_moved", "time_s"),
+                              ("intensity_flop_per_byte", "flop", "bytes_moved")):
+        value, expected = df[derived].astype(float), df[num].astype(float) / df[den].astype(float)
+        known = value.notna() | expected.notna()
+        ok &= ~known | (np.abs(value - expected) <= 1e-9 * np.abs(expected))
+    return ok
+
+
 def load_gpu_reference(path: str | Path | None = None) -> pd.DataFrame:
     """Load the stored GPU measurement (``gpu_reference_measurements.csv``).
 
@@ -89,10 +118,19 @@ def load_gpu_reference(path: str | Path | None = None) -> pd.DataFrame:
     Raises
     ------
     memwall.validation.DataValidationError
-        On a bad row (file, line, setting, column and reason named).
+        On a bad row (file, line, setting, column and reason named): a cell of the wrong type or range, an
+        experiment outside :data:`GPU_EXPERIMENTS`, a column its experiment needs left empty (:data:`_NEEDS`), or
+        a rate or intensity that is not its ``flop`` / ``bytes_moved`` / ``time_s`` quotient.
     """
+    checks = [pa.Check(_experiment_columns_filled,
+                       error="a column this experiment needs is empty (copy/triad/read: bytes_moved; gemm: flop, "
+                             "bytes_moved; gemv: also batch_sequences; prefill/decode: batch_sequences, "
+                             "context_tokens)"),
+              pa.Check(_derived_columns_agree,
+                       error="flop_per_s, bandwidth_bytes_per_s and intensity_flop_per_byte must equal flop/time_s, "
+                             "bytes_moved/time_s and flop/bytes_moved (empty exactly when their inputs are)")]
     return read_validated_csv(_path("gpu_reference_measurements.csv", path), GPU_REFERENCE_RULES, key="setting",
-                              unique=["machine", "measured_on", "run", "setting"])
+                              unique=["machine", "measured_on", "run", "setting"], frame_checks=checks)
 
 
 def median_runs(table: pd.DataFrame) -> pd.DataFrame:

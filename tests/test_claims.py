@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 
@@ -309,3 +310,15 @@ def test_beyond_claims_hold_or_are_explained(table):
     gap = rows.loc["beyond-balance-gap-rate"]
     assert gap["status"] in (claims.REPRODUCED, claims.DIFFERS_EXPLAINED)
     assert gap["paper_value"] == pytest.approx(3.0 / 1.6)  # the abstract's FLOPS and DRAM rates, as printed
+
+
+def test_cli_claims_short_chapter_and_ascii_status(capsys):
+    from memwall.cli import main
+
+    assert main(["claims", "--chapter", "roofline_gpu", "--status", "reproduced", "--format", "csv"]) == 0
+    short = capsys.readouterr().out
+    assert main(["claims", "--chapter", "chapters/roofline_gpu", "--status", "reproduced", "--format", "csv"]) == 0
+    assert short == capsys.readouterr().out
+    assert main(["claims", "--status", "differs", "--format", "csv"]) == 0
+    rows = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert set(rows["status"]) == {claims.DIFFERS_EXPLAINED}

@@ -124,3 +124,31 @@ def test_every_column_is_documented():
     section = dictionary.split("## `gpu_reference_measurements.csv`", 1)[1]
     for column in gpu_reference.GPU_REFERENCE_RULES:
         assert f"`{column}`" in section, f"data/README.md does not document column {column!r}"
+
+
+def _corrupt(tmp_path, line: int, old: str, new: str):
+    src = (ROOT / "data" / "gpu_reference_measurements.csv").read_text().splitlines()
+    assert old in src[line - 1]
+    src[line - 1] = src[line - 1].replace(old, new, 1)
+    path = tmp_path / "gpu.csv"
+    path.write_text("\n".join(src) + "\n")
+    return path
+
+
+def test_an_empty_column_the_experiment_needs_is_named(tmp_path):
+    """A gemv row without its FLOPs would break the sweep later: the loader refuses it, naming the line."""
+    src = (ROOT / "data" / "gpu_reference_measurements.csv").read_text().splitlines()
+    line = next(i for i, row in enumerate(src, 1) if ",gemv," in row)
+    flop = src[line - 1].split(",")[list(gpu_reference.GPU_REFERENCE_RULES).index("flop")]
+    path = _corrupt(tmp_path, line, f",{flop},", ",,")
+    with pytest.raises(DataValidationError, match=rf"line {line}.*column this experiment needs is empty"):
+        gpu_reference.load_gpu_reference(path)
+
+
+def test_a_rate_that_is_not_its_quotient_is_named(tmp_path):
+    src = (ROOT / "data" / "gpu_reference_measurements.csv").read_text().splitlines()
+    line = next(i for i, row in enumerate(src, 1) if ",gemm," in row)
+    rate = src[line - 1].split(",")[list(gpu_reference.GPU_REFERENCE_RULES).index("flop_per_s")]
+    path = _corrupt(tmp_path, line, f",{rate},", f",{float(rate) * 2},")
+    with pytest.raises(DataValidationError, match=rf"line {line}.*must equal flop/time_s"):
+        gpu_reference.load_gpu_reference(path)

@@ -303,7 +303,7 @@ def _register_case_table() -> None:
                 register(Claim(
                     claim_id=f"survey-{key}-{_SLUG[model]}-{length}", chapter=ED, section=CASE_TABLE,
                     group=f"survey {source}: {label}",
-                    statement=f"{label.capitalize()} of {model} {phase} {length} tokens (batch 1, 8-bit).",
+                    statement=f"{label[0].upper()}{label[1:]} of {model} {phase} {length} tokens (batch 1, 8-bit).",
                     paper_value=float(row["published_value"]), paper_text=f"{row['published_value']:g}", unit=unit,
                     source=f"survey {source}",
                     method="memwall.cost operation counts at 1 B/element, batch 1 (memwall.survey.survey_case_study)",
