@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from memwall.cost import cost_arrays
-from memwall.models import get_preset, list_presets
+from memwall.specs import get_preset, list_presets
 
 
 def sweep(phase: str) -> tuple[int, float]:

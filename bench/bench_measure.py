@@ -15,8 +15,8 @@ import time
 
 import pandas as pd
 
-from memwall.measure import measure_machine
-from memwall.numpy_transformer import latency_table
+from memwall.wall.measure import measure_machine
+from memwall.wall.numpy_transformer import latency_table
 
 
 def main() -> None:

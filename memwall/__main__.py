@@ -1,5 +1,5 @@
 """Run the memwall command line: ``python -m memwall``."""
 
-from memwall.cli import main
+from memwall.cli.main import main
 
 raise SystemExit(main())

@@ -63,18 +63,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from memwall.models import ModelSpec, get_preset
+from memwall._checks import _check_array, _check_precision
+from memwall.specs.model_spec import ModelSpec
+from memwall.specs.presets import get_preset
 
-__all__ = [
-    "CATEGORIES",
-    "FLOPS_PER_ELEMENT",
-    "PHASES",
-    "OpCost",
-    "category_intensity",
-    "cost_arrays",
-    "cost_table",
-    "totals",
-]
+__all__ = ["CATEGORIES", "FLOPS_PER_ELEMENT", "PHASES", "OpCost", "category_intensity", "cost_arrays", "cost_table", "totals"]
+
 
 PHASES = ("prefill", "encode", "decode", "generate")
 CATEGORIES = ("projection", "act_to_act", "ffn", "nonlinear")
@@ -111,35 +105,6 @@ class OpCost(NamedTuple):
     flops: np.ndarray
     bytes_read: np.ndarray
     bytes_written: np.ndarray
-
-
-# ---------------------------------------------------------------------------------------------- input
-
-
-def _first(value: ArrayLike, bad: np.ndarray) -> object:
-    """First offending element of ``value`` as a plain Python object (for error messages)."""
-    if not np.ndim(value):
-        return value.item() if isinstance(value, np.generic) else value
-    return np.asarray(value).reshape(-1)[np.flatnonzero(bad.reshape(-1))[0]].item()
-
-
-def _check_array(name: str, value: ArrayLike, *, integer: bool, minimum: float) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    bad = ~np.isfinite(arr) | (arr < minimum)
-    if integer:
-        bad |= arr != np.round(arr)
-    if np.any(bad):
-        kind = "an integer" if integer else "a number"
-        raise ValueError(f"{name} must be {kind} >= {minimum:g}, got {_first(value, bad)!r}")
-    return arr
-
-
-def _check_precision(name: str, value: ArrayLike) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    bad = ~np.isfinite(arr) | (arr <= 0)
-    if np.any(bad):
-        raise ValueError(f"{name} must be a positive number of bytes per element, got {_first(value, bad)!r}")
-    return arr
 
 
 def _check_phase(phase: str) -> str:

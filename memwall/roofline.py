@@ -36,21 +36,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from memwall.cost import cost_arrays
-from memwall.models import ModelSpec, get_preset
+__all__ = ["PRECISION_COLUMNS", "Ceilings", "attainable_flop_per_s", "ceilings_table", "op_time_bound", "ridge_point"]
 
-__all__ = [
-    "PRECISION_COLUMNS",
-    "Ceilings",
-    "attainable_flop_per_s",
-    "ceilings_table",
-    "model_time",
-    "op_time_bound",
-    "predict_time",
-    "predicted_ratio",
-    "ridge_point",
-    "roofline_table",
-]
 
 PRECISION_COLUMNS: dict[str, str] = {
     "fp32": "peak_fp32_tflop_per_s",
@@ -59,7 +46,7 @@ PRECISION_COLUMNS: dict[str, str] = {
     "fp8": "dense_fp8_tflop_per_s",
     "int8": "dense_int8_tera_op_per_s",
 }
-"""Precision name -> column of :func:`memwall.datasets.load_hardware` holding its dense peak [T(FL)OP/s].
+"""Precision name -> column of :func:`memwall.tables.load_hardware` holding its dense peak [T(FL)OP/s].
 
 ``fp16`` and ``bf16`` share one column (the table's dense 16-bit matrix peak); ``int8`` is in integer
 operations per second, used as if they were FLOP/s."""
@@ -135,7 +122,7 @@ class Ceilings:
         Parameters
         ----------
         hardware : pandas.DataFrame
-            Table from :func:`memwall.datasets.load_hardware` (columns ``device``,
+            Table from :func:`memwall.tables.load_hardware` (columns ``device``,
             ``memory_bandwidth_gb_per_s`` [GB/s] and the peak columns of :data:`PRECISION_COLUMNS`
             [TFLOP/s]).
         device : str
@@ -204,7 +191,7 @@ def ceilings_table(hardware: pd.DataFrame, precisions: Sequence[str] = ("fp32", 
     Parameters
     ----------
     hardware : pandas.DataFrame
-        Table from :func:`memwall.datasets.load_hardware`.
+        Table from :func:`memwall.tables.load_hardware`.
     precisions : sequence of str
         Keys of :data:`PRECISION_COLUMNS`.
     devices : sequence of str, optional
@@ -338,154 +325,3 @@ def op_time_bound(flops: ArrayLike, bytes_: ArrayLike, peak_flop_per_s: ArrayLik
     peak = _positive("peak_flop_per_s", peak_flop_per_s)
     bw = _positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
     return _out(np.maximum(f / peak, m / bw))
-
-
-def roofline_table(costs: pd.DataFrame, ceilings: Ceilings) -> pd.DataFrame:
-    """Per-operation roofline bounds for a cost table.
-
-    Parameters
-    ----------
-    costs : pandas.DataFrame
-        Output of :func:`memwall.cost.cost_table` (needs ``flops`` [FLOP] and ``bytes`` [B]).
-    ceilings : Ceilings
-        Machine.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy of ``costs`` with ``compute_time_s`` = flops/peak, ``memory_time_s`` = bytes/bandwidth,
-        ``time_s`` (their maximum) [s], ``bound`` (``"compute"`` or ``"memory"``), and
-        ``attainable_flop_per_s`` [FLOP/s].
-
-    Raises
-    ------
-    ValueError
-        If a column is missing or holds a negative value.
-    """
-    missing = [c for c in ("flops", "bytes") if c not in costs.columns]
-    if missing:
-        raise ValueError(f"costs lacks column(s) {missing}; has {list(costs.columns)}")
-    f = _positive("flops", costs["flops"].to_numpy(dtype=float), allow_zero=True)
-    m = _positive("bytes", costs["bytes"].to_numpy(dtype=float), allow_zero=True)
-    out = costs.copy()
-    out["compute_time_s"] = f / ceilings.peak_flop_per_s
-    out["memory_time_s"] = m / ceilings.bandwidth_bytes_per_s
-    out["time_s"] = np.maximum(out["compute_time_s"], out["memory_time_s"])
-    out["bound"] = np.where(out["compute_time_s"] >= out["memory_time_s"], "compute", "memory")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        achieved = np.where(out["time_s"] > 0, f / out["time_s"].to_numpy(), 0.0)
-    out["attainable_flop_per_s"] = achieved
-    return out
-
-
-def model_time(costs: pd.DataFrame, ceilings: Ceilings) -> float:
-    """Lower bound on a model's time: the sum of its operations' roofline bounds.
-
-    Parameters
-    ----------
-    costs : pandas.DataFrame
-        Output of :func:`memwall.cost.cost_table` (whole-model rows).
-    ceilings : Ceilings
-        Machine.
-
-    Returns
-    -------
-    float
-        ``sum_i max(flops_i / peak, bytes_i / bandwidth)``. [s]
-
-    Raises
-    ------
-    ValueError
-        As :func:`roofline_table`.
-    """
-    return float(roofline_table(costs, ceilings)["time_s"].sum())
-
-
-def predict_time(
-    spec: ModelSpec | str,
-    phase: str,
-    seq_len: ArrayLike,
-    ceilings: Ceilings,
-    batch: ArrayLike = 1,
-    weight_bytes: ArrayLike = 2.0,
-    act_bytes: ArrayLike = 2.0,
-    kv_bytes: ArrayLike = 2.0,
-    **options: bool,
-) -> float | np.ndarray:
-    """Roofline-predicted latency of one inference phase: sum over operations of their time bounds.
-
-    Parameters
-    ----------
-    spec : ModelSpec or str
-        Architecture or preset name (e.g. ``"bert-base"``, ``"gpt2"``).
-    phase : {"prefill", "encode", "decode", "generate"}
-        As in :func:`memwall.cost.cost_arrays`; ``generate`` is ``seq_len`` tokens one by one with a
-        KV cache.
-    seq_len : int or array_like of int
-        Tokens (prefill, encode, generate) or cached tokens (decode). [tokens]
-    ceilings : Ceilings
-        Machine.
-    batch : int or array_like of int
-        Sequences processed together. [sequences]
-    weight_bytes, act_bytes, kv_bytes : float or array_like
-        Storage per weight / activation / K or V element. [B/element]
-    **options : bool
-        Passed to :func:`memwall.cost.cost_arrays` (``fused_attention``, ``causal_halving``, ...).
-
-    Returns
-    -------
-    float or numpy.ndarray
-        Predicted time, broadcast shape of the array arguments. [s]
-
-    Raises
-    ------
-    ValueError
-        As :func:`memwall.cost.cost_arrays`.
-    """
-    if isinstance(spec, str):
-        spec = get_preset(spec)
-    ops = cost_arrays(spec, phase, seq_len, batch, weight_bytes, act_bytes, kv_bytes, **options)
-    total = sum(op_time_bound(o.flops, o.bytes_read + o.bytes_written, ceilings.peak_flop_per_s,
-                              ceilings.bandwidth_bytes_per_s) for o in ops.values())
-    return _out(np.asarray(total, dtype=float))
-
-
-def predicted_ratio(
-    seq_len: ArrayLike,
-    ceilings: Ceilings,
-    decoder: ModelSpec | str = "gpt2",
-    encoder: ModelSpec | str = "bert-base",
-    weight_bytes: ArrayLike = 2.0,
-    act_bytes: ArrayLike = 2.0,
-    kv_bytes: ArrayLike = 2.0,
-    **options: bool,
-) -> float | np.ndarray:
-    """Predicted latency of generating ``l`` tokens with a decoder over encoding ``l`` tokens.
-
-    Parameters
-    ----------
-    seq_len : int or array_like of int
-        Sequence length ``l``. [tokens]
-    ceilings : Ceilings
-        Machine.
-    decoder, encoder : ModelSpec or str
-        Models (default GPT-2 124M and BERT-Base, the survey's pair).
-    weight_bytes, act_bytes, kv_bytes : float or array_like
-        Precisions. [B/element]
-    **options : bool
-        Passed to :func:`memwall.cost.cost_arrays`.
-
-    Returns
-    -------
-    float or numpy.ndarray
-        ``predict_time(decoder, "generate", l) / predict_time(encoder, "encode", l)``. [dimensionless]
-
-    Raises
-    ------
-    ValueError
-        As :func:`predict_time`.
-    """
-    kw = dict(weight_bytes=weight_bytes, act_bytes=act_bytes, kv_bytes=kv_bytes, **options)
-    dec = predict_time(decoder, "generate", seq_len, ceilings, **kw)
-    enc = predict_time(encoder, "encode", seq_len, ceilings, **kw)
-    return _out(np.asarray(dec, dtype=float) / np.asarray(enc, dtype=float))

@@ -26,6 +26,7 @@ from scipy.special import stdtrit
 __all__ = ["GrowthFit", "decimal_year", "fit_exponential"]
 
 
+
 def decimal_year(dates: ArrayLike) -> np.ndarray:
     """Calendar dates as fractional years.
 

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memwall.cost import cost_arrays, cost_table, totals
-from memwall.models import ModelSpec, get_preset, parameter_count
-from memwall.survey import bert_large_check, survey_case_study
+from memwall.specs import ModelSpec, get_preset, parameter_count
+from memwall.wall.case_study import bert_large_check, survey_case_study
 
 REFERENCE = Path(__file__).parent / "data" / "flop_reference.json"
 MATMUL = ("projection", "act_to_act", "ffn")

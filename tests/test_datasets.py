@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from memwall import datasets
-from memwall.validation import DataValidationError
+from memwall import tables
+from memwall.tables import DataValidationError
 
 from .conftest import DATA
 
@@ -20,30 +20,30 @@ TABLES = ["hardware.csv", "memory_generations.csv", "interconnects.csv", "paper_
 
 
 def test_shipped_tables_validate():
-    hw = datasets.load_hardware()
+    hw = tables.load_hardware()
     assert len(hw) >= 50
     assert hw["device"].is_unique
     assert hw["year"].between(1996, 2027).all()
-    assert len(datasets.load_memory_generations()) >= 15
-    assert len(datasets.load_interconnects()) >= 12
-    points = datasets.load_paper_hw_points()
+    assert len(tables.load_memory_generations()) >= 15
+    assert len(tables.load_interconnects()) >= 12
+    points = tables.load_paper_hw_points()
     assert points.groupby("series").size().to_dict() == {
         "flops": 37, "dram_bandwidth": 12, "interconnect_bandwidth": 10}
 
 
 def test_required_devices_present():
-    names = " | ".join(datasets.load_hardware()["device"]).lower()
+    names = " | ".join(tables.load_hardware()["device"]).lower()
     for needle in ["r10000", "gold 6242", "g80", "b200", "b300", "mi100", "mi355x", "tpu v2", "tpu7x",
                    "gaudi ?2", "gaudi ?3", "epyc", "h100", "a100", "v100", "k40", "gtx 580"]:
         assert re.search(needle, names), f"hardware.csv lacks a device matching {needle!r}"
-    kinds = set(datasets.load_hardware()["kind"])
+    kinds = set(tables.load_hardware()["kind"])
     assert {"cpu", "gpu", "tpu"} <= kinds
 
 
 def test_every_column_is_documented(root):
     dictionary = (root / "data" / "README.md").read_text(encoding="utf-8")
-    for rules in (datasets.HARDWARE_RULES, datasets.MEMORY_RULES, datasets.INTERCONNECT_RULES,
-                  datasets.PAPER_POINT_RULES, datasets.SURVEY_RULES, datasets.REFERENCE_RULES):
+    for rules in (tables.HARDWARE_RULES, tables.MEMORY_RULES, tables.INTERCONNECT_RULES,
+                  tables.PAPER_POINT_RULES, tables.SURVEY_RULES, tables.REFERENCE_RULES):
         for column in rules:
             assert f"`{column}`" in dictionary, f"data/README.md does not document column {column!r}"
 
@@ -51,7 +51,7 @@ def test_every_column_is_documented(root):
 def test_dense_not_sparse_sanity():
     # A100's dense BF16 peak is 312 TFLOP/s (624 is the 2:4-sparse figure):
     # https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf
-    hw = datasets.load_hardware().set_index("device")
+    hw = tables.load_hardware().set_index("device")
     a100 = [d for d in hw.index if "A100" in d and "40" in d]
     assert a100 and hw.loc[a100[0], "dense_fp16_tflop_per_s"] == pytest.approx(312, rel=0.01)
 
@@ -79,7 +79,7 @@ def _edit(path: Path, row: int, column: str, value: str) -> str:
 
 
 def _load_hw(d: Path):
-    return datasets.load_hardware(d / "hardware.csv", d / "memory_generations.csv")
+    return tables.load_hardware(d / "hardware.csv", d / "memory_generations.csv")
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_bad_paper_point(tmp_path, column, value, reason):
     d = _copy_tables(tmp_path)
     _edit(d / "paper_hw_scaling_points.csv", 2, column, value)
     with pytest.raises(DataValidationError, match=reason) as err:
-        datasets.load_paper_hw_points(d / "paper_hw_scaling_points.csv")
+        tables.load_paper_hw_points(d / "paper_hw_scaling_points.csv")
     assert "line 4" in str(err.value) and f"column {column!r}" in str(err.value)
 
 
@@ -169,7 +169,7 @@ def test_bad_memory_bandwidth_product(tmp_path):
     d = _copy_tables(tmp_path)
     _edit(d / "memory_generations.csv", 0, "bandwidth_per_device_gb_per_s", "999")
     with pytest.raises(DataValidationError, match="pin rate x width / 8"):
-        datasets.load_memory_generations(d / "memory_generations.csv")
+        tables.load_memory_generations(d / "memory_generations.csv")
 
 
 def test_bad_interconnect_rate(tmp_path):
@@ -177,12 +177,12 @@ def test_bad_interconnect_rate(tmp_path):
     name = _edit(d / "interconnects.csv", 1, "lane_rate_gbit_per_s", "-2.5")
     with pytest.raises(DataValidationError, match=rf"line 3 \(data row 2, name={name!r}\), column "
                                                   r"'lane_rate_gbit_per_s': must be > 0"):
-        datasets.load_interconnects(d / "interconnects.csv")
+        tables.load_interconnects(d / "interconnects.csv")
 
 
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"nope\.csv"):
-        datasets.load_interconnects(tmp_path / "nope.csv")
+        tables.load_interconnects(tmp_path / "nope.csv")
 
 
 @pytest.mark.parametrize(
@@ -197,7 +197,7 @@ def test_bad_survey_row(tmp_path, column, value, reason):
     d = _copy_tables(tmp_path)
     _edit(d / "survey_case_study.csv", 0, column, value)
     with pytest.raises(DataValidationError, match=reason) as err:
-        datasets.load_survey_case_study(d / "survey_case_study.csv")
+        tables.load_survey_case_study(d / "survey_case_study.csv")
     assert "survey_case_study.csv: line 2" in str(err.value)
 
 
@@ -226,13 +226,13 @@ def test_unreadable_and_empty_tables(tmp_path):
     header = path.read_text(encoding="utf-8").splitlines()[0]
     path.write_text(header + "\n", encoding="utf-8")
     with pytest.raises(DataValidationError, match=r"interconnects\.csv: has 0 data rows; at least 1 needed"):
-        datasets.load_interconnects(path)
+        tables.load_interconnects(path)
     path.write_text("", encoding="utf-8")
     with pytest.raises(DataValidationError, match=r"interconnects\.csv: not a readable CSV table"):
-        datasets.load_interconnects(path)
+        tables.load_interconnects(path)
     path.write_text(header + "\n" + ",".join(["x"] * 40) + "\n", encoding="utf-8")
     with pytest.raises(DataValidationError, match=r"interconnects\.csv: not a readable CSV table"):
-        datasets.load_interconnects(path)
+        tables.load_interconnects(path)
 
 
 def test_duplicate_paper_point(tmp_path):
@@ -241,4 +241,4 @@ def test_duplicate_paper_point(tmp_path):
     lines = path.read_text(encoding="utf-8").splitlines()
     path.write_text("\n".join([*lines, lines[5]]) + "\n", encoding="utf-8")
     with pytest.raises(DataValidationError, match="duplicate value"):
-        datasets.load_paper_hw_points(path)
+        tables.load_paper_hw_points(path)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memwall import fused_attention as fa
+from memwall.beyond import fused_attention as fa
 
 
 def test_unfused_and_fused_core_bytes_by_hand():

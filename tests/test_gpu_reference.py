@@ -9,17 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from memwall import gpu_plot, gpu_reference
-from memwall.datasets import load_hardware
-from memwall.models import get_preset, parameter_count
-from memwall.validation import DataValidationError
+from memwall import charts, tables
+from memwall.specs import get_preset, parameter_count
+from memwall.tables import DataValidationError, load_hardware
+from memwall.wall import gpu_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    return gpu_reference.load_gpu_reference()
+    return tables.load_gpu_reference()
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def test_stored_table_has_three_complete_runs(table):
     counts = table.groupby("run")["setting"].nunique()
     assert list(counts.index) == [1, 2, 3]
     assert counts.nunique() == 1  # every run measured the same settings
-    assert set(table["experiment"]) == set(gpu_reference.GPU_EXPERIMENTS)
+    assert set(table["experiment"]) == set(tables.GPU_EXPERIMENTS)
 
 
 def test_script_writes_the_schema_columns():
@@ -39,7 +39,7 @@ def test_script_writes_the_schema_columns():
     tree = ast.parse((ROOT / "tools" / "gpu_reference.py").read_text())
     columns = next(ast.literal_eval(node.value) for node in tree.body
                    if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "COLUMNS")
-    assert columns == list(gpu_reference.GPU_REFERENCE_RULES)
+    assert columns == list(tables.GPU_REFERENCE_RULES)
 
 
 def test_median_runs_by_hand():
@@ -107,22 +107,22 @@ def test_bad_row_is_named(tmp_path, table):
     src[2] = src[2].replace(",triad,", ",warp,")
     path.write_text("\n".join(src) + "\n")
     with pytest.raises(DataValidationError, match=r"line 3.*experiment.*must be one of"):
-        gpu_reference.load_gpu_reference(path)
+        tables.load_gpu_reference(path)
 
 
 def test_decode_chart_has_a_context_dropdown(table, hw):
-    chart = gpu_plot.decode_latency_chart(gpu_reference.decode_vs_bound(table, hw))
+    chart = charts.decode_latency_chart(gpu_reference.decode_vs_bound(table, hw))
     spec = chart.to_dict()
     assert spec["params"][0]["bind"]["input"] == "select"
     assert sorted(spec["params"][0]["bind"]["options"]) == [1024, 8192]
     with pytest.raises(ValueError, match="lacks column"):
-        gpu_plot.decode_latency_chart(pd.DataFrame({"mode": []}))
+        charts.decode_latency_chart(pd.DataFrame({"mode": []}))
 
 
 def test_every_column_is_documented():
     dictionary = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
     section = dictionary.split("## `gpu_reference_measurements.csv`", 1)[1]
-    for column in gpu_reference.GPU_REFERENCE_RULES:
+    for column in tables.GPU_REFERENCE_RULES:
         assert f"`{column}`" in section, f"data/README.md does not document column {column!r}"
 
 
@@ -139,16 +139,16 @@ def test_an_empty_column_the_experiment_needs_is_named(tmp_path):
     """A gemv row without its FLOPs would break the sweep later: the loader refuses it, naming the line."""
     src = (ROOT / "data" / "gpu_reference_measurements.csv").read_text().splitlines()
     line = next(i for i, row in enumerate(src, 1) if ",gemv," in row)
-    flop = src[line - 1].split(",")[list(gpu_reference.GPU_REFERENCE_RULES).index("flop")]
+    flop = src[line - 1].split(",")[list(tables.GPU_REFERENCE_RULES).index("flop")]
     path = _corrupt(tmp_path, line, f",{flop},", ",,")
     with pytest.raises(DataValidationError, match=rf"line {line}.*column this experiment needs is empty"):
-        gpu_reference.load_gpu_reference(path)
+        tables.load_gpu_reference(path)
 
 
 def test_a_rate_that_is_not_its_quotient_is_named(tmp_path):
     src = (ROOT / "data" / "gpu_reference_measurements.csv").read_text().splitlines()
     line = next(i for i, row in enumerate(src, 1) if ",gemm," in row)
-    rate = src[line - 1].split(",")[list(gpu_reference.GPU_REFERENCE_RULES).index("flop_per_s")]
+    rate = src[line - 1].split(",")[list(tables.GPU_REFERENCE_RULES).index("flop_per_s")]
     path = _corrupt(tmp_path, line, f",{rate},", f",{float(rate) * 2},")
     with pytest.raises(DataValidationError, match=rf"line {line}.*must equal flop/time_s"):
-        gpu_reference.load_gpu_reference(path)
+        tables.load_gpu_reference(path)

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memwall.datasets import load_hardware
-from memwall.hardware_balance import balance_gap_table, decode_intensity, gap_trend, needed_bandwidth
+from memwall.beyond.decode_balance import balance_gap_table, decode_intensity, gap_trend, needed_bandwidth
+from memwall.tables import load_hardware
 
 FAST = settings(max_examples=20, deadline=None)
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from memwall.measure import (
+from memwall.roofline import Ceilings
+from memwall.wall.measure import (
     NUMPY_PASSES,
     STREAM_BYTES_PER_ELEMENT,
     STREAM_KERNELS,
     MachineInfo,
     MachineReport,
-    _triad,
     gemm_peak,
     gemv_gemm_sweep,
     machine_info,
     measure_machine,
     stream_bandwidth,
 )
-from memwall.roofline import Ceilings
+from memwall.wall.measure.stream import _triad
 
 
 def test_stream_byte_accounting_is_mccalpins() -> None:
@@ -127,7 +127,8 @@ def test_measure_machine_tiny() -> None:
 
 def test_envelope_bound_is_never_beaten_and_reference_rows_validate(tmp_path):
     """A bound must bound: every measured GEMM/GEMV point takes at least its roofline time."""
-    from memwall import datasets, measure
+    from memwall import tables
+    from memwall.wall import measure
 
     report = measure.measure_machine(quick=True, progress=False)
     check = report.bound_check()
@@ -140,5 +141,5 @@ def test_envelope_bound_is_never_beaten_and_reference_rows_validate(tmp_path):
     rows = report.to_reference_rows(command="memwall measure reference --quick")
     path = tmp_path / "reference_measurements.csv"
     rows.to_csv(path, index=False)
-    loaded = datasets.load_reference_measurements(path)
+    loaded = tables.load_reference_measurements(path)
     assert set(loaded["experiment"]) == {"stream", "gemm", "gemv"}

@@ -6,13 +6,7 @@ import dataclasses
 
 import pytest
 
-from memwall.models import (
-    ModelSpec,
-    get_preset,
-    list_presets,
-    non_embedding_parameter_count,
-    parameter_count,
-)
+from memwall.specs import ModelSpec, get_preset, list_presets, non_embedding_parameter_count, parameter_count
 
 # Published parameter counts: what the Hugging Face implementation of each config reports
 # (sum(p.numel() for p in model.parameters()), tied weights once). Model cards round them

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memwall import cost, models, moe
+from memwall import cost, specs
+from memwall.beyond import moe_decode
 from memwall.roofline import Ceilings
 
 
@@ -29,7 +30,7 @@ def _monte_carlo_distinct(experts: int, active: int, tokens: int, trials: int, s
                                                      (256, 8, 64), (160, 6, 16)])
 def test_expected_distinct_matches_monte_carlo(experts, active, tokens):
     mean, se = _monte_carlo_distinct(experts, active, tokens, trials=4000, seed=20240607)
-    expected = moe.expected_distinct_experts(experts, active, tokens)
+    expected = moe_decode.expected_distinct_experts(experts, active, tokens)
     assert abs(expected - mean) <= max(4 * se, 1e-9), (expected, mean, se)
 
 
@@ -37,14 +38,14 @@ def test_expected_distinct_by_exhaustive_enumeration():
     """E = 5, k = 2, T = 3: average the distinct count over all C(5,2)^3 = 1000 equally likely routings."""
     subsets = list(itertools.combinations(range(5), 2))
     counts = [len(set(a) | set(b) | set(c)) for a, b, c in itertools.product(subsets, repeat=3)]
-    assert moe.expected_distinct_experts(5, 2, 3) == pytest.approx(np.mean(counts))
+    assert moe_decode.expected_distinct_experts(5, 2, 3) == pytest.approx(np.mean(counts))
     # by hand: 5·(1 − (3/5)^3) = 5·(1 − 27/125) = 98/25
-    assert moe.expected_distinct_experts(5, 2, 3) == pytest.approx(98 / 25)
+    assert moe_decode.expected_distinct_experts(5, 2, 3) == pytest.approx(98 / 25)
 
 
 def test_deepseek_v3_distinct_experts_by_hand():
     # 256 routed experts, 8 per token (DeepSeek-V3, arXiv 2412.19437, §4.2)
-    got = moe.expected_distinct_experts(256, 8, np.array([1, 8, 64]))
+    got = moe_decode.expected_distinct_experts(256, 8, np.array([1, 8, 64]))
     np.testing.assert_allclose(got, [8.0, 256 * (1 - (31 / 32) ** 8), 256 * (1 - (31 / 32) ** 64)])
 
 
@@ -52,14 +53,14 @@ def test_deepseek_v3_distinct_experts_by_hand():
 @given(e=st.integers(1, 512), k_frac=st.floats(0, 1), t=st.integers(1, 4096))
 def test_distinct_bounds_and_monotone(e, k_frac, t):
     k = max(1, round(k_frac * e))
-    d = moe.expected_distinct_experts(e, k, t)
+    d = moe_decode.expected_distinct_experts(e, k, t)
     assert k - 1e-9 <= d <= min(t * k, e) + 1e-9
-    assert moe.expected_distinct_experts(e, k, t + 1) >= d - 1e-12
-    assert moe.expected_distinct_experts(e, k, 0) == 0
+    assert moe_decode.expected_distinct_experts(e, k, t + 1) >= d - 1e-12
+    assert moe_decode.expected_distinct_experts(e, k, 0) == 0
 
 
 def test_deepseek_v3_parameter_counts_match_published():
-    s = moe.get_moe("deepseek-v3")
+    s = specs.get_moe("deepseek-v3")
     # 671B total (DeepSeek-V3 paper abstract and README_WEIGHTS.md; main model, MTP module excluded)
     assert s.total_params == pytest.approx(671e9, rel=1e-3)
     # 37B activated per token (abstract); ours counts the LM head, not the embedding gather
@@ -68,14 +69,14 @@ def test_deepseek_v3_parameter_counts_match_published():
 
 
 def test_deepseek_v2_parameter_counts_match_published():
-    s = moe.get_moe("deepseek-v2")
+    s = specs.get_moe("deepseek-v2")
     assert s.total_params == pytest.approx(236e9, rel=3e-3)  # arXiv 2405.04434, abstract: 236B total
     assert s.active_params + s.embedding_params == pytest.approx(21e9, rel=0.03)  # 21B activated
 
 
 def test_mixtral_split_matches_published_and_model_count():
-    s = moe.get_moe("mixtral-8x7b")
-    assert s.total_params == models.parameter_count(models.get_preset("mixtral-8x7b"))
+    s = specs.get_moe("mixtral-8x7b")
+    assert s.total_params == specs.parameter_count(specs.get_preset("mixtral-8x7b"))
     # Mistral AI blog (2023-12-11): 46.7B total, 12.9B used per token
     assert s.total_params == pytest.approx(46.7e9, rel=2e-3)
     assert s.active_params + s.embedding_params == pytest.approx(12.9e9, rel=5e-3)
@@ -83,73 +84,73 @@ def test_mixtral_split_matches_published_and_model_count():
 
 
 def test_dense_equivalent_keeps_active_params():
-    s = moe.get_moe("deepseek-v3")
+    s = specs.get_moe("deepseek-v3")
     d = s.dense_equivalent()
     assert d.active_params == s.active_params
     assert d.total_params == s.active_params + s.embedding_params
-    assert moe.decode_step_cost(d, 4096, 0).distinct_experts == 8
+    assert moe_decode.decode_step_cost(d, 4096, 0).distinct_experts == 8
 
 
 @pytest.mark.parametrize("name", ["mixtral-8x7b", "llama-3-8b"])
 @pytest.mark.parametrize("batch", [1, 16])
 def test_decode_step_agrees_with_cost_module(name, batch):
-    ops = cost.cost_arrays(models.get_preset(name), "decode", 1024, batch, fused_attention=True, include_lm_head=True)
+    ops = cost.cost_arrays(specs.get_preset(name), "decode", 1024, batch, fused_attention=True, include_lm_head=True)
     flops = sum(o.flops for o in ops.values())
     bytes_ = sum(o.bytes_read + o.bytes_written for o in ops.values())
-    ours = moe.decode_step_cost(name, batch, 1024)
+    ours = moe_decode.decode_step_cost(name, batch, 1024)
     assert ours.flops == pytest.approx(flops, rel=0.01)
     assert ours.bytes == pytest.approx(bytes_, rel=0.03)  # activations between ops are not counted here
 
 
 def test_step_weight_bytes_by_hand():
-    s = moe.get_moe("deepseek-v3")
-    step = moe.decode_step_cost(s, 1, 0, weight_bytes=1.0)
+    s = specs.get_moe("deepseek-v3")
+    step = moe_decode.decode_step_cost(s, 1, 0, weight_bytes=1.0)
     # batch 1: always-read weights + 58 MoE layers x (1 shared + 8 routed) experts of 3·7168·2048
     assert step.weight_bytes == pytest.approx(s.dense_params + 58 * 9 * 3 * 7168 * 2048)
 
 
 def test_compute_bound_batch_dense_and_moe_asymptote():
     ceil = Ceilings(peak_flop_per_s=1e15, bandwidth_bytes_per_s=4e12)  # ridge 250 FLOP/B
-    s = moe.get_moe("deepseek-v3")
-    dense = moe.compute_bound_batch(s.dense_equivalent(), ceil, 0)
+    s = specs.get_moe("deepseek-v3")
+    dense = moe_decode.compute_bound_batch(s.dense_equivalent(), ceil, 0)
     # a dense model at 2-byte weights reaches 2·B FLOPs per 2 bytes = B FLOP/B: B* ≈ ridge (attention adds a bit)
     assert dense == pytest.approx(250, rel=0.1)
     # once every expert is touched the MoE reads all non-embedding weights: B* ≈ ridge · N_read / N_active
     read_all = s.total_params - s.embedding_params
-    assert moe.compute_bound_batch(s, ceil, 0) == pytest.approx(250 * read_all / s.active_params, rel=0.1)
+    assert moe_decode.compute_bound_batch(s, ceil, 0) == pytest.approx(250 * read_all / s.active_params, rel=0.1)
     # the found batch is the first compute-bound one
-    b = moe.compute_bound_batch(s, ceil, 0)
-    assert moe.decode_step_cost(s, b, 0).intensity >= 250 > moe.decode_step_cost(s, b - 1, 0).intensity
+    b = moe_decode.compute_bound_batch(s, ceil, 0)
+    assert moe_decode.decode_step_cost(s, b, 0).intensity >= 250 > moe_decode.decode_step_cost(s, b - 1, 0).intensity
 
 
 def test_compute_bound_batch_never_for_long_gqa_context():
     ceil = Ceilings(peak_flop_per_s=1e15, bandwidth_bytes_per_s=4e12)
     # GQA attention tops out near 8 FLOP/B, far below the ridge: at 32k tokens no batch is compute-bound
-    assert moe.compute_bound_batch("mixtral-8x7b", ceil, 32768) == np.inf
+    assert moe_decode.compute_bound_batch("mixtral-8x7b", ceil, 32768) == np.inf
 
 
 def test_grid_and_table_shapes():
-    g = moe.decode_step_grid({"a": "mixtral-8x7b", "b": "deepseek-v3"}, [0, 1024], [1, 2, 4])
+    g = moe_decode.decode_step_grid({"a": "mixtral-8x7b", "b": "deepseek-v3"}, [0, 1024], [1, 2, 4])
     assert len(g) == 2 * 2 * 3
     assert set(g.columns) >= {"model", "context", "batch", "intensity", "distinct_experts"}
-    t = moe.moe_table({"Mixtral": "mixtral-8x7b", "Llama": "llama-3-8b"})
+    t = moe_decode.moe_table({"Mixtral": "mixtral-8x7b", "Llama": "llama-3-8b"})
     assert t.loc["Mixtral", "distinct_1"] == 2 and np.isnan(t.loc["Llama", "distinct_1"])
 
 
 def test_bad_inputs():
     with pytest.raises(ValueError, match="active must not exceed experts"):
-        moe.expected_distinct_experts(8, 9, 1)
+        moe_decode.expected_distinct_experts(8, 9, 1)
     with pytest.raises(ValueError, match="tokens must be an integer >= 0"):
-        moe.expected_distinct_experts(8, 2, -1)
+        moe_decode.expected_distinct_experts(8, 2, -1)
     with pytest.raises(ValueError, match="experts must be an integer >= 1"):
-        moe.expected_distinct_experts(0, 1, 1)
+        moe_decode.expected_distinct_experts(0, 1, 1)
     with pytest.raises(ValueError, match="unknown model"):
-        moe.get_moe("gpt-7")
+        specs.get_moe("gpt-7")
     with pytest.raises(ValueError, match="encoder"):
-        moe.MoESpec.from_model_spec("bert-base")
+        specs.MoESpec.from_model_spec("bert-base")
     with pytest.raises(ValueError, match="batch must be an integer >= 1"):
-        moe.decode_step_cost("mixtral-8x7b", 0, 10)
+        moe_decode.decode_step_cost("mixtral-8x7b", 0, 10)
     with pytest.raises(ValueError, match="active_experts must not exceed"):
-        moe.MoESpec("x", moe.get_moe("mixtral-8x7b").attention, 1, 2, 3, 0, 10, 10)
+        specs.MoESpec("x", specs.get_moe("mixtral-8x7b").attention, 1, 2, 3, 0, 10, 10)
     with pytest.raises(ValueError, match="must be a scalar"):
-        moe.compute_bound_batch("mixtral-8x7b", Ceilings(1e15, 1e12), [0, 1])
+        moe_decode.compute_bound_batch("mixtral-8x7b", Ceilings(1e15, 1e12), [0, 1])

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from memwall.models import ModelSpec, get_preset
-from memwall.numpy_transformer import (
+from memwall.roofline import Ceilings
+from memwall.specs import ModelSpec, get_preset
+from memwall.wall.numpy_transformer import (
     NumpyTransformer,
-    _paper_ratios,
     gelu_erf,
     gelu_tanh,
     latency_table,
@@ -21,7 +21,7 @@ from memwall.numpy_transformer import (
     time_encode,
     time_generate,
 )
-from memwall.roofline import Ceilings
+from memwall.wall.numpy_transformer.latency import _paper_ratios
 
 REFERENCE = Path(__file__).parent / "data" / "transformer_reference.npz"
 
@@ -172,7 +172,7 @@ def test_timing_helpers() -> None:
 
 @pytest.fixture(scope="module")
 def survey() -> pd.DataFrame:
-    from memwall.datasets import load_survey_case_study
+    from memwall.tables import load_survey_case_study
 
     return load_survey_case_study()
 
@@ -203,7 +203,7 @@ def test_latency_table_small(survey: pd.DataFrame) -> None:
 
 def test_generation_time_from_steps_is_exact_for_linear_step_cost():
     """Sum of t(k) = a + b k over k = 0..L-1 is L a + b L (L-1) / 2; two samples determine it exactly."""
-    from memwall.numpy_transformer import generation_time_from_steps
+    from memwall.wall.numpy_transformer import generation_time_from_steps
 
     a, b, length = 0.02, 1e-5, 512
     ks = [0, 170, 341, 511]
@@ -216,7 +216,7 @@ def test_generation_time_from_steps_is_exact_for_linear_step_cost():
 
 
 def test_sampled_generation_runs_on_a_tiny_model():
-    from memwall.numpy_transformer import NumpyTransformer, time_generate_sampled
+    from memwall.wall.numpy_transformer import NumpyTransformer, time_generate_sampled
 
     spec = dataclasses.replace(get_preset("gpt2"), name="tiny", layers=2, d_model=64, heads=4, kv_heads=4,
                                head_dim=16, ffn_dim=256)
@@ -225,7 +225,7 @@ def test_sampled_generation_runs_on_a_tiny_model():
 
 
 def test_sampled_generation_bad_input():
-    from memwall.numpy_transformer import time_generate_sampled
+    from memwall.wall.numpy_transformer import time_generate_sampled
 
     with pytest.raises(ValueError, match="samples must be at least 2"):
         time_generate_sampled(16, samples=1)

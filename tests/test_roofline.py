@@ -10,21 +10,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from memwall.bounds import model_time, predict_time, predicted_ratio, roofline_table
+from memwall.charts import ceilings_frame, roofline_chart
 from memwall.cost import cost_table
-from memwall.datasets import load_hardware
 from memwall.roofline import (
     PRECISION_COLUMNS,
     Ceilings,
     attainable_flop_per_s,
     ceilings_table,
-    model_time,
     op_time_bound,
-    predict_time,
-    predicted_ratio,
     ridge_point,
-    roofline_table,
 )
-from memwall.roofline_plot import ceilings_frame, roofline_chart
+from memwall.tables import load_hardware
 
 H100 = "H100 SXM5 80GB (Hopper)"
 GOLD = "Xeon Gold 6242 (Cascade Lake, 16c 2.8 GHz)"
@@ -182,7 +179,7 @@ def test_predict_time_vectorised(machine: Ceilings) -> None:
 
 def test_generate_is_weight_streaming_bound(machine: Ceilings) -> None:
     # Generating l tokens reads every weight l times: time >= l × weight bytes / bandwidth.
-    from memwall.models import get_preset, non_embedding_parameter_count
+    from memwall.specs import get_preset, non_embedding_parameter_count
 
     weights = non_embedding_parameter_count(get_preset("gpt2")) * 2.0  # fp16 [B]
     t = predict_time("gpt2", "generate", 64, machine)

@@ -11,11 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memwall.cost import cost_arrays
-from memwall.datasets import load_hardware
-from memwall.models import get_preset, parameter_count
 from memwall.roofline import Ceilings
 from memwall.serving import (
-    GIB,
     PRECISION_SCHEMES,
     Scheme,
     ceilings_for,
@@ -33,6 +30,9 @@ from memwall.serving import (
     request_split,
     tokens_per_s,
 )
+from memwall.specs import get_preset, parameter_count
+from memwall.tables import load_hardware
+from memwall.units import GIB
 
 H100 = "H100 SXM5 80GB (Hopper)"
 V5E = "Google TPU v5e"
@@ -308,9 +308,9 @@ def test_memory_functions_bad_input() -> None:
 
 
 def test_chapter_tables_and_charts():
-    from memwall import datasets, plotting, serving
+    from memwall import charts, serving, tables
 
-    hw = datasets.load_hardware()
+    hw = tables.load_hardware()
     h100, a100 = "H100 SXM5 80GB (Hopper)", "A100 SXM4 80GB (Ampere)"
     q = serving.quantization_table(hw, ["llama-2-7b"], [h100, a100], ["W16A16", "W4A16", "FP8"], 512)
     # the A100 has no FP8 peak in the table: that pair is left out, not filled with a fallback
@@ -320,6 +320,6 @@ def test_chapter_tables_and_charts():
     assert crit.loc["W8A16", "critical_batch"] == pytest.approx(crit.loc["W16A16", "critical_batch"] / 2)
     grid = serving.frontier_grid(hw, "llama-3-8b", [h100], [1024, 2048], "W16A16", (0, 1, 2))
     assert len(grid) == 6 and list(grid["batch"][:3]) == [1, 2, 4]
-    assert plotting.quantization_chart(q).to_dict()["params"]
-    spec = plotting.frontier_chart(grid).to_dict()
+    assert charts.quantization_chart(q).to_dict()["params"]
+    spec = charts.frontier_chart(grid).to_dict()
     assert {p["name"] for p in spec["params"]} == {"f_device", "f_log2ctx", "f_log2batch"}

@@ -8,12 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memwall.datasets import load_hardware
-from memwall.models import get_preset
-from memwall.roofline import Ceilings
-from memwall.serving import ceilings_for, decode_step_time
-from memwall.serving_hw_charts import speculative_chart
-from memwall.speculative import (
+from memwall.beyond.speculative import (
     best_k,
     expected_tokens_per_step,
     speculative_grid,
@@ -22,6 +17,11 @@ from memwall.speculative import (
     verify_step_time,
     weight_matmul_intensity,
 )
+from memwall.charts import speculative_chart
+from memwall.roofline import Ceilings
+from memwall.serving import ceilings_for, decode_step_time
+from memwall.specs import get_preset
+from memwall.tables import load_hardware
 
 FAST = settings(max_examples=25, deadline=None)
 H200 = "H200 SXM 141GB (Hopper)"

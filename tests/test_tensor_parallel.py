@@ -9,12 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memwall.datasets import load_hardware, load_interconnects
-from memwall.models import get_preset, parameter_count
-from memwall.roofline import Ceilings
-from memwall.serving import ceilings_for, decode_step_time
-from memwall.serving_hw_charts import tp_chart
-from memwall.tensor_parallel import (
+from memwall.beyond.tensor_parallel import (
     BASE_LATENCY_S,
     HOP_LATENCY_S,
     allreduce_bytes_per_step,
@@ -25,6 +20,11 @@ from memwall.tensor_parallel import (
     tp_decode_time,
     tp_sweep,
 )
+from memwall.charts import tp_chart
+from memwall.roofline import Ceilings
+from memwall.serving import ceilings_for, decode_step_time
+from memwall.specs import get_preset, parameter_count
+from memwall.tables import load_hardware, load_interconnects
 
 FAST = settings(max_examples=25, deadline=None)
 H100 = "H100 SXM5 80GB (Hopper)"

@@ -7,32 +7,32 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memwall import training_memory as tm
-from memwall.models import get_preset, parameter_count
+from memwall.specs import get_preset, parameter_count
+from memwall.wall import training_bars, training_memory
 
 
 @pytest.mark.parametrize(("optimizer", "total"), [("sgd", 8), ("sgd_momentum", 12), ("adam", 16), ("mixed_adam", 16)])
 def test_bytes_per_param(optimizer, total):
-    assert tm.bytes_per_param(optimizer).total == total
+    assert training_memory.bytes_per_param(optimizer).total == total
 
 
 def test_mixed_adam_is_2_2_12():
     # Rajbhandari et al. 2020 (ZeRO, arXiv 1910.02054) §3.1: 2Ψ + 2Ψ + KΨ with K = 12 -> 16Ψ bytes.
-    p = tm.bytes_per_param("mixed_adam")
+    p = training_memory.bytes_per_param("mixed_adam")
     assert (p.weights, p.gradients, p.optimizer_states) == (2, 2, 12)
 
 
 @pytest.mark.parametrize(("stage", "gb"), [(0, 120.0), (1, 31.4), (2, 16.6), (3, 1.9)])
 def test_zero_figure_1(stage, gb):
     # ZeRO paper Fig. 1: Ψ = 7.5B, N_d = 64, K = 12 -> 120 / 31.4 / 16.6 / 1.9 GB per device.
-    out = tm.model_state_bytes(7.5e9, "mixed_adam", zero_stage=stage, n_gpus=64)
+    out = training_memory.model_state_bytes(7.5e9, "mixed_adam", zero_stage=stage, n_gpus=64)
     assert round(out["total"] / 1e9, 1) == gb
 
 
 def test_zero_stages_shard_the_right_parts():
-    n, base = 8, tm.model_state_bytes(1e9, "adam")
-    z1 = tm.model_state_bytes(1e9, "adam", zero_stage=1, n_gpus=n)
-    z3 = tm.model_state_bytes(1e9, "adam", zero_stage=3, n_gpus=n)
+    n, base = 8, training_memory.model_state_bytes(1e9, "adam")
+    z1 = training_memory.model_state_bytes(1e9, "adam", zero_stage=1, n_gpus=n)
+    z3 = training_memory.model_state_bytes(1e9, "adam", zero_stage=3, n_gpus=n)
     assert z1["optimizer_states"] == base["optimizer_states"] / n
     assert (z1["weights"], z1["gradients"]) == (base["weights"], base["gradients"])
     assert z3["total"] == pytest.approx(base["total"] / n)
@@ -45,14 +45,14 @@ def test_korthikanti_gpt3_layer():
     # ("70% ... for GPT-3", §5); full recomputation keeps 2·sbh; t = 8 with sequence parallelism divides by 8.
     s, b, h, a = 2048, 1, 12288, 96
     sbh = s * b * h
-    assert tm.activation_bytes_per_layer(s, b, h, a) == 2_868_903_936
-    sel = tm.activation_bytes_per_layer(s, b, h, a, recompute="selective")
+    assert training_memory.activation_bytes_per_layer(s, b, h, a) == 2_868_903_936
+    sel = training_memory.activation_bytes_per_layer(s, b, h, a, recompute="selective")
     assert sel == 34 * sbh
     assert 1 - sel / (114 * sbh) == pytest.approx(0.70, abs=0.005)
-    assert tm.activation_bytes_per_layer(s, b, h, a, recompute="full") == 2 * sbh
-    assert tm.activation_bytes_per_layer(s, b, h, a, tensor_parallel=8) == pytest.approx(114 * sbh / 8)
+    assert training_memory.activation_bytes_per_layer(s, b, h, a, recompute="full") == 2 * sbh
+    assert training_memory.activation_bytes_per_layer(s, b, h, a, tensor_parallel=8) == pytest.approx(114 * sbh / 8)
     # Tensor parallelism without sequence parallelism (Table 2): sbh(10 + 24/t + 5as/(ht)).
-    tp = tm.activation_bytes_per_layer(s, b, h, a, tensor_parallel=8, sequence_parallel=False)
+    tp = training_memory.activation_bytes_per_layer(s, b, h, a, tensor_parallel=8, sequence_parallel=False)
     assert tp == pytest.approx(sbh * (10 + 24 / 8 + 80 / 8))
 
 
@@ -60,26 +60,26 @@ def test_korthikanti_gpt3_layer():
 @given(st.integers(1, 8192), st.integers(1, 64), st.integers(2, 4))
 def test_activation_scaling(s, b, k):
     h, a = 1024, 16
-    base = tm.activation_bytes_per_layer(s, b, h, a)
-    assert tm.activation_bytes_per_layer(s, k * b, h, a) == pytest.approx(k * base)  # linear in batch
-    assert tm.activation_bytes_per_layer(k * s, b, h, a) > k * base  # super-linear in sequence (5as²b term)
+    base = training_memory.activation_bytes_per_layer(s, b, h, a)
+    assert training_memory.activation_bytes_per_layer(s, k * b, h, a) == pytest.approx(k * base)  # linear in batch
+    assert training_memory.activation_bytes_per_layer(k * s, b, h, a) > k * base  # super-linear in sequence (5as²b term)
 
 
 def test_training_memory_vectorised_and_from_spec():
     spec = get_preset("llama-2-7b")
-    out = tm.training_memory(spec, seq_len=[1024, 2048, 4096], micro_batch=2)
+    out = training_memory.training_memory(spec, seq_len=[1024, 2048, 4096], micro_batch=2)
     assert list(out["seq_len"]) == [1024, 2048, 4096]
     assert out["weights_bytes"].iloc[0] == 2 * parameter_count(spec)
     assert np.allclose(out["total_bytes"], out[["weights_bytes", "gradients_bytes", "optimizer_bytes",
                                                 "activations_bytes"]].sum(axis=1))
     assert np.allclose(out["total_gb"], out["total_bytes"] / 1e9)
-    explicit = tm.training_memory(seq_len=2048, micro_batch=2, n_params=parameter_count(spec), layers=32,
+    explicit = training_memory.training_memory(seq_len=2048, micro_batch=2, n_params=parameter_count(spec), layers=32,
                                   hidden=4096, heads=32)
     assert explicit["total_bytes"].iloc[0] == pytest.approx(out["total_bytes"].iloc[1])
 
 
 def test_paper_bars():
-    cmp = tm.paper_bar_comparison().set_index("model")
+    cmp = training_bars.paper_bar_comparison().set_index("model")
     assert len(cmp) == 8 and cmp["modelled"].sum() == 3
     cnn = cmp[~cmp["modelled"]]
     # we have no CNN activation model: no "ours" values are invented for those bars
@@ -103,30 +103,30 @@ def test_paper_bars():
 def test_bad_inputs(kwargs, match):
     args = {"seq_len": 512, "micro_batch": 1, "n_params": 1e9, "layers": 24, "hidden": 2048, "heads": 16, **kwargs}
     with pytest.raises(ValueError, match=match):
-        tm.training_memory(**args)
+        training_memory.training_memory(**args)
 
 
 def test_missing_sizes_and_negative_params():
     with pytest.raises(ValueError, match="missing: n_params, layers, hidden, heads"):
-        tm.training_memory(seq_len=512)
+        training_memory.training_memory(seq_len=512)
     with pytest.raises(ValueError, match="n_params must be a finite number >= 0, got -5"):
-        tm.model_state_bytes(-5)
+        training_memory.model_state_bytes(-5)
 
 
 def test_calculator_grid_matches_training_memory():
-    from memwall import training_memory as tm
+    from memwall.wall import training_bars, training_memory
 
-    grid = tm.calculator_grid({"L": "llama-3-8b"}, seq_lens=[2048], micro_batches=[2], zero_stages=[3], n_gpus=[8],
+    grid = training_bars.calculator_grid({"L": "llama-3-8b"}, seq_lens=[2048], micro_batches=[2], zero_stages=[3], n_gpus=[8],
                               recomputes=["full"])
-    direct = tm.training_memory("llama-3-8b", seq_len=2048, micro_batch=2, zero_stage=3, n_gpus=8,
+    direct = training_memory.training_memory("llama-3-8b", seq_len=2048, micro_batch=2, zero_stage=3, n_gpus=8,
                                 recompute="full").iloc[0]
     assert grid["gb"].sum() == pytest.approx(direct["total_gb"])
 
 
 def test_paper_bars_long_has_both_sources_for_modelled_bars():
-    from memwall import training_memory as tm
+    from memwall.wall import training_bars
 
-    bars = tm.paper_bars_long()
+    bars = training_bars.paper_bars_long()
     ours = bars[bars["source"] == "ours"]
     assert set(ours["model"]) == {"Transformer Big (WMT)", "BERT Large", "GPT-2"}
     assert (bars["gpu_limit_gb"] > 0).all()

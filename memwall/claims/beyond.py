@@ -12,8 +12,11 @@ import functools
 
 import numpy as np
 
-from memwall import datasets, fused_attention, gpu_reference, hardware_balance, moe, serving, tensor_parallel
+from memwall import specs, tables
+from memwall.beyond import decode_balance, fused_attention, moe_decode, tensor_parallel
 from memwall.claims.core import Claim, NotApplicable, register
+from memwall.serving import schemes
+from memwall.wall import gpu_reference
 
 RG = "chapters/roofline_gpu"
 BM = "chapters/beyond_model_side"
@@ -25,8 +28,8 @@ PAPER_RATES = {"flops": 3.0, "dram": 1.6}
 
 @functools.cache
 def _gpu() -> tuple:
-    table = gpu_reference.load_gpu_reference()
-    hw = datasets.load_hardware()
+    table = tables.load_gpu_reference()
+    hw = tables.load_hardware()
     return (table, gpu_reference.measured_gpu_ceilings(table), gpu_reference.decode_vs_bound(table, hw),
             gpu_reference.prefill_vs_bound(table, hw))
 
@@ -55,25 +58,25 @@ def _fused_attention_removes_the_fall() -> bool:
 
 
 def _moe_batch_touches_most_experts() -> bool:
-    spec = moe.get_moe("deepseek-v3")
-    touched = moe.expected_distinct_experts(spec.routed_experts, spec.active_experts, 64)
+    spec = specs.get_moe("deepseek-v3")
+    touched = moe_decode.expected_distinct_experts(spec.routed_experts, spec.active_experts, 64)
     return bool(touched / spec.routed_experts > 0.8)
 
 
 def _tp_stops_helping() -> bool:
-    hw = datasets.load_hardware()
-    links = datasets.load_interconnects()
+    hw = tables.load_hardware()
+    links = tables.load_interconnects()
     device = "H100 SXM5 80GB (Hopper)"
     bw, family = tensor_parallel.link_bandwidth(links, "PCIe 5.0")
-    sweep = tensor_parallel.tp_sweep("llama-3-70b", serving.ceilings_for(hw, device, "W16A16"), np.arange(1, 65), bw,
+    sweep = tensor_parallel.tp_sweep("llama-3-70b", schemes.ceilings_for(hw, device, "W16A16"), np.arange(1, 65), bw,
                                      tensor_parallel.HOP_LATENCY_S[family], context=1024,
-                                     memory_bytes=serving.device_memory_bytes(hw, device))
+                                     memory_bytes=schemes.device_memory_bytes(hw, device))
     return tensor_parallel.best_chip_count(sweep)["best_chips"] < 64
 
 
 def _balance_gap_rate() -> float:
-    gap = hardware_balance.balance_gap_table(datasets.load_hardware(), "llama-3-70b", "max_16bit", context=1024)
-    return float(hardware_balance.gap_trend(gap, (2016, 2026)).per_2_years)
+    gap = decode_balance.balance_gap_table(tables.load_hardware(), "llama-3-70b", "max_16bit", context=1024)
+    return float(decode_balance.gap_trend(gap, (2016, 2026)).per_2_years)
 
 
 def _register() -> None:
@@ -85,8 +88,8 @@ def _register() -> None:
                   "BF16 peak.",
         paper_value=True, paper_text="decoders are memory-bandwidth bound", unit="yes/no",
         source="abstract; survey §2.2 summary",
-        method="memwall.gpu_reference.decode_vs_bound on data/gpu_reference_measurements.csv (CUDA-graph step, "
-               "batch 1, 1024 cached tokens) against memwall.gpu_reference.measured_gpu_ceilings",
+        method="memwall.wall.gpu_reference.decode_vs_bound on data/gpu_reference_measurements.csv (CUDA-graph step, "
+               "batch 1, 1024 cached tokens) against memwall.wall.gpu_reference.measured_gpu_ceilings",
         ours_paper_data=not_in_paper, ours_extended=_gpu_decode_memory_bound), replace=True)
     register(Claim(
         claim_id="gpu-prefill-faster-per-token", chapter=RG, section=SECTION,
@@ -95,7 +98,7 @@ def _register() -> None:
         paper_value=True, paper_text="a model with higher AI can be faster with the same or more FLOPs",
         unit="yes/no", source="survey §2.2 summary (conclusion 5)",
         method="tokens/s of the measured prefills vs the measured batch-1 decode steps "
-               "(memwall.gpu_reference.prefill_vs_bound, decode_vs_bound)",
+               "(memwall.wall.gpu_reference.prefill_vs_bound, decode_vs_bound)",
         ours_paper_data=not_in_paper, ours_extended=_gpu_prefill_faster_per_token), replace=True)
     register(Claim(
         claim_id="beyond-fused-attention-no-fall", chapter=BM, section=SECTION,
@@ -104,7 +107,7 @@ def _register() -> None:
                   "longer falls up to l = 4096.",
         paper_value=True, paper_text="encoder AI rises up to l = 512 and then falls (act-to-act ops)",
         unit="yes/no", source="survey §2.2 summary (conclusion 2)",
-        method="memwall.fused_attention.fusion_sweep and intensity_peaks, unfused vs fused, 1 B per element",
+        method="memwall.beyond.fused_attention.fusion_sweep and intensity_peaks, unfused vs fused, 1 B per element",
         ours_paper_data=NotApplicable("the survey counts unfused attention only"),
         ours_extended=_fused_attention_removes_the_fall), replace=True)
     register(Claim(
@@ -114,7 +117,7 @@ def _register() -> None:
                   "routing), so the bytes of a batched step scale with the total size.",
         paper_value=True, paper_text="model size (410x / 2 yrs) outgrows accelerator memory (2x / 2 yrs)",
         unit="yes/no", source="Fig. 2; mitigation section",
-        method="memwall.moe.expected_distinct_experts(256, 8, 64) / 256",
+        method="memwall.beyond.moe_decode.expected_distinct_experts(256, 8, 64) / 256",
         ours_paper_data=not_in_paper, ours_extended=_moe_batch_touches_most_experts), replace=True)
     register(Claim(
         claim_id="beyond-tp-interconnect-limits", chapter=BS, section=SECTION,
@@ -122,7 +125,7 @@ def _register() -> None:
                   "H100s over PCIe 5.0, adding chips stops shortening the step before 64 chips.",
         paper_value=True, paper_text="interconnect bandwidth grows only 1.4x / 2 yrs; distribution is forced",
         unit="yes/no", source="abstract; Fig. 1; mitigation section",
-        method="memwall.tensor_parallel.tp_sweep (1-64 chips) and best_chip_count, ring all-reduce latency "
+        method="memwall.beyond.tensor_parallel.tp_sweep (1-64 chips) and best_chip_count, ring all-reduce latency "
                "and bandwidth from data/interconnects.csv",
         ours_paper_data=not_in_paper, ours_extended=_tp_stops_helping), replace=True)
     register(Claim(
@@ -131,7 +134,7 @@ def _register() -> None:
                   "decode intensity widens: by the ratio of the paper's rates, 3.0 / 1.6 per 2 years.",
         paper_value=PAPER_RATES["flops"] / PAPER_RATES["dram"], paper_text="3.0x vs 1.6x per 2 yrs (ratio)",
         unit="x per 2 years", source="abstract; Fig. 1 legend",
-        method="memwall.hardware_balance.gap_trend over 2016-2026, max 16-bit dense peak, Llama-3-70B batch-1 "
+        method="memwall.beyond.decode_balance.gap_trend over 2016-2026, max 16-bit dense peak, Llama-3-70B batch-1 "
                "decode at 16 bits (data/hardware.csv)",
         rel_tol=0.10, tolerance_note="a tenth: different windows and device sets move a 2-year rate this much",
         explanation="Over 2016-2026 with 16-bit dense peaks the gap grows more slowly than the paper's 1997-2022 "

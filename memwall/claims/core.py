@@ -6,6 +6,7 @@ See :mod:`memwall.claims` for the overview and how a chapter registers its own c
 from __future__ import annotations
 
 import difflib
+import importlib
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -180,6 +181,9 @@ _REGISTRY: dict[str, Claim] = {}
 _CACHE: dict[str, dict[str, object]] = {}
 _BUILTINS_LOADED = False
 
+BUILTIN_CLAIM_MODULES = ("memwall.claims.paper", "memwall.claims.beyond")
+"""Modules whose import registers the built-in claims: the paper's first, then those past the paper."""
+
 
 def _repo_chapters_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "chapters"
@@ -189,7 +193,8 @@ def _ensure_builtins() -> None:
     global _BUILTINS_LOADED
     if not _BUILTINS_LOADED:
         _BUILTINS_LOADED = True
-        from memwall.claims import paper  # noqa: F401 -- registers the paper's claims on import
+        for module in BUILTIN_CLAIM_MODULES:  # importing a module registers its claims, in book order
+            importlib.import_module(module)
 
 
 def register(claim: Claim, *, replace: bool = False) -> Claim:

@@ -1,0 +1,1 @@
+"""Beyond the paper: attention variants' cost, fused attention, MoE decode, speculative decoding, tensor parallelism, decode balance."""

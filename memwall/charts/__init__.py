@@ -1,0 +1,64 @@
+"""Altair charts with one theme, one module per chart family.
+
+Charts take computed tables and return Altair charts; they never compute physics.
+
+Modules
+-------
+``theme``
+    Altair charts with one theme for the whole book.
+``trends``
+    Trend charts: growth with fitted lines, machine balance, ratios and the fit matrix.
+``case_study``
+    Charts of the survey's case study: length sweeps, category shares, the per-operation explorer.
+``measured``
+    Charts of measured rooflines: the GEMV-to-GEMM sweep.
+``roofline``
+    Interactive roofline chart (Altair): ceilings of a chosen device and precision, operations as points.
+``gpu``
+    Charts of the stored GPU measurement (:mod:`memwall.gpu_reference`).
+``training``
+    Training-memory charts: the paper's bars and the calculator.
+``serving``
+    Serving charts: quantisation and the throughput-latency frontier.
+``beyond``
+    Charts of the "Beyond the paper" chapters: decode intensity against ridges, MoE batches.
+``beyond_serving``
+    Interactive Altair charts of the chapter "Beyond the paper: serving and hardware".
+"""
+
+from memwall.charts import beyond, beyond_serving, case_study, gpu, measured, roofline, serving, theme, training, trends
+from memwall.charts.beyond import *  # noqa: F403
+from memwall.charts.beyond_serving import *  # noqa: F403
+from memwall.charts.case_study import *  # noqa: F403
+from memwall.charts.gpu import *  # noqa: F403
+from memwall.charts.measured import *  # noqa: F403
+from memwall.charts.roofline import *  # noqa: F403
+from memwall.charts.serving import *  # noqa: F403
+from memwall.charts.theme import *  # noqa: F403
+from memwall.charts.training import *  # noqa: F403
+from memwall.charts.trends import *  # noqa: F403
+
+__all__ = [
+    "PALETTE",
+    "balance_chart",
+    "ceilings_frame",
+    "decode_intensity_chart",
+    "decode_latency_chart",
+    "fit_matrix_chart",
+    "frontier_chart",
+    "gemv_chart",
+    "growth_chart",
+    "log_axis",
+    "memory_bars_chart",
+    "moe_batch_chart",
+    "op_explorer_chart",
+    "quantization_chart",
+    "ratio_chart",
+    "roofline_chart",
+    "share_chart",
+    "speculative_chart",
+    "sweep_chart",
+    "tp_chart",
+    "training_calculator_chart",
+    "years_to_dates",
+]

@@ -1,0 +1,53 @@
+"""Altair charts with one theme for the whole book.
+
+Importing this module registers and enables the ``"memwall"`` Altair theme (fonts, sizes, a
+colour-blind-safe palette). Chart helpers take tidy DataFrames and return :class:`altair.Chart`
+objects; log axes use SI labels (``10k``, ``1M``, ``1G``). Charts embed their data inline, so
+callers pass small, aggregated tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+__all__ = ["PALETTE", "log_axis", "years_to_dates"]
+
+
+
+
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+"""Okabe-Ito colour-blind-safe palette (https://jfly.uni-koeln.de/color/)."""
+
+
+@alt.theme.register("memwall", enable=True)
+def _memwall_theme() -> alt.theme.ThemeConfig:
+    return {
+        "config": {
+            "view": {"continuousWidth": 460, "continuousHeight": 300, "stroke": None},
+            "font": "sans-serif",
+            "axis": {"labelFontSize": 12, "titleFontSize": 13, "grid": True, "gridOpacity": 0.4},
+            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "direction": "vertical",
+                       "labelLimit": 400},
+            "title": {"fontSize": 15, "anchor": "start"},
+            "range": {"category": list(PALETTE)},
+        }
+    }
+
+
+def log_axis(title: str) -> alt.Axis:
+    """A log-scale axis with SI-prefixed tick labels (1k, 1M, 1G, ...) above 1 and plain decimals below."""
+    return alt.Axis(title=title, tickCount=8, labelOverlap="greedy",
+                    labelExpr="datum.value >= 1 ? format(datum.value, '~s') : format(datum.value, '~g')")
+
+
+def years_to_dates(years: Sequence[float] | np.ndarray) -> pd.DatetimeIndex:
+    """Fractional calendar years [year] -> timestamps (inverse of :func:`memwall.trends.decimal_year`)."""
+    years = np.asarray(years, dtype=float)
+    whole = np.floor(years).astype(int)
+    starts = pd.to_datetime([f"{y}-01-01" for y in whole])
+    lengths = np.where(starts.is_leap_year, 366.0, 365.0)
+    return starts + pd.to_timedelta((years - whole) * lengths, unit="D")

@@ -1,0 +1,81 @@
+"""Training-memory charts: the paper's bars and the calculator."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+__all__ = ["memory_bars_chart", "training_calculator_chart"]
+
+
+
+def memory_bars_chart(bars: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
+    """The paper's training-memory bars beside ours, stacked by part, with the GPU-limit steps.
+
+    Parameters
+    ----------
+    bars : pandas.DataFrame
+        Long table: ``model`` (in plot order), ``source`` ("paper" or "ours"), ``part``, ``gb`` [GB] and
+        ``gpu_limit_gb`` [GB].
+    title : str
+        Chart title.
+
+    Returns
+    -------
+    altair.LayerChart
+    """
+    order = list(dict.fromkeys(bars["model"]))
+    x = alt.X("model:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30))
+    stacks = alt.Chart(bars).mark_bar().encode(
+        x=x, xOffset=alt.XOffset("source:N", sort=["paper", "ours"]),
+        y=alt.Y("sum(gb):Q", title="training memory [GB]"),
+        color=alt.Color("part:N", title=None), opacity=alt.Opacity("source:N", sort=["paper", "ours"],
+                                                                      scale=alt.Scale(range=[0.55, 1.0])),
+        tooltip=["model:N", "source:N", "part:N", alt.Tooltip("gb:Q", format=".2f", title="GB")],
+    )
+    limits = bars.drop_duplicates("model")[["model", "gpu_limit_gb"]]
+    steps = alt.Chart(limits).mark_tick(color="#000", thickness=2, size=22, strokeDash=[4, 2]).encode(
+        x=x, y="gpu_limit_gb:Q", tooltip=["model:N", alt.Tooltip("gpu_limit_gb:Q", title="GPU limit [GB]")])
+    return alt.layer(stacks, steps).properties(title=title, width=460)
+
+
+def training_calculator_chart(grid: pd.DataFrame, devices: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
+    """Interactive per-GPU training memory: dropdowns for model, sequence, ZeRO stage, GPUs, recomputation, device.
+
+    Parameters
+    ----------
+    grid : pandas.DataFrame
+        Output of :func:`memwall.wall.training_bars.calculator_grid`.
+    devices : pandas.DataFrame
+        ``device`` and ``memory_gb`` [GB] of the devices offered as the capacity line.
+    title : str
+        Chart title.
+
+    Returns
+    -------
+    altair.LayerChart
+        Stacked bars of GB per GPU against micro-batch, and the chosen device's capacity as a rule.
+    """
+    def pick(column: str, name: str, label: str, frame: pd.DataFrame = grid) -> alt.Parameter:
+        options = list(dict.fromkeys(frame[column].tolist()))
+        return alt.param(name=name, value=options[0], bind=alt.binding_select(options=options, name=label))
+
+    params = [pick("model", "m_pick", "model "), pick("seq_len", "s_pick", "sequence [tokens] "),
+              pick("zero_stage", "z_pick", "ZeRO stage "), pick("n_gpus", "g_pick", "GPUs "),
+              pick("recompute", "r_pick", "recomputation "), pick("device", "d_pick", "device ", devices)]
+    m, s, z, g, r, d = params
+    parts = {"weights": 0, "gradients": 1, "optimizer": 2, "activations": 3}
+    bars = alt.Chart(grid.assign(part_order=grid["part"].map(parts))).transform_filter(
+        (alt.datum.model == m) & (alt.datum.seq_len == s) & (alt.datum.zero_stage == z)
+        & (alt.datum.n_gpus == g) & (alt.datum.recompute == r)
+    ).mark_bar().encode(
+        x=alt.X("micro_batch:O", title="micro-batch per GPU [sequences]"),
+        y=alt.Y("sum(gb):Q", title="memory per GPU [GB]"),
+        color=alt.Color("part:N", title=None, sort=["weights", "gradients", "optimizer", "activations"]),
+        order=alt.Order("part_order:Q"),
+        tooltip=["part:N", "micro_batch:O", alt.Tooltip("gb:Q", format=".2f", title="GB")],
+    )
+    cap = alt.Chart(devices).transform_filter(alt.datum.device == d).mark_rule(
+        color="#D55E00", strokeWidth=2, strokeDash=[6, 3]).encode(
+        y="memory_gb:Q", tooltip=["device:N", alt.Tooltip("memory_gb:Q", format=".1f", title="capacity [GB]")])
+    return alt.layer(bars, cap).add_params(*params).properties(title=title, width=320)

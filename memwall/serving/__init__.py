@@ -1,0 +1,48 @@
+"""Serving a decoder on one device: schemes, memory footprint, decode bounds, frontier, tables.
+
+Modules
+-------
+``schemes``
+    Quantisation schemes (weights, activations, KV cache) and the device ceilings and memory they give.
+``memory``
+    What fits on a device: KV-cache bytes, the serving footprint, the largest batch and context.
+``decode``
+    Serving a decoder on one device: memory footprint, decode-step roofline, critical batch, frontier.
+``frontier``
+    Throughput against latency: the batch frontier and the split of one request into prefill and decode.
+``grids``
+    Tables over devices, models and schemes for the serving chapters.
+"""
+
+from memwall.serving import decode, frontier, grids, memory, schemes
+from memwall.serving.decode import *  # noqa: F403
+from memwall.serving.frontier import *  # noqa: F403
+from memwall.serving.grids import *  # noqa: F403
+from memwall.serving.memory import *  # noqa: F403
+from memwall.serving.schemes import *  # noqa: F403
+
+__all__ = [
+    "CRITICAL_BATCH_SEARCH_LIMIT",
+    "KV_MODIFIERS",
+    "PRECISION_SCHEMES",
+    "Footprint",
+    "RequestSplit",
+    "Scheme",
+    "ceilings_for",
+    "critical_batch",
+    "critical_batch_closed_form",
+    "critical_batch_table",
+    "decode_step_time",
+    "device_memory_bytes",
+    "footprint",
+    "frontier",
+    "frontier_grid",
+    "get_scheme",
+    "kv_cache_bytes",
+    "max_batch",
+    "max_context",
+    "ms_per_token",
+    "quantization_table",
+    "request_split",
+    "tokens_per_s",
+]

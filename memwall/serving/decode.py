@@ -1,0 +1,301 @@
+r"""Serving a decoder on one device: memory footprint, decode-step roofline, critical batch, frontier.
+
+Autoregressive decoding generates one token per sequence per step. Every step reads all the weights
+once, whatever the batch, and each sequence reads its own key/value (KV) cache; the step does about
+``2 · parameters`` FLOPs per sequence. Batching therefore amortises the weight traffic until the step
+turns compute-bound, while each sequence's KV cache both fills device memory and adds traffic that no
+batch amortises. This module turns :mod:`memwall.cost` and :mod:`memwall.roofline` into the serving
+quantities the paper's argument needs (Gholami et al., *AI and Memory Wall*, arXiv 2403.14123, §III):
+
+* :func:`kv_cache_bytes`, :func:`footprint`, :func:`max_batch`, :func:`max_context`: what fits;
+* :func:`decode_step_time`, :func:`tokens_per_s`, :func:`ms_per_token`: roofline bound of a step;
+* :func:`critical_batch_closed_form`, :func:`critical_batch`: the batch where decode turns
+  compute-bound, and how context length, KV precision and grouped-query attention move it;
+* :func:`frontier`: throughput against per-token latency, up to the largest batch that fits;
+* :func:`request_split`: time to first token and time per output token of one request;
+* :data:`PRECISION_SCHEMES`, :func:`get_scheme`, :func:`ceilings_for`: named quantisation schemes.
+
+The accounting of KV caches, weight reads and the latency/throughput trade-off follows Pope et al.,
+*Efficiently Scaling Transformer Inference*, MLSys 2023, arXiv 2211.05102, §2.
+
+Conventions
+-----------
+* Bytes are SI (1 GB = 1e9 B); device capacities in the hardware table are GiB (2**30 B), converted by
+  :func:`device_memory_bytes`. One multiply-add is 2 FLOPs.
+* ``context`` is the number of tokens per sequence whose keys and values are held in the KV cache; a
+  decode step at ``context`` reads that cache and appends one token (``phase="decode"`` of
+  :func:`memwall.cost.cost_arrays`). The footprint counts the ``context`` cached tokens, not the one
+  being appended (an error under ``1/context``).
+* Serving kernels keep attention scores on chip (FlashAttention, Dao et al. 2022, arXiv 2205.14135;
+  PagedAttention, Kwon et al. 2023, arXiv 2309.06180), so ``fused_attention=True`` is the default
+  here; ``include_lm_head=True`` counts the final norm and the LM head, which every generated token
+  needs.
+* All functions broadcast their numeric array arguments with numpy (a model is a single
+  :class:`~memwall.specs.ModelSpec` or preset name; ceilings are one device) and return a float
+  (or int) for scalar inputs, an array otherwise.
+* Not modelled: paged-cache fragmentation, quantisation scales and zero points, framework workspace,
+  CUDA graphs, tensor/pipeline parallelism, speculative decoding, prefix sharing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from memwall._checks import _check_array, _check_precision
+from memwall.cost import cost_arrays
+from memwall.roofline import Ceilings
+from memwall.serving.schemes import _out, _spec
+from memwall.specs.model_spec import ModelSpec
+
+__all__ = ["CRITICAL_BATCH_SEARCH_LIMIT", "critical_batch", "critical_batch_closed_form", "decode_step_time",
+           "ms_per_token", "tokens_per_s"]
+
+
+
+#: Largest batch :func:`critical_batch` searches before answering ``np.inf`` ("never"). [sequences]
+CRITICAL_BATCH_SEARCH_LIMIT = 2**24
+
+
+# ------------------------------------------------------------------------------------------- time
+
+
+def _decode_ops(spec: ModelSpec, batch: ArrayLike, context: ArrayLike, weight_bytes: ArrayLike,
+                act_bytes: ArrayLike, kv_bytes: ArrayLike, fused_attention: bool, include_lm_head: bool) -> dict:
+    _check_array("batch", batch, integer=True, minimum=1)  # named here, as the caller knows them
+    _check_array("context", context, integer=True, minimum=0)
+    return cost_arrays(spec, "decode", context, batch, weight_bytes, act_bytes, kv_bytes,
+                       fused_attention=fused_attention, include_lm_head=include_lm_head)
+
+
+def _bound(ops: dict, ceilings: Ceilings) -> np.ndarray:
+    """Sum over operations of ``max(flops / peak, bytes / bandwidth)``. [s]"""
+    return sum(np.maximum(o.flops / ceilings.peak_flop_per_s,
+                          (o.bytes_read + o.bytes_written) / ceilings.bandwidth_bytes_per_s)
+               for o in ops.values())
+
+
+def decode_step_time(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1, context: ArrayLike = 0,
+                     weight_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0, kv_bytes: ArrayLike = 2.0, *,
+                     fused_attention: bool = True, include_lm_head: bool = True) -> float | np.ndarray:
+    """Roofline lower bound on one decode step: one new token for each of ``batch`` sequences.
+
+    Parameters
+    ----------
+    spec : ModelSpec or str
+        Decoder architecture or preset name.
+    ceilings : Ceilings
+        Device (peak at the precision the matmuls run in, DRAM bandwidth).
+    batch : int or array_like of int
+        Sequences decoded together. [sequences]
+    context : int or array_like of int
+        Tokens already in each sequence's KV cache. [tokens]
+    weight_bytes, act_bytes, kv_bytes : float or array_like of float
+        Storage widths. [B/element]
+    fused_attention : bool
+        Scores stay on chip (default, as in serving kernels).
+    include_lm_head : bool
+        Count the final norm and LM head (default: every generated token needs logits).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``sum_ops max(flops / peak, bytes / bandwidth)`` over the operations of
+        :func:`memwall.cost.cost_arrays` with ``phase="decode"``, broadcast over the arguments. [s]
+
+    Raises
+    ------
+    ValueError
+        As :func:`memwall.cost.cost_arrays`: ``batch`` not a positive integer, ``context`` negative,
+        a width not positive; an encoder.
+
+    Notes
+    -----
+    At batch 1 with a short context, decode reads every weight once and does 2 FLOPs per weight: the
+    bound is about ``parameter_count · weight_bytes / bandwidth`` (Pope et al. 2022, arXiv 2211.05102,
+    §2: small-batch decode is memory-bandwidth bound). Embedding rows are not read beyond the token's.
+    """
+    spec = _spec(spec)
+    ops = _decode_ops(spec, batch, context, weight_bytes, act_bytes, kv_bytes, fused_attention, include_lm_head)
+    return _out(_bound(ops, ceilings))
+
+
+def tokens_per_s(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1, context: ArrayLike = 0,
+                 weight_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0, kv_bytes: ArrayLike = 2.0,
+                 **options: bool) -> float | np.ndarray:
+    """Upper bound on decode throughput of one device: ``batch / decode_step_time``.
+
+    Parameters
+    ----------
+    spec, ceilings, batch, context, weight_bytes, act_bytes, kv_bytes, **options
+        As in :func:`decode_step_time`. [sequences], [tokens], [B/element]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Generated tokens per second, all sequences together. [tokens/s]
+
+    Raises
+    ------
+    ValueError
+        As :func:`decode_step_time`.
+    """
+    step = decode_step_time(spec, ceilings, batch, context, weight_bytes, act_bytes, kv_bytes, **options)
+    return _out(np.asarray(batch, dtype=float) / step)
+
+
+def ms_per_token(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1, context: ArrayLike = 0,
+                 weight_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0, kv_bytes: ArrayLike = 2.0,
+                 **options: bool) -> float | np.ndarray:
+    """Lower bound on the time between two tokens of one sequence: ``1000 · decode_step_time``.
+
+    Parameters
+    ----------
+    spec, ceilings, batch, context, weight_bytes, act_bytes, kv_bytes, **options
+        As in :func:`decode_step_time`. [sequences], [tokens], [B/element]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Inter-token latency seen by each sequence of the batch. [ms]
+
+    Raises
+    ------
+    ValueError
+        As :func:`decode_step_time`.
+    """
+    return _out(1e3 * np.asarray(decode_step_time(spec, ceilings, batch, context, weight_bytes, act_bytes,
+                                                  kv_bytes, **options)))
+
+
+# --------------------------------------------------------------------------------- critical batch
+
+
+def critical_batch_closed_form(peak_flop_per_s: ArrayLike, bandwidth_bytes_per_s: ArrayLike,
+                               weight_bytes: ArrayLike = 2.0) -> float | np.ndarray:
+    """Batch at which a decode weight matmul turns compute-bound, activations neglected.
+
+    Parameters
+    ----------
+    peak_flop_per_s : float or array_like
+        Peak of the arithmetic the matmul runs in. [FLOP/s]
+    bandwidth_bytes_per_s : float or array_like
+        DRAM bandwidth. [B/s]
+    weight_bytes : float or array_like
+        Storage per weight. [B/element]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``B* = (peak / bandwidth) · weight_bytes / 2`` (not rounded). [sequences]
+
+    Raises
+    ------
+    ValueError
+        If a ceiling or ``weight_bytes`` is not positive and finite.
+
+    Notes
+    -----
+    A ``d_in × d_out`` weight matmul over ``B`` tokens does ``2 B d_in d_out`` FLOPs and reads
+    ``d_in d_out b_w`` bytes of weights; with the activations' ``B (d_in + d_out) b_a`` bytes neglected
+    (``B ≪ d``) its intensity is ``2B / b_w``. It is compute-bound when that reaches the ridge point
+    ``P / BW`` (Williams et al. 2009):
+
+    .. math::
+
+        B^* = \\frac{P}{BW}\\,\\frac{b_w}{2}.
+
+    With 16-bit weights ``B* = P / BW``; weight-only int8 on a 16-bit roof halves it, int8 weights on
+    the int8 roof (twice the peak) leave it unchanged. Pope et al. (2022, arXiv 2211.05102, §3.2) make
+    the same argument for the weight-loading time against the matmul time.
+    """
+    p = _check_precision("peak_flop_per_s", peak_flop_per_s)
+    bw = _check_precision("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
+    wb = _check_precision("weight_bytes", weight_bytes)
+    return _out(p / bw * wb / 2.0)
+
+
+_SCOPES = {"step": None, "weight_matmuls": ("projection", "ffn")}
+
+
+def critical_batch(spec: ModelSpec | str | None, ceilings: Ceilings, weight_bytes: ArrayLike = 2.0,
+                   act_bytes: ArrayLike = 2.0, kv_bytes: ArrayLike = 2.0, context: ArrayLike = 0, *,
+                   scope: str = "step", fused_attention: bool = True,
+                   include_lm_head: bool = True) -> float | np.ndarray:
+    """Smallest batch at which a decode step is compute-bound; ``np.inf`` if no batch gets there.
+
+    Parameters
+    ----------
+    spec : ModelSpec, str or None
+        Decoder architecture or preset name; ``None`` gives :func:`critical_batch_closed_form`.
+    ceilings : Ceilings
+        Device.
+    weight_bytes, act_bytes, kv_bytes : float or array_like of float
+        Storage widths (only ``weight_bytes`` is used when ``spec`` is None). [B/element]
+    context : int or array_like of int
+        Tokens cached per sequence. [tokens]
+    scope : {"step", "weight_matmuls"}
+        ``"step"``: every operation of the step, KV-cache reads included; ``"weight_matmuls"``: the
+        projections, FFN matmuls and LM head only (the closed form's setting, activation traffic kept).
+    fused_attention, include_lm_head : bool
+        As in :func:`decode_step_time`.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        With a model: the smallest integer ``B`` with ``sum flops / peak >= sum bytes / bandwidth``
+        over the scope's operations, as a float; ``np.inf`` means *never*: the step is still
+        memory-bound at :data:`CRITICAL_BATCH_SEARCH_LIMIT` sequences, which for a dense model means
+        each sequence's own traffic (its KV cache) costs more time than its FLOPs, so batching cannot
+        amortise it. Without a model: the real-valued closed form. [sequences]
+
+    Raises
+    ------
+    ValueError
+        Unknown ``scope``; bad widths or context as in :func:`decode_step_time`.
+
+    Notes
+    -----
+    Per step, FLOPs grow as ``B · F(c)`` and bytes as ``W(B) + B · K(c)``: weights ``W`` read once
+    (for a mixture of experts, the experts some token uses), and per sequence ``K`` its KV cache of
+    ``c`` tokens, ``2 · layers · kv_heads · head_dim · kv_bytes · (c + 1)`` B, plus activations. Hence
+
+    .. math::
+
+        B^* = \\left\\lceil \\frac{W / BW}{F / P - K / BW} \\right\\rceil \\quad
+        \\text{if}\\ F / P > K / BW, \\ \\text{else never.}
+
+    The attention part of ``F/K`` is ``2 (heads / kv_heads) / kv_bytes`` FLOP/B, far below any
+    accelerator's ridge, so a longer context raises ``B*`` until, past a few hundred tokens for
+    Llama-3-8B on an H100, no batch is compute-bound; an 8-bit KV cache or fewer KV heads
+    (grouped-/multi-query attention, Ainslie et al. 2023, arXiv 2305.13245; Shazeer 2019,
+    arXiv 1911.02150) lower ``K`` and push that limit out. ``B*`` is found by bisection on the cost
+    model (exact for dense and mixture-of-experts models alike, since ``W(B)`` is concave).
+    """
+    if spec is None:
+        return critical_batch_closed_form(ceilings.peak_flop_per_s, ceilings.bandwidth_bytes_per_s, weight_bytes)
+    if scope not in _SCOPES:
+        raise ValueError(f"scope must be one of {tuple(_SCOPES)}, got {scope!r}")
+    spec = _spec(spec)
+    categories = _SCOPES[scope]
+
+    def compute_bound(b: np.ndarray) -> np.ndarray:
+        ops = _decode_ops(spec, b, context, weight_bytes, act_bytes, kv_bytes, fused_attention, include_lm_head)
+        chosen = [o for o in ops.values() if categories is None or o.category in categories]
+        flops = sum(o.flops for o in chosen)
+        bytes_ = sum(o.bytes_read + o.bytes_written for o in chosen)
+        return flops / ceilings.peak_flop_per_s >= bytes_ / ceilings.bandwidth_bytes_per_s
+
+    one = np.ones(np.broadcast_shapes(*(np.shape(x) for x in (weight_bytes, act_bytes, kv_bytes, context))))
+    lo, hi = one.copy(), one * CRITICAL_BATCH_SEARCH_LIMIT
+    at_one, at_limit = compute_bound(lo), compute_bound(hi)
+    # Invariant: memory-bound at lo, compute-bound at hi (entries decided at the ends are left alone).
+    while True:
+        open_ = ~at_one & at_limit & (hi - lo > 1)
+        if not open_.any():
+            break
+        mid = np.floor((lo + hi) / 2)
+        cb = compute_bound(mid)
+        hi = np.where(open_ & cb, mid, hi)
+        lo = np.where(open_ & ~cb, mid, lo)
+    return _out(np.where(at_one, 1.0, np.where(at_limit, hi, np.inf)))

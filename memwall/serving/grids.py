@@ -1,0 +1,129 @@
+"""Tables over devices, models and schemes for the serving chapters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from memwall.serving.decode import critical_batch_closed_form, ms_per_token
+from memwall.serving.frontier import frontier
+from memwall.serving.memory import footprint
+from memwall.serving.schemes import ceilings_for, device_memory_bytes, get_scheme
+
+__all__ = ["critical_batch_table", "frontier_grid", "quantization_table"]
+
+# ------------------------------------------------------------------------------------ chapter tables
+
+
+def quantization_table(hardware: pd.DataFrame, models: Sequence[str], devices: Sequence[str],
+                       schemes: Sequence[str], context: int = 1024) -> pd.DataFrame:
+    """Batch-1 decode bound and footprint of each model on each device under each precision scheme.
+
+    Parameters
+    ----------
+    hardware : pandas.DataFrame
+        Table from :func:`memwall.tables.load_hardware`.
+    models, devices, schemes : sequence of str
+        Preset names, device names (``hardware.csv``) and scheme names (:func:`get_scheme`).
+    context : int
+        Tokens in the KV cache. [tokens]
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model, device, scheme): ``weight_bits`` [bit], ``ms_per_token`` [ms] (roofline bound,
+        batch 1), ``footprint_gb`` [GB = 1e9 B] (weights + KV cache + activations at batch 1), ``memory_gb``
+        [GB] and ``fits``. Devices without a peak for the scheme's compute format are left out.
+    """
+    rows = []
+    for device in devices:
+        mem = device_memory_bytes(hardware, device)
+        for name in schemes:
+            scheme = get_scheme(name)
+            try:
+                ceil = ceilings_for(hardware, device, scheme)
+            except ValueError:
+                continue  # no datasheet peak at this compute format (e.g. no FP8 on an A100)
+            for model in models:
+                widths = scheme.byte_widths
+                fp = footprint(model, 1, context, widths["weight_bytes"], widths["kv_bytes"], widths["act_bytes"])
+                rows.append({"model": model, "device": device, "scheme": scheme.name,
+                             "weight_bits": 8 * widths["weight_bytes"],
+                             "ms_per_token": float(ms_per_token(model, ceil, 1, context, **widths)),
+                             "footprint_gb": float(fp.total) / 1e9, "memory_gb": mem / 1e9,
+                             "fits": bool(fp.total <= mem)})
+    return pd.DataFrame(rows)
+
+
+def critical_batch_table(hardware: pd.DataFrame, devices: Sequence[str], schemes: Sequence[str]) -> pd.DataFrame:
+    """Closed-form critical batch ``(P / BW) * b_w / 2`` of each device under each scheme.
+
+    Parameters
+    ----------
+    hardware : pandas.DataFrame
+        Table from :func:`memwall.tables.load_hardware`.
+    devices, schemes : sequence of str
+        Device names and scheme names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``device``, ``scheme``, ``peak_flop_per_s`` [FLOP/s], ``bandwidth_bytes_per_s`` [B/s],
+        ``ridge_flop_per_byte`` [FLOP/B] and ``critical_batch`` [sequences]; pairs without a datasheet peak
+        for the scheme's compute format are left out.
+    """
+    rows = []
+    for device in devices:
+        for name in schemes:
+            scheme = get_scheme(name)
+            try:
+                ceil = ceilings_for(hardware, device, scheme)
+            except ValueError:
+                continue
+            rows.append({"device": device, "scheme": scheme.name, "peak_flop_per_s": ceil.peak_flop_per_s,
+                         "bandwidth_bytes_per_s": ceil.bandwidth_bytes_per_s,
+                         "ridge_flop_per_byte": ceil.ridge_flop_per_byte,
+                         "critical_batch": float(critical_batch_closed_form(
+                             ceil.peak_flop_per_s, ceil.bandwidth_bytes_per_s, scheme.weight_bytes))})
+    return pd.DataFrame(rows)
+
+
+def frontier_grid(hardware: pd.DataFrame, model: str, devices: Sequence[str], contexts: Sequence[int],
+                  scheme: str = "W16A16", batch_exponents: Sequence[int] = tuple(range(11))) -> pd.DataFrame:
+    """Throughput-latency points over devices, contexts and batches ``2**k`` (for an interactive chart).
+
+    Parameters
+    ----------
+    hardware : pandas.DataFrame
+        Table from :func:`memwall.tables.load_hardware`.
+    model : str
+        Decoder preset.
+    devices : sequence of str
+        Device names.
+    contexts : sequence of int
+        Cached tokens per sequence. [tokens]
+    scheme : str
+        Precision scheme.
+    batch_exponents : sequence of int
+        Batches are ``2**k`` for these ``k``. [sequences]
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``device``, ``context``, ``k``, ``batch``, ``tokens_per_s`` [tokens/s per device], ``ms_per_token``
+        [ms], ``footprint_gb`` [GB] and ``fits`` (footprint within the device memory).
+    """
+    widths = get_scheme(scheme).byte_widths
+    frames = []
+    for device in devices:
+        ceil = ceilings_for(hardware, device, scheme)
+        mem = device_memory_bytes(hardware, device)
+        ks = np.asarray(batch_exponents)
+        for context in contexts:
+            f = frontier(model, ceil, mem, int(context), batches=2**ks, **widths)
+            frames.append(f.assign(device=device, context=int(context), k=ks,
+                                   footprint_gb=f["footprint_bytes"] / 1e9))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["device", "context", "k", "batch", "tokens_per_s", "ms_per_token", "footprint_gb", "fits"]]

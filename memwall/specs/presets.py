@@ -1,0 +1,126 @@
+"""Named model presets (GPT-2, BERT, Llama, ...) built from their published ``config.json``, and ``decoder_spec``."""
+
+from __future__ import annotations
+
+from memwall.specs.model_spec import ModelSpec
+
+__all__ = ["decoder_spec", "get_preset", "list_presets"]
+
+
+
+
+_HF = "https://huggingface.co/{}/blob/main/config.json"
+
+
+def _bert(name: str, repo: str, layers: int, d: int, heads: int, ffn: int) -> ModelSpec:
+    return ModelSpec(
+        name=name, layers=layers, d_model=d, heads=heads, kv_heads=heads, head_dim=d // heads,
+        ffn_dim=ffn, ffn_kind="gelu", vocab_size=30522, max_positions=512, bias=True, norm="layernorm",
+        causal=False, learned_positions=True, type_vocab_size=2, embedding_norm=True, final_norm=False,
+        pooler=True, tied_embeddings=True, source_url=_HF.format(repo),
+    )
+
+
+def _gpt2(name: str, repo: str, layers: int, d: int, heads: int) -> ModelSpec:
+    return ModelSpec(
+        name=name, layers=layers, d_model=d, heads=heads, kv_heads=heads, head_dim=d // heads,
+        ffn_dim=4 * d, ffn_kind="gelu", vocab_size=50257, max_positions=1024, bias=True,
+        norm="layernorm", causal=True, learned_positions=True, tied_embeddings=True,
+        source_url=_HF.format(repo),
+    )
+
+
+def _llama(name: str, repo: str, layers: int, d: int, heads: int, kv_heads: int, ffn: int, vocab: int,
+           max_positions: int, experts: int = 1, active: int = 1) -> ModelSpec:
+    return ModelSpec(
+        name=name, layers=layers, d_model=d, heads=heads, kv_heads=kv_heads, head_dim=d // heads,
+        ffn_dim=ffn, ffn_kind="gated", vocab_size=vocab, max_positions=max_positions, bias=False,
+        norm="rmsnorm", causal=True, experts=experts, active_experts=active,
+        source_url=_HF.format(repo),
+    )
+
+
+# Hyperparameters copied from each config.json (BERT: Devlin et al. 2019, arXiv 1810.04805, Table 1
+# gives L/H/A; GPT-2: Radford et al. 2019, Table 2). Mistral-7B's 4096-token sliding window is not
+# modelled: attention is counted over the whole cache, as Hugging Face's eager path computes it.
+_PRESETS: dict[str, ModelSpec] = {
+    s.name: s
+    for s in (
+        _bert("bert-base", "google-bert/bert-base-uncased", 12, 768, 12, 3072),
+        _bert("bert-large", "google-bert/bert-large-uncased", 24, 1024, 16, 4096),
+        _gpt2("gpt2", "openai-community/gpt2", 12, 768, 12),
+        _gpt2("gpt2-medium", "openai-community/gpt2-medium", 24, 1024, 16),
+        _gpt2("gpt2-large", "openai-community/gpt2-large", 36, 1280, 20),
+        _gpt2("gpt2-xl", "openai-community/gpt2-xl", 48, 1600, 25),
+        _llama("llama-2-7b", "meta-llama/Llama-2-7b-hf", 32, 4096, 32, 32, 11008, 32000, 4096),
+        _llama("llama-2-13b", "meta-llama/Llama-2-13b-hf", 40, 5120, 40, 40, 13824, 32000, 4096),
+        _llama("llama-2-70b", "meta-llama/Llama-2-70b-hf", 80, 8192, 64, 8, 28672, 32000, 4096),
+        _llama("llama-3-8b", "meta-llama/Meta-Llama-3-8B", 32, 4096, 32, 8, 14336, 128256, 8192),
+        _llama("llama-3-70b", "meta-llama/Meta-Llama-3-70B", 80, 8192, 64, 8, 28672, 128256, 8192),
+        _llama("llama-3.1-405b", "meta-llama/Llama-3.1-405B", 126, 16384, 128, 8, 53248, 128256, 131072),
+        _llama("mistral-7b", "mistralai/Mistral-7B-v0.1", 32, 4096, 32, 8, 14336, 32000, 32768),
+        _llama("mixtral-8x7b", "mistralai/Mixtral-8x7B-v0.1", 32, 4096, 32, 8, 14336, 32000, 32768,
+               experts=8, active=2),
+    )
+}
+
+_ALIASES = {"gpt2-124m": "gpt2", "gpt2-355m": "gpt2-medium", "gpt2-774m": "gpt2-large",
+            "gpt2-1.5b": "gpt2-xl"}
+
+
+def list_presets() -> list[str]:
+    """Names accepted by :func:`get_preset`, in presentation order."""
+    return list(_PRESETS)
+
+
+def get_preset(name: str) -> ModelSpec:
+    """Published architecture by name (case-insensitive; ``gpt2-124m`` etc. are aliases).
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`list_presets`.
+
+    Returns
+    -------
+    ModelSpec
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the available presets.
+    """
+    key = str(name).strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in _PRESETS:
+        raise ValueError(f"unknown model preset {name!r}; available presets: {', '.join(_PRESETS)}")
+    return _PRESETS[key]
+
+
+def decoder_spec(spec: ModelSpec | str, purpose: str = "decode") -> ModelSpec:
+    """Resolve a preset name to its :class:`ModelSpec` and check that it is a decoder.
+
+    Parameters
+    ----------
+    spec : ModelSpec or str
+        Architecture or preset name (:func:`list_presets`).
+    purpose : str
+        What needs the decoder, for the error message (e.g. ``"speculative decoding"``).
+
+    Returns
+    -------
+    ModelSpec
+        The architecture, causal.
+
+    Raises
+    ------
+    ValueError
+        Unknown preset name (lists the presets), an object that is not a ModelSpec, or an encoder
+        (``purpose`` needs a KV cache and token-by-token generation).
+    """
+    out = get_preset(spec) if isinstance(spec, str) else spec
+    if not isinstance(out, ModelSpec):
+        raise ValueError(f"spec must be a ModelSpec or a preset name, got {spec!r}")
+    if not out.causal:
+        raise ValueError(f"{purpose} needs a causal (decoder) model, got encoder {out.name!r}")
+    return out

@@ -1,0 +1,72 @@
+"""Data tables: every loader of ``data/`` and its schema, validated on every load.
+
+Modules
+-------
+``validation``
+    Validated loading of the book's CSV tables.
+``paths``
+    Where the data tables are: ``$MEMWALL_DATA_DIR``, the installed package's copy, or a clone's ``data/``.
+``rules``
+    Column rules shared by the table schemas: source URLs, confidence levels, positive numbers, dates.
+``hardware``
+    Device tables: ``hardware.csv``, ``memory_generations.csv`` and ``interconnects.csv``, validated on load.
+``paper``
+    Loaders for the curated tables in ``data/``, each validated on every load.
+``models``
+    The model table ``models.csv``: parameter counts (dense, MoE total and active), dates and sources.
+``measurements``
+    Stored measurements: this book's CPU reference run (``reference_measurements.csv``) and the H200 run (``gpu_reference_measurements.csv``).
+"""
+
+from memwall.tables import hardware, measurements, models, paper, paths, rules, validation
+from memwall.tables.hardware import *  # noqa: F403
+from memwall.tables.measurements import *  # noqa: F403
+from memwall.tables.models import *  # noqa: F403
+from memwall.tables.paper import *  # noqa: F403
+from memwall.tables.paths import *  # noqa: F403
+from memwall.tables.rules import *  # noqa: F403
+from memwall.tables.validation import *  # noqa: F403
+
+__all__ = [
+    "ARCHITECTURES",
+    "CONFIDENCE_LEVELS",
+    "DATA_DIR_VARIABLE",
+    "DIRECTIONS",
+    "FIGURES",
+    "FP16_UNITS",
+    "GPU_EXPERIMENTS",
+    "GPU_REFERENCE_RULES",
+    "HARDWARE_RULES",
+    "INTERCONNECT_RULES",
+    "KINDS",
+    "MEMORY_RULES",
+    "MODEL_RULES",
+    "PAPER_MODEL_POINT_RULES",
+    "PAPER_POINT_RULES",
+    "PAPER_PRECISIONS",
+    "PAPER_SERIES",
+    "PAPER_TRAINING_MEMORY_RULES",
+    "POINT_SERIES",
+    "REFERENCE_EXPERIMENTS",
+    "REFERENCE_RULES",
+    "SURVEY_METRICS",
+    "SURVEY_RULES",
+    "ColumnRule",
+    "DataValidationError",
+    "data_dir",
+    "date_check",
+    "hardware_rules",
+    "load_gpu_reference",
+    "load_hardware",
+    "load_interconnects",
+    "load_memory_generations",
+    "load_models",
+    "load_paper_hw_points",
+    "load_paper_model_points",
+    "load_paper_training_memory",
+    "load_reference_measurements",
+    "load_survey_case_study",
+    "read_validated_csv",
+    "url_check",
+    "urls_check",
+]

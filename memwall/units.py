@@ -1,0 +1,84 @@
+"""Units: the one place where SI base units meet the units readers see.
+
+The package computes in SI base units: seconds [s], bytes [B], FLOPs [FLOP], FLOP/s, B/s. Conversions to
+the units printed in tables, charts and the command line (ms, GB, GiB, TFLOP/s, ...) use these constants,
+at the edge (``memwall.book``, ``memwall.charts``, ``memwall.cli``), never inside a formula.
+
+Decimal prefixes follow SI (1 GB = 1e9 B; 1 TB/s = 1e12 B/s), as in datasheet bandwidths. Binary prefixes
+(1 GiB = 2**30 B) are the unit of device memory capacities in ``data/hardware.csv`` (JEDEC/NIST,
+https://physics.nist.gov/cuu/Units/binary.html).
+"""
+
+from __future__ import annotations
+
+__all__ = ["BITS_PER_BYTE", "GB", "GIB", "KB", "KIB", "MB", "MIB", "MS", "TB", "US", "bits_to_bytes",
+           "decimal_prefix"]
+
+KB = 1e3
+"""1 kB = 10**3 B."""
+MB = 1e6
+"""1 MB = 10**6 B."""
+GB = 1e9
+"""1 GB = 10**9 B (also the factor of G in GFLOP, GFLOP/s)."""
+TB = 1e12
+"""1 TB = 10**12 B (also the factor of T in TFLOP/s)."""
+KIB = 2.0**10
+"""1 KiB = 2**10 B."""
+MIB = 2.0**20
+"""1 MiB = 2**20 B."""
+GIB = 2.0**30
+"""1 GiB = 2**30 B: device memory capacities are printed in GiB by vendors ("80 GB" HBM = 80 GiB)."""
+MS = 1e-3
+"""1 ms = 10**-3 s."""
+US = 1e-6
+"""1 µs = 10**-6 s."""
+BITS_PER_BYTE = 8
+"""Bits in a byte."""
+
+_PREFIXES = {"": 1.0, "k": KB, "M": MB, "G": GB, "T": TB, "P": 1e15, "E": 1e18}
+
+
+def bits_to_bytes(bits: float) -> float:
+    """Bytes per element of a format ``bits`` wide.
+
+    Parameters
+    ----------
+    bits : float
+        Width of one element. [bit]
+
+    Returns
+    -------
+    float
+        Width in bytes. [B/element]
+
+    Raises
+    ------
+    ValueError
+        If ``bits`` is not a positive number.
+
+    Examples
+    --------
+    >>> bits_to_bytes(4)
+    0.5
+    """
+    if isinstance(bits, bool) or not isinstance(bits, int | float) or not bits > 0:
+        raise ValueError(f"bits must be a positive number, got {bits!r}")
+    return bits / BITS_PER_BYTE
+
+
+def decimal_prefix(prefix: str) -> float:
+    """The factor of an SI decimal prefix (``""``, ``"k"``, ``"M"``, ``"G"``, ``"T"``, ``"P"``, ``"E"``).
+
+    Raises
+    ------
+    ValueError
+        For another prefix, listing the allowed ones.
+
+    Examples
+    --------
+    >>> decimal_prefix("T")
+    1000000000000.0
+    """
+    if prefix not in _PREFIXES:
+        raise ValueError(f"prefix={prefix!r} is not an SI decimal prefix; allowed: {', '.join(map(repr, _PREFIXES))}")
+    return _PREFIXES[prefix]

@@ -1,0 +1,37 @@
+"""Measuring this machine's roofline: machine info, STREAM bandwidth, GEMM peak and GEMV sweep, the full report.
+
+Modules
+-------
+``machine``
+    What this machine is: CPU model, cores, caches and BLAS threads (the context of every measurement).
+``timing``
+    Shared helpers of the measurements: argument checks and a median-of-repeats timer.
+``stream``
+    The STREAM memory-bandwidth kernels in numpy (McCalpin, https://www.cs.virginia.edu/stream/ref.html).
+``gemm``
+    Peak GEMM throughput and the GEMV-to-GEMM sweep on this machine (numpy BLAS).
+``report``
+    Measure this machine's roofline ceilings: sustained memory bandwidth, peak GEMM, GEMV vs GEMM.
+"""
+
+from memwall.wall.measure import gemm, machine, report, stream, timing
+from memwall.wall.measure.gemm import *  # noqa: F403
+from memwall.wall.measure.machine import *  # noqa: F403
+from memwall.wall.measure.report import *  # noqa: F403
+from memwall.wall.measure.stream import *  # noqa: F403
+from memwall.wall.measure.timing import *  # noqa: F403
+
+__all__ = [
+    "NUMPY_PASSES",
+    "STREAM_BYTES_PER_ELEMENT",
+    "STREAM_KERNELS",
+    "MachineInfo",
+    "MachineReport",
+    "gemm_peak",
+    "gemv_gemm_sweep",
+    "last_level_cache_bytes",
+    "machine_info",
+    "measure_machine",
+    "stream_bandwidth",
+    "summarize_measurements",
+]

@@ -1,0 +1,298 @@
+r"""Per-GPU memory for training a Transformer: weights, gradients, optimizer states and activations.
+
+Model states (Rajbhandari et al., *ZeRO: Memory Optimizations Toward Training Trillion Parameter Models*,
+SC 2020, arXiv 1910.02054, §3.1): with :math:`\Psi` parameters, mixed-precision Adam keeps fp16 weights
+(:math:`2\Psi` B) and gradients (:math:`2\Psi`) plus an fp32 master copy, momentum and variance
+(:math:`K\Psi`, :math:`K = 12`): 16 B/param. ZeRO partitions these over :math:`N_d` data-parallel GPUs:
+stage 1 the optimizer states, stage 2 also the gradients, stage 3 also the weights (their Fig. 1).
+
+Activations (Korthikanti et al., *Reducing Activation Recomputation in Large Transformer Models*,
+MLSys 2023, arXiv 2205.05198, §4, Eq. 1 and Table 2), per Transformer layer, with 16-bit activations and
+1-byte dropout masks, where :math:`s` is the sequence length, :math:`b` the micro-batch size, :math:`h` the
+hidden size, :math:`a` the attention heads and :math:`t` the tensor-parallel size:
+
+.. math::
+
+    \text{none, no parallelism:}\ sbh\,(34 + 5as/h) \qquad
+    \text{tensor parallel:}\ sbh\,(10 + 24/t + 5as/(ht)) \qquad
+    \text{tensor + sequence parallel:}\ \tfrac{sbh}{t}(34 + 5as/h)
+
+    \text{selective recomputation:}\ sbh\,(10 + 24/t)\ \text{or}\ 34\,sbh/t\ \text{(with SP)} \qquad
+    \text{full recomputation:}\ 2\,sbh
+
+The derivation assumes multi-head attention with :math:`a \cdot d_\text{head} = h` and a :math:`4h` GELU
+FFN; for grouped-query or gated-FFN models it is an approximation. Embeddings, the output layer and the
+loss are not counted (the paper's Eq. 3 adds them for the first pipeline stage); pipeline parallelism is
+not modelled.
+
+Units: bytes [B] inside; decimal GB (1e9 B) in the ``*_gb`` columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from memwall.specs.model_spec import ModelSpec, parameter_count
+from memwall.specs.presets import get_preset
+from memwall.wall.model_growth import GB
+
+__all__ = ["OPTIMIZERS", "RECOMPUTE", "ZERO_STAGES", "BytesPerParam", "activation_bytes_per_layer", "bytes_per_param", "model_state_bytes", "training_memory"]
+
+
+
+@dataclass(frozen=True)
+class BytesPerParam:
+    """Bytes kept per parameter by one training recipe.
+
+    Attributes
+    ----------
+    weights, gradients, optimizer_states : float
+        Storage per parameter of each part. [B/param]
+    description : str
+        What is stored.
+    """
+
+    weights: float
+    gradients: float
+    optimizer_states: float
+    description: str
+
+    @property
+    def total(self) -> float:
+        """All model states. [B/param]"""
+        return self.weights + self.gradients + self.optimizer_states
+
+
+OPTIMIZERS: dict[str, BytesPerParam] = {
+    "sgd": BytesPerParam(4, 4, 0, "fp32 weights and gradients, no state"),
+    "sgd_momentum": BytesPerParam(4, 4, 4, "fp32 weights, gradients and momentum"),
+    "adam": BytesPerParam(4, 4, 8, "fp32 weights, gradients, Adam m and v"),
+    "mixed_adam": BytesPerParam(2, 2, 12, "fp16 weights and gradients; fp32 master weights, m and v "
+                                          "(ZeRO, arXiv 1910.02054, §3.1: K = 12)"),
+}
+"""Training recipes by name -> bytes per parameter."""
+
+RECOMPUTE = ("none", "selective", "full")
+"""Activation recomputation: none, selective (attention core only), full (keep each layer's input)."""
+
+ZERO_STAGES = (0, 1, 2, 3)
+"""ZeRO-DP stages: 0 none, 1 optimizer states, 2 + gradients, 3 + weights partitioned."""
+
+
+def _choice(name: str, value: object, allowed: tuple | list) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not known; allowed: {', '.join(map(str, allowed))}")
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def _positive_array(name: str, value: ArrayLike) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    bad = np.flatnonzero(~(np.isfinite(arr) & (arr >= 1) & (arr == np.round(arr))).ravel())
+    if bad.size:
+        raise ValueError(f"{name} must be whole numbers >= 1, got {arr.ravel()[bad[0]]:g}")
+    return arr
+
+
+def bytes_per_param(optimizer: str = "mixed_adam") -> BytesPerParam:
+    """Bytes per parameter of a training recipe.
+
+    Parameters
+    ----------
+    optimizer : {"sgd", "sgd_momentum", "adam", "mixed_adam"}
+        Recipe name (see :data:`OPTIMIZERS`).
+
+    Returns
+    -------
+    BytesPerParam
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the allowed ones.
+    """
+    _choice("optimizer", optimizer, list(OPTIMIZERS))
+    return OPTIMIZERS[optimizer]
+
+
+def model_state_bytes(n_params: float, optimizer: str = "mixed_adam", *, zero_stage: int = 0, n_gpus: int = 1,
+                      tensor_parallel: int = 1) -> dict[str, float]:
+    """Per-GPU bytes of weights, gradients and optimizer states.
+
+    Parameters
+    ----------
+    n_params : float
+        Parameters of the whole model. [params]
+    optimizer : {"sgd", "sgd_momentum", "adam", "mixed_adam"}
+        Training recipe.
+    zero_stage : {0, 1, 2, 3}
+        ZeRO-DP stage: which states are partitioned over the ``n_gpus`` data-parallel ranks.
+    n_gpus : int
+        Data-parallel degree :math:`N_d` ZeRO partitions over. [GPUs]
+    tensor_parallel : int
+        Tensor-parallel degree :math:`t`; every state is split over it (all parameters treated as sharded).
+
+    Returns
+    -------
+    dict of str to float
+        ``weights``, ``gradients``, ``optimizer_states`` and ``total`` per GPU. [B]
+
+    Raises
+    ------
+    ValueError
+        If ``n_params`` is negative or not finite, the optimizer or ZeRO stage is unknown, or ``n_gpus`` /
+        ``tensor_parallel`` is not an integer >= 1.
+
+    Examples
+    --------
+    ZeRO Fig. 1: 7.5B parameters, 64 GPUs, mixed-precision Adam: 120 GB without ZeRO, 31.4 GB at stage 1,
+    16.6 GB at stage 2, 1.9 GB at stage 3.
+    """
+    if not np.isfinite(n_params) or n_params < 0:
+        raise ValueError(f"n_params must be a finite number >= 0, got {n_params!r}")
+    per = bytes_per_param(optimizer)
+    _choice("zero_stage", zero_stage, ZERO_STAGES)
+    n = _positive_int("n_gpus", n_gpus)
+    t = _positive_int("tensor_parallel", tensor_parallel)
+    psi = float(n_params) / t
+    w = psi * per.weights / (n if zero_stage >= 3 else 1)
+    g = psi * per.gradients / (n if zero_stage >= 2 else 1)
+    o = psi * per.optimizer_states / (n if zero_stage >= 1 else 1)
+    return {"weights": w, "gradients": g, "optimizer_states": o, "total": w + g + o}
+
+
+def activation_bytes_per_layer(seq_len: ArrayLike, micro_batch: ArrayLike, hidden: int, heads: int, *,
+                               recompute: str = "none", tensor_parallel: int = 1,
+                               sequence_parallel: bool = True) -> np.ndarray:
+    r"""Activation memory one Transformer layer keeps for the backward pass (Korthikanti et al. 2022).
+
+    Parameters
+    ----------
+    seq_len : int or array_like of int
+        Sequence length :math:`s`. [tokens]
+    micro_batch : int or array_like of int
+        Micro-batch size :math:`b`, broadcast against ``seq_len``. [sequences]
+    hidden : int
+        Hidden size :math:`h`. [elements]
+    heads : int
+        Attention heads :math:`a`. [heads]
+    recompute : {"none", "selective", "full"}
+        Recomputation strategy (Korthikanti et al. §5).
+    tensor_parallel : int
+        Tensor-parallel size :math:`t`.
+    sequence_parallel : bool
+        Whether the LayerNorm/dropout regions are split over the :math:`t` ranks too (their §4.2.2).
+
+    Returns
+    -------
+    numpy.ndarray
+        Bytes per layer per GPU, shape of the broadcast inputs. [B]
+
+    Raises
+    ------
+    ValueError
+        If a size is not a whole number >= 1 or ``recompute`` is unknown.
+
+    Notes
+    -----
+    Eq. (1) and Table 2 of arXiv 2205.05198 (see the module docstring). With 16-bit activations the
+    :math:`34\,sbh` term is the linear-layer, norm and dropout storage and :math:`5as^2b` the attention
+    scores, softmax output and dropout mask.
+    """
+    s = _positive_array("seq_len", seq_len)
+    b = _positive_array("micro_batch", micro_batch)
+    h = _positive_int("hidden", hidden)
+    a = _positive_int("heads", heads)
+    t = _positive_int("tensor_parallel", tensor_parallel)
+    _choice("recompute", recompute, RECOMPUTE)
+    s, b = np.broadcast_arrays(s, b)
+    sbh = s * b * h
+    if recompute == "full":
+        return 2.0 * sbh
+    attention = 0.0 if recompute == "selective" else 5.0 * a * s / h
+    if sequence_parallel:
+        return sbh / t * (34.0 + attention)
+    return sbh * (10.0 + 24.0 / t + attention / t)
+
+
+def training_memory(model: ModelSpec | None = None, *, seq_len: ArrayLike, micro_batch: ArrayLike = 1,
+                    n_params: float | None = None, layers: int | None = None, hidden: int | None = None,
+                    heads: int | None = None, optimizer: str = "mixed_adam", zero_stage: int = 0,
+                    n_gpus: int = 1, recompute: str = "none", tensor_parallel: int = 1,
+                    sequence_parallel: bool = True) -> pd.DataFrame:
+    """Per-GPU training memory of a Transformer, by part.
+
+    Parameters
+    ----------
+    model : ModelSpec or str, optional
+        Architecture or preset name; gives ``n_params`` (:func:`memwall.specs.parameter_count`), ``layers``,
+        ``hidden`` (``d_model``) and ``heads`` unless they are passed explicitly.
+    seq_len : int or array_like of int
+        Sequence length. [tokens]
+    micro_batch : int or array_like of int
+        Micro-batch per GPU, broadcast against ``seq_len``. [sequences]
+    n_params : float, optional
+        Parameters. [params]
+    layers, hidden, heads : int, optional
+        Transformer layers [layers], hidden size [elements], attention heads [heads].
+    optimizer : {"sgd", "sgd_momentum", "adam", "mixed_adam"}
+        Training recipe (:data:`OPTIMIZERS`).
+    zero_stage : {0, 1, 2, 3}
+        ZeRO-DP stage.
+    n_gpus : int
+        Data-parallel degree for ZeRO. [GPUs]
+    recompute : {"none", "selective", "full"}
+        Activation recomputation.
+    tensor_parallel : int
+        Tensor-parallel size.
+    sequence_parallel : bool
+        Sequence parallelism alongside tensor parallelism.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (seq_len, micro_batch) pair: ``seq_len``, ``micro_batch``, ``weights_bytes``,
+        ``gradients_bytes``, ``optimizer_bytes``, ``activations_bytes``, ``total_bytes`` [B] and the same
+        four parts and total as ``*_gb`` [GB = 1e9 B].
+
+    Raises
+    ------
+    ValueError
+        For a missing size (no model and no explicit value), a bad size, an unknown optimizer or
+        recomputation, a ZeRO stage outside 0..3, or ``n_gpus < 1``; the message names the argument.
+    """
+    sizes = {"n_params": n_params, "layers": layers, "hidden": hidden, "heads": heads}
+    if isinstance(model, str):
+        model = get_preset(model)
+    if model is not None:
+        defaults = {"n_params": parameter_count(model), "layers": model.layers, "hidden": model.d_model,
+                    "heads": model.heads}
+        sizes = {k: (defaults[k] if v is None else v) for k, v in sizes.items()}
+    missing = [k for k, v in sizes.items() if v is None]
+    if missing:
+        raise ValueError(f"give a model or explicit sizes; missing: {', '.join(missing)}")
+    n_layers = _positive_int("layers", sizes["layers"])
+    states = model_state_bytes(sizes["n_params"], optimizer, zero_stage=zero_stage, n_gpus=n_gpus,
+                               tensor_parallel=tensor_parallel)
+    per_layer = activation_bytes_per_layer(seq_len, micro_batch, sizes["hidden"], sizes["heads"],
+                                           recompute=recompute, tensor_parallel=tensor_parallel,
+                                           sequence_parallel=sequence_parallel)
+    s, b = np.broadcast_arrays(np.asarray(seq_len, dtype=float), np.asarray(micro_batch, dtype=float))
+    out = pd.DataFrame({"seq_len": s.ravel().astype(int), "micro_batch": b.ravel().astype(int)})
+    out["weights_bytes"] = states["weights"]
+    out["gradients_bytes"] = states["gradients"]
+    out["optimizer_bytes"] = states["optimizer_states"]
+    out["activations_bytes"] = n_layers * per_layer.ravel()
+    parts = ["weights", "gradients", "optimizer", "activations"]
+    out["total_bytes"] = out[[f"{p}_bytes" for p in parts]].sum(axis=1)
+    for p in [*parts, "total"]:
+        out[f"{p}_gb"] = out[f"{p}_bytes"] / GB
+    return out
