@@ -1,12 +1,13 @@
 # memwall: two commands do everything on a fresh machine with Python >= 3.11:
 #   make book   create .venv, install, execute the chapters, build the site into _build/html
 #   make test   the same environment and build, then lint and the whole test suite
+#   make test-fast   unit tests only (no book build, browser, notebooks or wheel), about 20-40 s
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: env book test lint bench clean
+.PHONY: env book test test-fast lint bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -29,6 +30,15 @@ test: env
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory book
 	$(PY) -m pytest
+
+# Unit tests only: skips what needs a built site (_build/html), Chromium, notebook execution or a wheel build.
+FAST_TESTS := -m "not notebooks and not browser and not wheel" --ignore=tests/test_site.py \
+	--deselect tests/test_links.py::test_internal_links_and_anchors_resolve \
+	--deselect tests/test_links.py::test_every_notebook_chapter_offers_download_colab_and_binder \
+	--deselect tests/test_exercises.py::test_built_exercises_render_with_collapsed_solutions_and_outputs
+
+test-fast: env
+	$(PY) -m pytest -q $(FAST_TESTS)
 
 bench: env
 	$(PY) bench/bench_build.py

@@ -17,6 +17,7 @@ import numpy as np
 
 from memwall.cost import cost_arrays
 from memwall.specs import get_preset, list_presets
+from memwall.widths import ByteWidths
 
 
 def sweep(phase: str) -> tuple[int, float]:
@@ -31,7 +32,7 @@ def sweep(phase: str) -> tuple[int, float]:
     act = np.tile([1.0, 2.0, 4.0], 4)  # (12,) activations
     kv = np.tile([1.0, 2.0, 2.0], 4)  # (12,) KV cache
     start = time.perf_counter()
-    ops = cost_arrays(specs, phase, lengths, batches, weight, act, kv)
+    ops = cost_arrays(specs, phase, lengths, batches, widths=ByteWidths(weight=weight, act=act, kv=kv))
     flops = sum(o.flops for o in ops.values())
     moved = sum(o.bytes_read + o.bytes_written for o in ops.values())
     intensity = flops / moved

@@ -1,21 +1,106 @@
 """memwall: cost models, trend fits and rooflines behind the book *AI and the Memory Wall, recomputed*.
 
-Modules
--------
-datasets
-    Validated loaders of the curated tables in ``data/``.
-trends
-    Exponential growth fits on calendar time.
-hardware
-    Peak FLOP/s under a precision rule, record setters, machine balance, sensitivity of the fits.
-plotting
-    Altair charts with the book's theme.
-validation
-    Schema validation of CSV tables with row/column-level error messages.
-cli
-    The ``memwall`` command line.
+The package mirrors the book: a few core modules that every part uses, and one subpackage per part of the
+book. Chapters are thin; they call the functions below.
 
-Conventions: SI units inside the package (FLOP, FLOP/s, B, B/s, s); 1 multiply-add = 2 FLOPs.
+Chapters and the modules they use
+---------------------------------
+The memory wall
+    ``chapters/hardware_trends`` (Compute outruns memory)
+        :mod:`memwall.tables`, :mod:`memwall.trends`, :mod:`memwall.wall.hardware_trends`,
+        :mod:`memwall.wall.trend_checks`, :mod:`memwall.cost`, :mod:`memwall.charts.trends`.
+    ``chapters/encoder_decoder`` (Encoder vs decoder: where the FLOPs and bytes go)
+        :mod:`memwall.cost`, :mod:`memwall.specs`, :mod:`memwall.tables`, :mod:`memwall.wall.case_study`,
+        :mod:`memwall.wall.hardware_trends`, :mod:`memwall.charts.case_study`.
+    ``chapters/roofline_measured`` (The roofline, measured)
+        :mod:`memwall.roofline`, :mod:`memwall.bounds`, :mod:`memwall.cost`, :mod:`memwall.specs`,
+        :mod:`memwall.tables`, :mod:`memwall.wall.measure`, :mod:`memwall.wall.numpy_transformer`,
+        :mod:`memwall.wall.hardware_trends`, :mod:`memwall.wall.trend_checks`, :mod:`memwall.serving.decode`,
+        :mod:`memwall.charts.roofline`, :mod:`memwall.charts.measured`, :mod:`memwall.charts.trends`.
+    ``chapters/roofline_gpu`` (The roofline of a real accelerator)
+        :mod:`memwall.wall.gpu_reference`, :mod:`memwall.roofline`, :mod:`memwall.specs`, :mod:`memwall.tables`,
+        :mod:`memwall.serving.decode`, :mod:`memwall.charts.gpu`, :mod:`memwall.charts.measured`.
+    ``chapters/models_memory`` (Models outgrow memory)
+        :mod:`memwall.tables`, :mod:`memwall.trends`, :mod:`memwall.wall.model_growth`,
+        :mod:`memwall.wall.hardware_trends`, :mod:`memwall.charts.trends`.
+    ``chapters/training_memory`` (The training memory wall)
+        :mod:`memwall.wall.training_memory`, :mod:`memwall.wall.training_bars`, :mod:`memwall.specs`,
+        :mod:`memwall.tables`, :mod:`memwall.charts.training`.
+Breaking the wall
+    ``chapters/quantization`` (Quantization)
+        :mod:`memwall.serving` (``schemes``, ``memory``, ``decode``, ``grids``), :mod:`memwall.specs`,
+        :mod:`memwall.tables`, :mod:`memwall.charts.serving`.
+    ``chapters/batching_kv_cache`` (Batching and the KV cache)
+        :mod:`memwall.serving` (``memory``, ``decode``, ``frontier``, ``grids``), :mod:`memwall.cost`,
+        :mod:`memwall.specs`, :mod:`memwall.tables`, :mod:`memwall.charts.serving`.
+Beyond the paper
+    ``chapters/beyond_model_side`` (Beyond the paper: the model side)
+        :mod:`memwall.specs` (``attention``, ``moe``), :mod:`memwall.beyond.attention_cost`,
+        :mod:`memwall.beyond.fused_attention`, :mod:`memwall.beyond.moe_decode`, :mod:`memwall.serving`,
+        :mod:`memwall.tables`, :mod:`memwall.charts.beyond`, :mod:`memwall.charts.case_study`.
+    ``chapters/beyond_serving_hardware`` (Beyond the paper: serving and hardware)
+        :mod:`memwall.beyond.speculative`, :mod:`memwall.beyond.tensor_parallel`,
+        :mod:`memwall.beyond.decode_balance`, :mod:`memwall.wall.hardware_trends`, :mod:`memwall.serving`,
+        :mod:`memwall.specs`, :mod:`memwall.tables`, :mod:`memwall.charts.beyond_serving`,
+        :mod:`memwall.charts.trends`.
+Reference
+    ``chapters/reproduction_report`` (Reproduction report)
+        :mod:`memwall.claims`. Every chapter above also shows its own claims with
+        :func:`memwall.claims.claims_box`.
+    ``chapters/bibliography`` (Bibliography)
+        none.
+
+Core modules
+------------
+``units``
+    SI base units and the conversions to the units readers see (ms, GB, GiB, TFLOP/s).
+``widths``
+    :class:`~memwall.widths.ByteWidths`: bytes per weight, activation and cached K/V element.
+``_checks``
+    Argument checks shared by the package (arrays of numbers with a minimum, byte widths, choices).
+``cost``
+    Operation-level FLOPs and DRAM bytes of Transformer inference (:func:`memwall.cost.cost_table`,
+    :func:`memwall.cost.cost_arrays`).
+``roofline``
+    Roofline ceilings: ridge point (:func:`memwall.roofline.ridge_point`), attainable FLOP/s
+    (:func:`memwall.roofline.attainable_flop_per_s`), per-operation time bounds, device ceilings.
+``bounds``
+    Roofline time bounds of a whole cost table: model latency and predicted ratios.
+``trends``
+    Exponential trend fits on calendar time (:func:`memwall.trends.fit_exponential`).
+``book``
+    Helpers the chapters repeat: glue numbers in display units, named devices, stacked series for fits.
+
+Subpackages
+-----------
+``tables``
+    Validated loaders and schemas of every table in ``data/``; ``tables.paths`` finds the tables
+    (``$MEMWALL_DATA_DIR``, else the wheel's ``memwall/data/``, else the clone's ``data/``).
+``specs``
+    Model descriptions: dense specs and presets, attention variants and the KV-bytes formula
+    (:func:`memwall.specs.attention.kv_bytes_per_token`), MoE specs.
+``wall``
+    The paper's part of the book: hardware trends and their robustness checks, the survey's case study, the
+    stored H200 measurement, model growth, training memory; ``wall.measure`` (this machine's roofline) and
+    ``wall.numpy_transformer`` (a numpy BERT/GPT-2 to time encoding against generation).
+``serving``
+    Serving a decoder on one device: quantisation schemes, memory footprint, decode bounds, the critical
+    batch (:func:`memwall.serving.decode.critical_batch`), the throughput-latency frontier, tables.
+``beyond``
+    Beyond the paper: attention variants' decode cost, fused attention, MoE decode, speculative decoding,
+    tensor parallelism, decode balance against the ridge.
+``charts``
+    Altair charts with one theme, one module per chart family; the roofline chart is
+    :func:`memwall.charts.roofline.roofline_chart`. Charts never compute physics.
+``claims``
+    The claims ledger: every claim of the paper we check, our value and a status computed by rule.
+``cli``
+    The ``memwall`` command line (also ``python -m memwall``).
+``sphinxext``
+    Sphinx extensions of the build: an offline site, downloadable notebooks and launch links.
+
+Conventions: SI units inside the package (FLOP, FLOP/s, B, B/s, s); conversions to display units happen at
+the edge (``book``, ``charts``, ``cli``), through :mod:`memwall.units`. 1 multiply-add = 2 FLOPs.
 """
 
 __version__ = "0.1.0"

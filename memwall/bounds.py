@@ -10,6 +10,7 @@ from memwall.cost import cost_arrays
 from memwall.roofline import Ceilings, _out, _positive, op_time_bound
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import get_preset
+from memwall.widths import BF16, ByteWidths
 
 __all__ = ["model_time", "predict_time", "predicted_ratio", "roofline_table"]
 
@@ -76,17 +77,8 @@ def model_time(costs: pd.DataFrame, ceilings: Ceilings) -> float:
     return float(roofline_table(costs, ceilings)["time_s"].sum())
 
 
-def predict_time(
-    spec: ModelSpec | str,
-    phase: str,
-    seq_len: ArrayLike,
-    ceilings: Ceilings,
-    batch: ArrayLike = 1,
-    weight_bytes: ArrayLike = 2.0,
-    act_bytes: ArrayLike = 2.0,
-    kv_bytes: ArrayLike = 2.0,
-    **options: bool,
-) -> float | np.ndarray:
+def predict_time(spec: ModelSpec | str, phase: str, seq_len: ArrayLike, ceilings: Ceilings, batch: ArrayLike = 1, *,
+                 widths: ByteWidths = BF16, **options: bool) -> float | np.ndarray:
     """Roofline-predicted latency of one inference phase: sum over operations of their time bounds.
 
     Parameters
@@ -102,8 +94,8 @@ def predict_time(
         Machine.
     batch : int or array_like of int
         Sequences processed together. [sequences]
-    weight_bytes, act_bytes, kv_bytes : float or array_like
-        Storage per weight / activation / K or V element. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     **options : bool
         Passed to :func:`memwall.cost.cost_arrays` (``fused_attention``, ``causal_halving``, ...).
 
@@ -119,22 +111,15 @@ def predict_time(
     """
     if isinstance(spec, str):
         spec = get_preset(spec)
-    ops = cost_arrays(spec, phase, seq_len, batch, weight_bytes, act_bytes, kv_bytes, **options)
+    ops = cost_arrays(spec, phase, seq_len, batch, widths=widths, **options)
     total = sum(op_time_bound(o.flops, o.bytes_read + o.bytes_written, ceilings.peak_flop_per_s,
                               ceilings.bandwidth_bytes_per_s) for o in ops.values())
     return _out(np.asarray(total, dtype=float))
 
 
-def predicted_ratio(
-    seq_len: ArrayLike,
-    ceilings: Ceilings,
-    decoder: ModelSpec | str = "gpt2",
-    encoder: ModelSpec | str = "bert-base",
-    weight_bytes: ArrayLike = 2.0,
-    act_bytes: ArrayLike = 2.0,
-    kv_bytes: ArrayLike = 2.0,
-    **options: bool,
-) -> float | np.ndarray:
+def predicted_ratio(seq_len: ArrayLike, ceilings: Ceilings, decoder: ModelSpec | str = 'gpt2',
+                    encoder: ModelSpec | str = 'bert-base', *, widths: ByteWidths = BF16,
+                    **options: bool) -> float | np.ndarray:
     """Predicted latency of generating ``l`` tokens with a decoder over encoding ``l`` tokens.
 
     Parameters
@@ -145,8 +130,8 @@ def predicted_ratio(
         Machine.
     decoder, encoder : ModelSpec or str
         Models (default GPT-2 124M and BERT-Base, the survey's pair).
-    weight_bytes, act_bytes, kv_bytes : float or array_like
-        Precisions. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     **options : bool
         Passed to :func:`memwall.cost.cost_arrays`.
 
@@ -160,7 +145,7 @@ def predicted_ratio(
     ValueError
         As :func:`predict_time`.
     """
-    kw = dict(weight_bytes=weight_bytes, act_bytes=act_bytes, kv_bytes=kv_bytes, **options)
+    kw = dict(widths=widths, **options)
     dec = predict_time(decoder, "generate", seq_len, ceilings, **kw)
     enc = predict_time(encoder, "encode", seq_len, ceilings, **kw)
     return _out(np.asarray(dec, dtype=float) / np.asarray(enc, dtype=float))

@@ -66,8 +66,10 @@ from numpy.typing import ArrayLike
 from memwall._checks import _check_array, _check_precision
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import get_preset
+from memwall.widths import BF16, ByteWidths
 
-__all__ = ["CATEGORIES", "FLOPS_PER_ELEMENT", "PHASES", "OpCost", "category_intensity", "cost_arrays", "cost_table", "totals"]
+__all__ = ["CATEGORIES", "FLOPS_PER_ELEMENT", "PHASES", "OpCost", "category_intensity", "cost_arrays", "cost_table",
+           "totals"]
 
 
 PHASES = ("prefill", "encode", "decode", "generate")
@@ -146,20 +148,9 @@ def _dims(spec: ModelSpec | Sequence[ModelSpec], ndim: int) -> dict[str, np.ndar
 # ----------------------------------------------------------------------------------------- the model
 
 
-def cost_arrays(
-    spec: ModelSpec | Sequence[ModelSpec],
-    phase: str,
-    seq_len: ArrayLike,
-    batch: ArrayLike = 1,
-    weight_bytes: ArrayLike = 2.0,
-    act_bytes: ArrayLike = 2.0,
-    kv_bytes: ArrayLike = 2.0,
-    *,
-    fused_attention: bool = False,
-    causal_halving: bool = False,
-    include_lm_head: bool = False,
-    include_embeddings: bool = False,
-) -> dict[str, OpCost]:
+def cost_arrays(spec: ModelSpec | Sequence[ModelSpec], phase: str, seq_len: ArrayLike, batch: ArrayLike = 1, *,
+                widths: ByteWidths = BF16, fused_attention: bool = False, causal_halving: bool = False,
+                include_lm_head: bool = False, include_embeddings: bool = False) -> dict[str, OpCost]:
     """FLOPs and bytes of every operation, broadcast over arrays of configurations.
 
     Parameters
@@ -175,8 +166,8 @@ def cost_arrays(
         Tokens (prefill, generate) or cached tokens (decode, may be 0). [tokens]
     batch : int or array_like of int
         Sequences processed together. [sequences]
-    weight_bytes, act_bytes, kv_bytes : float or array_like of float
-        Storage of weights, activations and K/V elements. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     fused_attention : bool
         Scores stay on chip (see module docstring).
     causal_halving : bool
@@ -201,6 +192,7 @@ def cost_arrays(
         ``batch`` not a positive integer (``seq_len`` may be 0 for decode); a precision that is not a
         positive finite number; the message names the argument and the offending value.
     """
+    weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     phase = _check_phase(phase)
     if phase in ("decode", "generate"):
         encoders = [x.name for x in ([spec] if isinstance(spec, ModelSpec) else spec) if not x.causal]
@@ -305,16 +297,8 @@ def cost_arrays(
     return out
 
 
-def cost_table(
-    spec: ModelSpec | str,
-    phase: str,
-    seq_len: int,
-    batch: int = 1,
-    weight_bytes: float = 2.0,
-    act_bytes: float = 2.0,
-    kv_bytes: float = 2.0,
-    **options: bool,
-) -> pd.DataFrame:
+def cost_table(spec: ModelSpec | str, phase: str, seq_len: int, batch: int = 1, *, widths: ByteWidths = BF16,
+               **options: bool) -> pd.DataFrame:
     """Per-operation cost of one configuration as a table.
 
     Parameters
@@ -338,13 +322,14 @@ def cost_table(
     ValueError
         As :func:`cost_arrays`; also for an array ``seq_len``/``batch``/precision or an unknown preset.
     """
+    weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     if isinstance(spec, str):
         spec = get_preset(spec)
     for name, value in (("seq_len", seq_len), ("batch", batch), ("weight_bytes", weight_bytes),
                         ("act_bytes", act_bytes), ("kv_bytes", kv_bytes)):
         if np.ndim(value):
             raise ValueError(f"{name} must be a scalar for cost_table (use cost_arrays), got {value!r}")
-    ops = cost_arrays(spec, phase, seq_len, batch, weight_bytes, act_bytes, kv_bytes, **options)
+    ops = cost_arrays(spec, phase, seq_len, batch, widths=widths, **options)
     df = pd.DataFrame({
         "op": list(ops),
         "category": [o.category for o in ops.values()],

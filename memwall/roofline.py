@@ -88,6 +88,32 @@ class Ceilings:
     ------
     ValueError
         If a ceiling is not a finite positive number, naming the field and value.
+
+    References
+    ----------
+    .. [1] S. Williams, A. Waterman, D. Patterson, "Roofline: an insightful visual performance model for
+       multicore architectures", Commun. ACM 52(4), 65-76, 2009, https://doi.org/10.1145/1498765.1498785
+    .. [2] NVIDIA A100 Tensor Core GPU datasheet (80GB SXM: 312 TFLOP/s dense FP16 tensor core, 2039 GB/s),
+       https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf
+
+    Examples
+    --------
+    An A100 80GB SXM at dense FP16 [2]_: the ridge is 312e12 / 2039e9 = 153.0 FLOP/B [1]_; at 1 FLOP/B a
+    kernel is held to 1 x 2039 GB/s, at 1000 FLOP/B it reaches the peak [TFLOP/s]:
+
+    >>> from memwall.roofline import Ceilings
+    >>> a100 = Ceilings(312e12, 2039e9, name="A100 80GB SXM", precision="fp16")
+    >>> round(a100.ridge_flop_per_byte, 1)
+    153.0
+    >>> (a100.attainable([1.0, 1000.0]) / 1e12).round(3).tolist()
+    [2.039, 312.0]
+
+    The same ceilings from the shipped hardware table:
+
+    >>> from memwall.tables import load_hardware
+    >>> c = Ceilings.from_hardware(load_hardware(), "A100 SXM4 80GB (Ampere)", "fp16")
+    >>> c.peak_flop_per_s, c.bandwidth_bytes_per_s
+    (312000000000000.0, 2039000000000.0)
     """
 
     peak_flop_per_s: float
@@ -105,7 +131,7 @@ class Ceilings:
     @property
     def ridge_flop_per_byte(self) -> float:
         """Ridge point ``peak / bandwidth``: the intensity where the two roofs meet. [FLOP/B]"""
-        return self.peak_flop_per_s / self.bandwidth_bytes_per_s
+        return float(ridge_point(self.peak_flop_per_s, self.bandwidth_bytes_per_s))
 
     def attainable(self, intensity: ArrayLike) -> float | np.ndarray:
         """:func:`attainable_flop_per_s` under these ceilings. [FLOP/s]"""
@@ -229,7 +255,7 @@ def ceilings_table(hardware: pd.DataFrame, precisions: Sequence[str] = ("fp32", 
     out = pd.concat(frames, ignore_index=True)
     order = {d: i for i, d in enumerate(table["device"])}
     out = out.sort_values("device", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
-    out["ridge_flop_per_byte"] = out["peak_flop_per_s"] / out["bandwidth_bytes_per_s"]
+    out["ridge_flop_per_byte"] = ridge_point(out["peak_flop_per_s"].to_numpy(), out["bandwidth_bytes_per_s"].to_numpy())
     return out
 
 
@@ -255,6 +281,25 @@ def ridge_point(peak_flop_per_s: ArrayLike, bandwidth_bytes_per_s: ArrayLike) ->
     ------
     ValueError
         If an input is not finite and positive.
+
+    References
+    ----------
+    .. [1] S. Williams, A. Waterman, D. Patterson, "Roofline: an insightful visual performance model for
+       multicore architectures", Commun. ACM 52(4), 65-76, 2009, https://doi.org/10.1145/1498765.1498785
+    .. [2] NVIDIA A100 Tensor Core GPU datasheet (80GB SXM: 312 TFLOP/s dense FP16 tensor core, 2039 GB/s),
+       https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf
+    .. [3] NVIDIA H100 Tensor Core GPU datasheet (SXM: 1979 TFLOP/s FP16 with sparsity, 989.4 dense; 3.35 TB/s),
+       https://resources.nvidia.com/en-us-tensor-core/nvidia-tensor-core-gpu-datasheet
+
+    Examples
+    --------
+    Where the roofs meet [1]_: A100 80GB SXM [2]_ 312e12 / 2039e9 = 153.0, H100 SXM [3]_ 989.4e12 / 3350e9 = 295.3.
+
+    >>> from memwall.roofline import ridge_point
+    >>> round(ridge_point(312e12, 2039e9), 1)
+    153.0
+    >>> ridge_point([312e12, 989.4e12], [2039e9, 3350e9]).round(1).tolist()
+    [153.0, 295.3]
     """
     return _out(_positive("peak_flop_per_s", peak_flop_per_s)
                 / _positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s))
@@ -283,6 +328,23 @@ def attainable_flop_per_s(intensity: ArrayLike, peak_flop_per_s: ArrayLike,
     ------
     ValueError
         If ``intensity`` is negative or not finite, or a ceiling is not finite and positive.
+
+    References
+    ----------
+    .. [1] S. Williams, A. Waterman, D. Patterson, "Roofline: an insightful visual performance model for
+       multicore architectures", Commun. ACM 52(4), 65-76, 2009, https://doi.org/10.1145/1498765.1498785
+    .. [2] NVIDIA A100 Tensor Core GPU datasheet (80GB SXM: 312 TFLOP/s dense FP16 tensor core, 2039 GB/s),
+       https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf
+
+    Examples
+    --------
+    On an A100 80GB SXM at dense FP16 (312 TFLOP/s, 2039 GB/s [2]_; ridge 153.0 FLOP/B) an intensity of
+    1, 100 and 153 FLOP/B is memory-bound (``I·B`` = 2.039, 203.9 and 311.967 TFLOP/s) and 1000 FLOP/B is
+    capped at the peak [1]_:
+
+    >>> from memwall.roofline import attainable_flop_per_s
+    >>> (attainable_flop_per_s([1.0, 100.0, 153.0, 1000.0], 312e12, 2039e9) / 1e12).round(3).tolist()
+    [2.039, 203.9, 311.967, 312.0]
     """
     i = _positive("intensity", intensity, allow_zero=True)
     peak = _positive("peak_flop_per_s", peak_flop_per_s)
@@ -317,8 +379,28 @@ def op_time_bound(flops: ArrayLike, bytes_: ArrayLike, peak_flop_per_s: ArrayLik
 
     Notes
     -----
-    The time form of the roofline (Williams et al. 2009): a kernel cannot finish before its FLOPs are
+    The time form of the roofline (Williams et al. 2009 [1]_): a kernel cannot finish before its FLOPs are
     executed at peak nor before its bytes cross the memory bus at full bandwidth.
+
+    References
+    ----------
+    .. [1] S. Williams, A. Waterman, D. Patterson, "Roofline: an insightful visual performance model for
+       multicore architectures", Commun. ACM 52(4), 65-76, 2009, https://doi.org/10.1145/1498765.1498785
+    .. [2] NVIDIA A100 Tensor Core GPU datasheet (80GB SXM: 312 TFLOP/s dense FP16 tensor core, 2039 GB/s),
+       https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf
+
+    Examples
+    --------
+    On an A100 80GB SXM [2]_, a 4096 x 4096 FP16 matrix-vector product (``2·4096²`` FLOP, 2 B per weight) is
+    memory-bound, 33554432 B / 2039e9 B/s = 16.46 us; a 4096³ FP16 matrix product (``2·4096³`` FLOP over
+    ``3·2·4096²`` B) is compute-bound, 137438953472 / 312e12 s = 440.51 us.
+
+    >>> from memwall.roofline import op_time_bound
+    >>> n = 4096
+    >>> round(op_time_bound(2 * n**2, 2 * n**2, 312e12, 2039e9) * 1e6, 2)  # [us]
+    16.46
+    >>> round(op_time_bound(2 * n**3, 3 * 2 * n**2, 312e12, 2039e9) * 1e6, 2)  # [us]
+    440.51
     """
     f = _positive("flops", flops, allow_zero=True)
     m = _positive("bytes_", bytes_, allow_zero=True)

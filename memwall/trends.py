@@ -169,6 +169,26 @@ def fit_exponential(years: ArrayLike, values: ArrayLike, *, confidence: float = 
     The interval is :math:`10^{2(\\hat s \\pm t_{n-2} \\, \\mathrm{se}(\\hat s))}` with the usual
     OLS standard error; it assumes independent, normally distributed log-residuals, which
     hardware release data only roughly satisfy, so read it as a measure of scatter.
+
+    References
+    ----------
+    .. [1] A. Gholami, Z. Yao, S. Kim, C. Hooper, M. W. Mahoney and K. Keutzer, "AI and Memory Wall",
+       IEEE Micro 44(3), 33-39, 2024, arXiv 2403.14123, https://arxiv.org/abs/2403.14123 (Fig. 1)
+    .. [2] N. R. Draper and H. Smith, *Applied Regression Analysis*, 3rd ed., Wiley, 1998, ch. 1
+       (straight-line least squares and the t-interval of the slope)
+
+    Examples
+    --------
+    A value that triples every 2 years grows ``3**10`` = 59049x in 20 years (the paper's "3.0x / 2 yrs"
+    and "60000x / 20 yrs" [1]_) and doubles every ``2·log 2 / log 3`` = 1.262 years; an exact
+    exponential has ``r² = 1`` and a zero-width interval:
+
+    >>> from memwall.trends import fit_exponential
+    >>> fit = fit_exponential([2000, 2002, 2004, 2006], [1.0, 3.0, 9.0, 27.0])
+    >>> round(fit.per_2_years, 9), round(fit.per_20_years), round(fit.doubling_time_years, 3)
+    (3.0, 59049, 1.262)
+    >>> round(fit.r_squared, 9), [round(x, 9) for x in fit.ci_per_2_years]
+    (1.0, [3.0, 3.0])
     """
     x = np.asarray(years, dtype=float).ravel()
     v = np.asarray(values, dtype=float).ravel()

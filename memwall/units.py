@@ -11,8 +11,11 @@ https://physics.nist.gov/cuu/Units/binary.html).
 
 from __future__ import annotations
 
-__all__ = ["BITS_PER_BYTE", "GB", "GIB", "KB", "KIB", "MB", "MIB", "MS", "TB", "US", "bits_to_bytes",
-           "decimal_prefix"]
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = ["BITS_PER_BYTE", "GB", "GIB", "KB", "KIB", "MB", "MIB", "MS", "TB", "US", "bit_rate_to_byte_rate",
+           "bits_to_bytes", "decimal_prefix", "gib_to_bytes"]
 
 KB = 1e3
 """1 kB = 10**3 B."""
@@ -64,6 +67,72 @@ def bits_to_bytes(bits: float) -> float:
     if isinstance(bits, bool) or not isinstance(bits, int | float) or not bits > 0:
         raise ValueError(f"bits must be a positive number, got {bits!r}")
     return bits / BITS_PER_BYTE
+
+
+def _non_negative(name: str, value: ArrayLike) -> None:
+    arr = np.asarray(value, dtype=float)
+    bad = np.flatnonzero(~(np.isfinite(arr) & (arr >= 0)).ravel())
+    if bad.size:
+        raise ValueError(f"{name} must be finite and >= 0, got {arr.ravel()[bad[0]]!r}")
+
+
+def bit_rate_to_byte_rate(bits_per_s: ArrayLike) -> ArrayLike:
+    """A data rate in bytes per second: the signalling rate of a link lane divided by 8 bits per byte.
+
+    Parameters
+    ----------
+    bits_per_s : float, numpy.ndarray or pandas.Series
+        Rate in bits per second (for a PCIe lane, the transfer rate in GT/s times 1e9: one bit per
+        transfer, before line-code overhead). [bit/s]
+
+    Returns
+    -------
+    same type as ``bits_per_s``
+        ``bits_per_s / 8``. [B/s]
+
+    Raises
+    ------
+    ValueError
+        If a rate is negative or not finite.
+
+    Examples
+    --------
+    PCIe 1.0a signals at 2.5 GT/s per lane (PCI-SIG): 0.3125 GB/s raw, before 8b/10b coding.
+
+    >>> bit_rate_to_byte_rate(2.5e9)
+    312500000.0
+    """
+    _non_negative("bits_per_s", bits_per_s)
+    return bits_per_s / BITS_PER_BYTE
+
+
+def gib_to_bytes(gib: ArrayLike) -> ArrayLike:
+    """Bytes in a capacity given in binary gigabytes (GiB = 2**30 B), e.g. ``memory_capacity_gib``.
+
+    Parameters
+    ----------
+    gib : float, numpy.ndarray or pandas.Series
+        Capacity. [GiB]
+
+    Returns
+    -------
+    same type as ``gib``
+        ``gib * 2**30``. [B]
+
+    Raises
+    ------
+    ValueError
+        If a capacity is negative or not finite (a missing capacity is an error, not a zero).
+
+    Examples
+    --------
+    An H100's "80 GB" of HBM3 is 80 GiB (JEDEC/NIST binary prefixes): 85.9e9 B.
+
+    >>> gib_to_bytes(80) / GB
+    85.89934592
+    """
+    _non_negative("gib", gib)
+    return gib * GIB
 
 
 def decimal_prefix(prefix: str) -> float:

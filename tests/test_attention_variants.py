@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from memwall import cost, specs
 from memwall.beyond import attention_cost
+from memwall.widths import ByteWidths
 
 
 def test_llama3_70b_kv_bytes_per_token_by_hand():
@@ -47,10 +48,11 @@ def test_matches_cost_module_attention_rows():
     for g in (32, 8, 1):
         spec = dataclasses.replace(base, kv_heads=g)
         ctx, batch = np.array([0, 100, 4096]), 3
-        ops = cost.cost_arrays(spec, "decode", ctx, batch, 2.0, 2.0, 1.0, fused_attention=True)
+        ops = cost.cost_arrays(spec, "decode", ctx, batch, widths=ByteWidths(weight=2.0, act=2.0, kv=1.0),
+                               fused_attention=True)
         flops = sum(ops[k].flops for k in ("qk_matmul", "softmax", "sv_matmul"))
         bytes_ = sum(ops[k].bytes_read + ops[k].bytes_written for k in ("qk_matmul", "softmax", "sv_matmul"))
-        ours = attention_cost.decode_attention_cost(spec, ctx, batch, kv_bytes=1.0, act_bytes=2.0)
+        ours = attention_cost.decode_attention_cost(spec, ctx, batch, widths=ByteWidths(act=2.0, kv=1.0))
         np.testing.assert_allclose(ours.flops, flops, rtol=1e-12)
         np.testing.assert_allclose(ours.bytes, bytes_, rtol=1e-12)
 
@@ -91,7 +93,8 @@ def test_intensity_independent_of_batch_and_mla_grows_with_heads(batch, context,
     assert many.intensity == pytest.approx(one.intensity)
     assert many.bytes == pytest.approx(batch * one.bytes)
     double = specs.with_heads(mla, 2 * heads)
-    assert attention_cost.attention_intensity_limit(double) == pytest.approx(2 * attention_cost.attention_intensity_limit(mla))
+    limit = attention_cost.attention_intensity_limit
+    assert limit(double) == pytest.approx(2 * limit(mla))
 
 
 def test_vectorised_over_context_and_batch():

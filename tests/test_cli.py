@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from memwall.cli import main
+from memwall.widths import INT8
 
 from .conftest import DATA
 
@@ -100,7 +101,7 @@ def test_cost_totals_match_package(capsys):
                  "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["seq_len"] for r in rows] == [128, 512]
-    expected = cost.totals(cost.cost_table("gpt2", "generate", 512, 1, 1.0, 1.0, 1.0))
+    expected = cost.totals(cost.cost_table("gpt2", "generate", 512, 1, widths=INT8))
     assert rows[1]["flops"] == pytest.approx(float(expected["flops"].iloc[0]))
     assert rows[1]["intensity"] == pytest.approx(float(expected["intensity"].iloc[0]))
 

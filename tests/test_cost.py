@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from memwall.cost import cost_arrays, cost_table, totals
 from memwall.specs import ModelSpec, get_preset, parameter_count
 from memwall.wall.case_study import bert_large_check, survey_case_study
+from memwall.widths import BF16, INT8, ByteWidths
 
 REFERENCE = Path(__file__).parent / "data" / "flop_reference.json"
 MATMUL = ("projection", "act_to_act", "ffn")
@@ -70,7 +71,7 @@ def test_survey_bert_large_implies_a_missing_projection(survey: pd.DataFrame) ->
     ai = _rows(survey, "BERT-Large", "intensity", "Fig. 6").set_index("seq_len")
     assert (flops.pct_diff > 5).all() and (flops.pct_diff < 9).all()
     for length in flops.index:
-        tab = cost_table("bert-large", "encode", int(length), 1, 1.0, 1.0, 1.0)
+        tab = cost_table("bert-large", "encode", int(length), 1, widths=INT8)
         without = tab[tab.op != "o_proj"]
         f, b = without.flops.sum(), without.bytes.sum()
         assert abs(f / 1e9 / flops.loc[length, "published_value"] - 1) < 0.005
@@ -168,7 +169,7 @@ def test_nvidia_linear_layer_intensity() -> None:
                       ffn_dim=4096, ffn_kind="gelu", vocab_size=1, max_positions=1, bias=False,
                       norm="layernorm", causal=False)
     for tokens, expected in ((512, 315.0), (1, 1.0)):
-        up = cost_arrays(layer, "prefill", tokens, 1, 2.0, 2.0, 2.0)["ffn_up"]
+        up = cost_arrays(layer, "prefill", tokens, 1, widths=BF16)["ffn_up"]
         assert up.flops == 2 * tokens * 1024 * 4096
         assert float(up.flops / (up.bytes_read + up.bytes_written)) == pytest.approx(expected, rel=0.01)
 
@@ -196,8 +197,8 @@ def test_training_compute_six_n_t() -> None:
 def test_generate_equals_sum_of_decode_steps() -> None:
     for name in ("gpt2", "llama-3-8b", "mixtral-8x7b"):
         spec = get_preset(name)
-        gen = cost_arrays(spec, "generate", 40, 3, 1.0, 2.0, 0.5)
-        steps = [cost_arrays(spec, "decode", t, 3, 1.0, 2.0, 0.5) for t in range(40)]
+        gen = cost_arrays(spec, "generate", 40, 3, widths=ByteWidths(weight=1.0, act=2.0, kv=0.5))
+        steps = [cost_arrays(spec, "decode", t, 3, widths=ByteWidths(weight=1.0, act=2.0, kv=0.5)) for t in range(40)]
         for op, cost in gen.items():
             for field in ("flops", "bytes_read", "bytes_written"):
                 assert float(getattr(cost, field)) == pytest.approx(
@@ -208,12 +209,13 @@ def test_vectorised_matches_scalar() -> None:
     specs = [get_preset(n) for n in ("gpt2-medium", "gpt2", "llama-3-8b", "mixtral-8x7b")]
     lengths = np.array([1, 100, 3000])[:, None]
     batches = np.array([1, 7])
-    arr = cost_arrays(specs, "decode", lengths, batches, 0.5, 2.0, 1.0)
+    arr = cost_arrays(specs, "decode", lengths, batches, widths=ByteWidths(weight=0.5, act=2.0, kv=1.0))
     assert arr["q_proj"].flops.shape == (4, 3, 2)
     for i, spec in enumerate(specs):
         for j, length in enumerate(lengths[:, 0]):
             for k, batch in enumerate(batches):
-                tab = cost_table(spec, "decode", int(length), int(batch), 0.5, 2.0, 1.0)
+                tab = cost_table(spec, "decode", int(length), int(batch), widths=ByteWidths(weight=0.5, act=2.0,
+                                                                                            kv=1.0))
                 assert _total(arr, "flops")[i, j, k] == pytest.approx(tab.flops.sum())
                 assert (_total(arr, "bytes_read") + _total(arr, "bytes_written"))[i, j, k] \
                     == pytest.approx(tab.bytes.sum())
@@ -237,8 +239,9 @@ def test_table_columns_and_totals() -> None:
 
 
 def test_fused_attention_keeps_flops_drops_score_traffic() -> None:
-    plain = cost_table("bert-base", "encode", 1024, 1, 1.0, 1.0, 1.0).set_index("op")
-    fused = cost_table("bert-base", "encode", 1024, 1, 1.0, 1.0, 1.0, fused_attention=True).set_index("op")
+    plain = cost_table("bert-base", "encode", 1024, 1, widths=INT8).set_index("op")
+    fused = cost_table("bert-base", "encode", 1024, 1, widths=INT8,
+                       fused_attention=True).set_index("op")
     assert (plain.flops == fused.flops).all()
     assert fused.loc["softmax", "bytes"] == 0
     scores = 12 * 12 * 1024 * 1024  # layers · heads · l² [B]
@@ -256,10 +259,11 @@ def test_causal_halving_only_for_decoders() -> None:
 
 def test_moe_decode_reads_only_routed_experts() -> None:
     spec = get_preset("mixtral-8x7b")
-    up = cost_table(spec, "decode", 10, 1, 1.0, 1.0, 1.0).set_index("op").loc["ffn_up"]
+    up = cost_table(spec, "decode", 10, 1, widths=INT8).set_index("op").loc["ffn_up"]
     weights = spec.layers * 2 * spec.d_model * spec.ffn_dim  # 2 experts of 8 at batch 1
     assert up.bytes_read == pytest.approx(weights + spec.layers * 2 * spec.d_model)
-    big = cost_table(spec, "prefill", 4096, 1, 1.0, 1.0, 1.0).set_index("op").loc["ffn_up"]
+    big = cost_table(spec, "prefill", 4096, 1, widths=ByteWidths(weight=1.0, act=1.0,
+                                                                 kv=1.0)).set_index("op").loc["ffn_up"]
     assert big.bytes_read > spec.layers * 7.99 * spec.d_model * spec.ffn_dim  # all 8 experts
 
 
@@ -299,8 +303,9 @@ def test_decode_intensity_not_above_prefill(name: str, length: int, batch: int) 
        st.floats(min_value=0.125, max_value=8.0))
 def test_bytes_scale_linearly_with_precision(name: str, phase: str, length: int, scale: float) -> None:
     spec = get_preset(name)
-    one = cost_arrays(spec, phase, length, 2, 1.0, 1.0, 1.0, include_lm_head=True)
-    many = cost_arrays(spec, phase, length, 2, scale, scale, scale, include_lm_head=True)
+    one = cost_arrays(spec, phase, length, 2, widths=INT8, include_lm_head=True)
+    many = cost_arrays(spec, phase, length, 2, widths=ByteWidths.uniform(scale),
+                       include_lm_head=True)
     for op in one:
         assert many[op].bytes_read == pytest.approx(scale * one[op].bytes_read, rel=1e-12)
         assert many[op].bytes_written == pytest.approx(scale * one[op].bytes_written, rel=1e-12)
@@ -347,7 +352,7 @@ def test_non_integer_batch() -> None:
 
 def test_non_positive_precision() -> None:
     with pytest.raises(ValueError, match=r"kv_bytes must be a positive number of bytes per element, got 0"):
-        cost_arrays(get_preset("gpt2"), "decode", 5, 1, 2.0, 2.0, 0)
+        cost_arrays(get_preset("gpt2"), "decode", 5, 1, widths=ByteWidths(weight=2.0, act=2.0, kv=0))
 
 
 def test_unknown_preset_in_table() -> None:
@@ -368,7 +373,7 @@ def test_encoder_cannot_decode() -> None:
 def test_category_intensity_pools_weight_matmuls() -> None:
     from memwall.cost import category_intensity
 
-    tab = cost_table("gpt2", "decode", 128, 1, 1.0, 1.0, 1.0)
+    tab = cost_table("gpt2", "decode", 128, 1, widths=INT8)
     w = tab[tab["category"].isin(["projection", "ffn"])]
     assert category_intensity(tab, ["projection", "ffn"]) == pytest.approx(w["flops"].sum() / w["bytes"].sum())
     assert category_intensity(tab, ["ffn"]) == pytest.approx(2.0, rel=0.01)  # 1 multiply-add per 1-byte weight

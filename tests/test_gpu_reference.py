@@ -152,3 +152,40 @@ def test_a_rate_that_is_not_its_quotient_is_named(tmp_path):
     path = _corrupt(tmp_path, line, f",{rate},", f",{float(rate) * 2},")
     with pytest.raises(DataValidationError, match=rf"line {line}.*must equal flop/time_s"):
         tables.load_gpu_reference(path)
+
+
+def test_arithmetic_intensity_and_distance_to_the_ridge_by_hand():
+    # a BF16 GEMV over a 16384 x 16384 matrix at b = 1: 2 d^2 FLOPs on 2 (d^2 + 2d) bytes -> about 1 FLOP/B
+    d = 16384
+    i = gpu_reference.arithmetic_intensity(2 * d**2, 2 * (d**2 + 2 * d))
+    assert i == pytest.approx(d / (d + 2), rel=1e-15)
+    # H100 SXM datasheet: 989.4e12 FLOP/s over 3.35e12 B/s -> ridge 295.3 FLOP/B, 295.3 / 0.5 times below it
+    from memwall.roofline import Ceilings
+    assert gpu_reference.times_below_ridge(Ceilings(989.4e12, 3.35e12), 0.5) == pytest.approx(2 * 989.4 / 3.35)
+    np.testing.assert_allclose(gpu_reference.arithmetic_intensity([2.0, 9.0], [4.0, 3.0]), [0.5, 3.0])
+
+
+def test_intensity_of_the_stored_decode_step_matches_its_columns(table, hw):
+    dec = gpu_reference.decode_vs_bound(table, hw)
+    np.testing.assert_array_equal(gpu_reference.arithmetic_intensity(dec["flops"], dec["bytes"]),
+                                  dec["flops"].to_numpy(float) / dec["bytes"].to_numpy(float))
+    meas = gpu_reference.measured_gpu_ceilings(table)
+    assert (gpu_reference.times_below_ridge(meas, dec["flops"] / dec["bytes"]) > 1).all()  # decode is memory-bound
+
+
+def test_prefill_tokens_per_s_by_hand(table, hw):
+    assert gpu_reference.prefill_tokens_per_s(8192, 0.5) == 16384.0
+    pre = gpu_reference.prefill_vs_bound(table, hw)
+    np.testing.assert_array_equal(gpu_reference.prefill_tokens_per_s(pre["context_tokens"], pre["time_s"]),
+                                  pre["context_tokens"] / pre["time_s"])
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: gpu_reference.arithmetic_intensity(1.0, 0.0), "bytes_"),
+    (lambda: gpu_reference.arithmetic_intensity(-1.0, 1.0), "flops"),
+    (lambda: gpu_reference.prefill_tokens_per_s(0, 1.0), "prompt_tokens"),
+    (lambda: gpu_reference.prefill_tokens_per_s(128, 0.0), "time_s"),
+])
+def test_step_rates_reject_bad_inputs(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -92,7 +92,7 @@ def test_record_setters_keep_running_maxima():
 def test_machine_balance_is_peak_over_bandwidth():
     bal = hardware_trends.machine_balance(_toy_hardware(), "max_16bit").set_index("device")
     # 100 TFLOP/s / 1000 GB/s = 100 FLOP/B
-    assert bal.loc["tensor gpu", "balance_flop_per_byte"] == pytest.approx(100.0)
+    assert bal.loc["tensor gpu", "ridge_flop_per_byte"] == pytest.approx(100.0)
 
 
 def test_h100_balance_from_datasheet(hw):
@@ -100,7 +100,7 @@ def test_h100_balance_from_datasheet(hw):
     # (https://www.nvidia.com/en-us/data-center/h100/ datasheet figures).
     bal = hardware_trends.machine_balance(hw).set_index("device")
     h100 = next(d for d in bal.index if "H100 SXM" in d)
-    assert bal.loc[h100, "balance_flop_per_byte"] == pytest.approx(989.4e12 / 3.35e12, rel=0.01)
+    assert bal.loc[h100, "ridge_flop_per_byte"] == pytest.approx(989.4e12 / 3.35e12, rel=0.01)
 
 
 def test_sensitivity_table_shape(hw):

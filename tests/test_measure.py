@@ -38,7 +38,37 @@ def test_stream_table(threads: int) -> None:
     for col in ("time_s", "best_time_s", "bandwidth_bytes_per_s", "best_bandwidth_bytes_per_s"):
         assert (t[col] > 0).all() and np.isfinite(t[col]).all()
     np.testing.assert_allclose(t["bandwidth_bytes_per_s"], t["stream_bytes_per_element"] * n / t["time_s"])
-    assert (t["best_time_s"] <= t["time_s"]).all()
+    np.testing.assert_allclose(t["best_bandwidth_bytes_per_s"], t["stream_bytes_per_element"] * n / t["best_time_s"])
+
+
+class StubClock:
+    """``perf_counter`` stand-in: each (start, stop) pair of reads spans the next of ``durations`` [s]."""
+
+    def __init__(self, durations: list[float]) -> None:
+        self.durations, self.now, self.reads = iter(durations), 0.0, 0
+
+    def perf_counter(self) -> float:
+        self.reads += 1
+        if self.reads % 2 == 0:  # a stop read: the timed call took the next duration
+            self.now += next(self.durations)
+        return self.now
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_stream_timing_with_a_stubbed_clock(monkeypatch: pytest.MonkeyPatch, threads: int) -> None:
+    # Three timed runs per kernel lasting 4, 1 and 2 ms: median 2 ms, best 1 ms. STREAM counts 16, 16, 24 and
+    # 24 B per element (McCalpin), so with n = 1000 copy reports 16·1000 B / 2 ms = 8e6 B/s (1.6e7 at best)
+    # and triad 24·1000 B / 2 ms = 1.2e7 B/s (2.4e7 at best). The warm-up run of each kernel is not timed.
+    from memwall.wall.measure import timing
+
+    clock = StubClock([4e-3, 1e-3, 2e-3] * 4)
+    monkeypatch.setattr(timing, "time", clock)
+    t = stream_bandwidth(1000, repeats=3, threads=threads).set_index("kernel")
+    assert clock.reads == 2 * 3 * 4  # two reads per timed run, 3 runs, 4 kernels
+    np.testing.assert_allclose(t["time_s"], [2e-3] * 4, rtol=1e-12)
+    np.testing.assert_allclose(t["best_time_s"], [1e-3] * 4, rtol=1e-12)
+    np.testing.assert_allclose(t["bandwidth_bytes_per_s"], [8e6, 8e6, 1.2e7, 1.2e7], rtol=1e-12)
+    np.testing.assert_allclose(t["best_bandwidth_bytes_per_s"], [1.6e7, 1.6e7, 2.4e7, 2.4e7], rtol=1e-12)
 
 
 def test_stream_two_pass_triad_counts_40_bytes() -> None:

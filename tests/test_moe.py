@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from memwall import cost, specs
 from memwall.beyond import moe_decode
 from memwall.roofline import Ceilings
+from memwall.widths import ByteWidths
 
 
 def _monte_carlo_distinct(experts: int, active: int, tokens: int, trials: int, seed: int) -> tuple[float, float]:
@@ -104,29 +105,29 @@ def test_decode_step_agrees_with_cost_module(name, batch):
 
 def test_step_weight_bytes_by_hand():
     s = specs.get_moe("deepseek-v3")
-    step = moe_decode.decode_step_cost(s, 1, 0, weight_bytes=1.0)
+    step = moe_decode.decode_step_cost(s, 1, 0, widths=ByteWidths(weight=1.0))
     # batch 1: always-read weights + 58 MoE layers x (1 shared + 8 routed) experts of 3·7168·2048
     assert step.weight_bytes == pytest.approx(s.dense_params + 58 * 9 * 3 * 7168 * 2048)
 
 
-def test_compute_bound_batch_dense_and_moe_asymptote():
+def test_critical_batch_dense_and_moe_asymptote():
     ceil = Ceilings(peak_flop_per_s=1e15, bandwidth_bytes_per_s=4e12)  # ridge 250 FLOP/B
     s = specs.get_moe("deepseek-v3")
-    dense = moe_decode.compute_bound_batch(s.dense_equivalent(), ceil, 0)
+    dense = moe_decode.critical_batch(s.dense_equivalent(), ceil, 0)
     # a dense model at 2-byte weights reaches 2·B FLOPs per 2 bytes = B FLOP/B: B* ≈ ridge (attention adds a bit)
     assert dense == pytest.approx(250, rel=0.1)
     # once every expert is touched the MoE reads all non-embedding weights: B* ≈ ridge · N_read / N_active
     read_all = s.total_params - s.embedding_params
-    assert moe_decode.compute_bound_batch(s, ceil, 0) == pytest.approx(250 * read_all / s.active_params, rel=0.1)
+    assert moe_decode.critical_batch(s, ceil, 0) == pytest.approx(250 * read_all / s.active_params, rel=0.1)
     # the found batch is the first compute-bound one
-    b = moe_decode.compute_bound_batch(s, ceil, 0)
+    b = moe_decode.critical_batch(s, ceil, 0)
     assert moe_decode.decode_step_cost(s, b, 0).intensity >= 250 > moe_decode.decode_step_cost(s, b - 1, 0).intensity
 
 
-def test_compute_bound_batch_never_for_long_gqa_context():
+def test_critical_batch_never_for_long_gqa_context():
     ceil = Ceilings(peak_flop_per_s=1e15, bandwidth_bytes_per_s=4e12)
     # GQA attention tops out near 8 FLOP/B, far below the ridge: at 32k tokens no batch is compute-bound
-    assert moe_decode.compute_bound_batch("mixtral-8x7b", ceil, 32768) == np.inf
+    assert moe_decode.critical_batch("mixtral-8x7b", ceil, 32768) == np.inf
 
 
 def test_grid_and_table_shapes():
@@ -153,4 +154,4 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="active_experts must not exceed"):
         specs.MoESpec("x", specs.get_moe("mixtral-8x7b").attention, 1, 2, 3, 0, 10, 10)
     with pytest.raises(ValueError, match="must be a scalar"):
-        moe_decode.compute_bound_batch("mixtral-8x7b", Ceilings(1e15, 1e12), [0, 1])
+        moe_decode.critical_batch("mixtral-8x7b", Ceilings(1e15, 1e12), [0, 1])

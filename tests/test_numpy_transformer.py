@@ -158,10 +158,39 @@ def test_errors() -> None:
 # -------------------------------------------------------------------------------------------- timing
 
 
-def test_timing_helpers() -> None:
+class StubClock:
+    """``perf_counter`` stand-in: each (start, stop) pair of reads spans the next of ``durations`` [s]."""
+
+    def __init__(self, durations: list[float]) -> None:
+        self.durations, self.now, self.reads = iter(durations), 0.0, 0
+
+    def perf_counter(self) -> float:
+        self.reads += 1
+        if self.reads % 2 == 0:  # a stop read: the timed call took the next duration
+            self.now += next(self.durations)
+        return self.now
+
+
+def _stub_clock(monkeypatch: pytest.MonkeyPatch, durations: list[float]) -> StubClock:
+    from memwall.wall.numpy_transformer import latency
+
+    clock = StubClock(durations)
+    monkeypatch.setattr(latency, "time", clock)
+    return clock
+
+
+def test_timing_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
     enc, dec = NumpyTransformer(tiny(False)), NumpyTransformer(tiny(True))
-    assert time_encode(8, model=enc, repeats=2) > 0
-    assert time_generate(8, model=dec, repeats=1, warmup=True) > 0
+    # Runs of 3, 1 and 2 s: the median is 2 s; the warm-up run is not timed (6 clock reads, not 8).
+    clock = _stub_clock(monkeypatch, [3.0, 1.0, 2.0])
+    assert time_encode(8, model=enc, repeats=3) == pytest.approx(2.0, rel=1e-12) and clock.reads == 6
+    # Two runs of 1 and 4 s: the median of an even count is their mean, 2.5 s.
+    _stub_clock(monkeypatch, [1.0, 4.0])
+    assert time_encode(8, model=enc, repeats=2) == pytest.approx(2.5, rel=1e-12)
+    # One timed generation of 5 s; the 8-token warm-up generation is not timed.
+    clock = _stub_clock(monkeypatch, [5.0])
+    assert time_generate(8, model=dec, repeats=1, warmup=True) == pytest.approx(5.0, rel=1e-12) and clock.reads == 2
+    monkeypatch.undo()
     with pytest.raises(ValueError, match="seq_len"):
         time_encode(0, model=enc)
     with pytest.raises(ValueError, match="repeats"):
@@ -215,13 +244,19 @@ def test_generation_time_from_steps_is_exact_for_linear_step_cost():
         generation_time_from_steps([0, 3], [1.0], 10)
 
 
-def test_sampled_generation_runs_on_a_tiny_model():
+def test_sampled_generation_sums_the_sampled_step_times(monkeypatch: pytest.MonkeyPatch):
+    """With step times t(k) = a + b·k at the sampled cache lengths, the estimate is L·a + b·L(L-1)/2."""
     from memwall.wall.numpy_transformer import NumpyTransformer, time_generate_sampled
 
-    spec = dataclasses.replace(get_preset("gpt2"), name="tiny", layers=2, d_model=64, heads=4, kv_heads=4,
-                               head_dim=16, ffn_dim=256)
-    est = time_generate_sampled(64, model=NumpyTransformer(spec, seed=0), samples=4, repeats=1)
-    assert est > 0
+    spec = dataclasses.replace(get_preset("gpt2"), name="tiny", layers=1, d_model=32, heads=4, kv_heads=4,
+                               head_dim=8, ffn_dim=64)
+    a, b, length = 0.02, 1e-5, 64
+    ks = [0, 21, 42, 63]  # 4 samples evenly spaced over 0 … 63, rounded
+    # 3 timed steps per cache length: 10·t, t and t/10, so the median is t(k)
+    clock = _stub_clock(monkeypatch, [x for k in ks for x in (10 * (a + b * k), a + b * k, (a + b * k) / 10)])
+    est = time_generate_sampled(length, model=NumpyTransformer(spec, seed=0), samples=4, repeats=3)
+    assert clock.reads == 2 * 3 * len(ks)  # the warm-up step is not timed
+    assert est == pytest.approx(length * a + b * length * (length - 1) / 2, rel=1e-12)  # 1.28 + 0.02016 s
 
 
 def test_sampled_generation_bad_input():

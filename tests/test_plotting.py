@@ -52,11 +52,24 @@ def test_fit_line_endpoints_follow_fit():
 
 def test_balance_and_ratio_charts():
     bal = hardware_trends.machine_balance(tables.load_hardware())
-    spec = charts.balance_chart(bal, fit=hardware_trends.fit_series(bal, "balance_flop_per_byte")).to_dict()
+    spec = charts.balance_chart(bal, fit=hardware_trends.fit_series(bal, "ridge_flop_per_byte")).to_dict()
     assert spec["layer"][1]["encoding"]["y"]["scale"]["type"] == "log"
     assert "x / 2 yrs" in str(spec["datasets"])
-    table = pd.DataFrame({"date": pd.to_datetime(["2024-01-01"]), "r": [2.0], "q": ["x"], "n": ["dev"]})
-    assert charts.ratio_chart(table, ratio="r", series="q", label="n", y_title="r").to_dict()
+    table = pd.DataFrame({"date": pd.to_datetime(["2020-01-01", "2022-06-01", "2024-01-01"]), "r": [0.5, 2.0, 20.0],
+                          "q": ["x", "y", "x"], "n": ["a", "b", "c"]})
+    spec = charts.ratio_chart(table, ratio="r", series="q", label="n", y_title="ratio [x]", title="T").to_dict()
+    assert spec["title"] == "T"
+    rule, points = spec["layer"]
+    assert rule["mark"]["type"] == "rule" and spec["datasets"][rule["data"]["name"]] == [{"y": 1.0}]
+    enc = points["encoding"]
+    assert (enc["x"]["field"], enc["x"]["type"]) == ("date", "temporal")
+    assert (enc["y"]["field"], enc["y"]["type"], enc["y"]["scale"]["type"]) == ("r", "quantitative", "log")
+    assert enc["y"]["axis"]["title"] == "ratio [x]"
+    assert enc["y"]["axis"]["values"] == [0.3, 1, 3, 10, 30]  # ticks within [min / 3, max * 3] = [0.17, 60]
+    assert enc["color"]["field"] == enc["shape"]["field"] == "q"
+    assert [t["field"] for t in enc["tooltip"]] == ["n", "date", "r"]
+    rows = spec["datasets"][points["data"]["name"]]
+    assert len(rows) == len(table) and [r["r"] for r in rows] == [0.5, 2.0, 20.0]
     with pytest.raises(ValueError, match="non-positive"):
         charts.ratio_chart(table.assign(r=-1.0), ratio="r", series="q", label="n", y_title="r")
 
@@ -68,7 +81,14 @@ def test_issue5_charts():
     fit = model_growth.inference_fit(devices=[d for d in hw["device"] if "H100 SXM" in d])
     widest = model_growth.widest_fitting_format(fit)
     assert set(widest["widest_fitting"]) <= {"fp16", "int8", "int4", "none"}
-    assert charts.fit_matrix_chart(widest).to_dict()
+    spec = charts.fit_matrix_chart(widest, title="M").to_dict()
+    assert spec["title"] == "M" and len(spec["datasets"][spec["data"]["name"]]) == len(widest)
+    cells, text = spec["layer"]
+    assert (cells["mark"]["type"], text["mark"]["type"]) == ("rect", "text")
+    assert cells["encoding"]["color"]["field"] == text["encoding"]["text"]["field"] == "widest_fitting"
+    assert cells["encoding"]["color"]["scale"]["domain"] == ["fp16", "int8", "int4", "none"]
+    assert (cells["encoding"]["x"]["field"], cells["encoding"]["y"]["field"]) == ("device", "name")
+    assert cells["encoding"]["y"]["sort"] == {"field": "total_params_billion", "order": "ascending"}
     spec = charts.memory_bars_chart(training_bars.paper_bars_long()).to_dict()
     assert len(spec["layer"]) == 2
     grid = training_bars.calculator_grid({"GPT-2 XL": "gpt2-xl"}, seq_lens=[1024], micro_batches=[1, 2],

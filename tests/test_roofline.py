@@ -22,6 +22,7 @@ from memwall.roofline import (
     ridge_point,
 )
 from memwall.tables import load_hardware
+from memwall.widths import INT8, ByteWidths
 
 H100 = "H100 SXM5 80GB (Hopper)"
 GOLD = "Xeon Gold 6242 (Cascade Lake, 16c 2.8 GHz)"
@@ -150,7 +151,7 @@ def test_ceilings_table(hardware: pd.DataFrame) -> None:
 
 
 def test_roofline_table_and_model_time(machine: Ceilings) -> None:
-    costs = cost_table("gpt2", "decode", 128, weight_bytes=2, act_bytes=2, kv_bytes=2)
+    costs = cost_table("gpt2", "decode", 128, widths=ByteWidths.uniform(2))
     t = roofline_table(costs, machine)
     expected = np.maximum(costs["flops"] / 100e9, costs["bytes"] / 10e9)
     np.testing.assert_allclose(t["time_s"], expected)
@@ -164,8 +165,8 @@ def test_roofline_table_and_model_time(machine: Ceilings) -> None:
 
 def test_predict_time_matches_model_time(machine: Ceilings) -> None:
     for spec, phase in (("bert-base", "encode"), ("gpt2", "generate"), ("llama-2-7b", "prefill")):
-        direct = model_time(cost_table(spec, phase, 256, weight_bytes=4, act_bytes=4, kv_bytes=4), machine)
-        assert predict_time(spec, phase, 256, machine, weight_bytes=4, act_bytes=4, kv_bytes=4) \
+        direct = model_time(cost_table(spec, phase, 256, widths=ByteWidths.uniform(4)), machine)
+        assert predict_time(spec, phase, 256, machine, widths=ByteWidths.uniform(4)) \
             == pytest.approx(direct, rel=1e-12)
 
 
@@ -190,9 +191,9 @@ def test_predicted_ratio_survey_hardware(hardware: pd.DataFrame) -> None:
     # Xeon Gold 6242 (the survey's CPU) with 8-bit elements: the decoder is predicted several times
     # slower than the encoder, and the gap narrows at long l as BERT's attention grows quadratically.
     gold = Ceilings.from_hardware(hardware, GOLD, "int8")
-    r = predicted_ratio([128, 4096], gold, weight_bytes=1, act_bytes=1, kv_bytes=1)
+    r = predicted_ratio([128, 4096], gold, widths=INT8)
     assert r[0] > 5 and r[1] < r[0]
-    assert predicted_ratio(128, gold, weight_bytes=1, act_bytes=1, kv_bytes=1) == pytest.approx(r[0])
+    assert predicted_ratio(128, gold, widths=INT8) == pytest.approx(r[0])
 
 
 def test_predict_time_bad_phase(machine: Ceilings) -> None:

@@ -33,6 +33,7 @@ from memwall.serving import (
 from memwall.specs import get_preset, parameter_count
 from memwall.tables import load_hardware
 from memwall.units import GIB
+from memwall.widths import BF16, ByteWidths
 
 H100 = "H100 SXM5 80GB (Hopper)"
 V5E = "Google TPU v5e"
@@ -57,8 +58,8 @@ TOY = Ceilings(989.4e12, 3.35e12, name="toy H100", precision="bf16")
 
 
 def test_schemes_widths_and_roofs(hardware: pd.DataFrame) -> None:
-    assert PRECISION_SCHEMES["W16A16"].byte_widths == {"weight_bytes": 2.0, "act_bytes": 2.0, "kv_bytes": 2.0}
-    assert PRECISION_SCHEMES["W4A16"].byte_widths == {"weight_bytes": 0.5, "act_bytes": 2.0, "kv_bytes": 2.0}
+    assert PRECISION_SCHEMES["W16A16"].widths == BF16
+    assert PRECISION_SCHEMES["W4A16"].widths == ByteWidths(weight=0.5, act=2.0, kv=2.0)
     kv8 = get_scheme("w4a16+kv8")
     assert (kv8.name, kv8.weight_bytes, kv8.kv_bytes, kv8.compute) == ("W4A16-KV8", 0.5, 1.0, "bf16")
     # H100 SXM datasheet: 989.4 dense bf16 TFLOP/s, 1979 dense int8 TOP/s and fp8 TFLOP/s, 3.35 TB/s.
@@ -102,10 +103,12 @@ def test_critical_batch_closed_form_devices(hardware: pd.DataFrame) -> None:
     assert critical_batch(None, h100) == pytest.approx(295.34, abs=0.01)
     # int8 weights dequantised onto the bf16 roof: halved. On the int8 roof (2x peak): unchanged.
     w8 = get_scheme("W8A16")
-    assert critical_batch(None, ceilings_for(hardware, H100, w8), w8.weight_bytes) == pytest.approx(295.34 / 2,
+    assert critical_batch(None, ceilings_for(hardware, H100, w8),
+                          widths=ByteWidths(weight=w8.weight_bytes)) == pytest.approx(295.34 / 2,
                                                                                                      abs=0.01)
     w8a8 = get_scheme("W8A8")
-    assert critical_batch(None, ceilings_for(hardware, H100, w8a8), 1.0) == pytest.approx(1979e12 / 3.35e12 / 2)
+    assert critical_batch(None, ceilings_for(hardware, H100, w8a8),
+                          widths=ByteWidths(weight=1.0)) == pytest.approx(1979e12 / 3.35e12 / 2)
     np.testing.assert_allclose(critical_batch_closed_form(1e12, 1e10, [0.5, 1.0, 2.0, 4.0]), [25, 50, 100, 200])
 
 
@@ -131,7 +134,7 @@ def test_critical_batch_step_context_kv_gqa(h100: Ceilings) -> None:
     assert 295 < gqa[0] < 400 and np.isinf(gqa[-1])
     # Per-sequence intensity of attention is 2 (heads/kv_heads) / kv_bytes FLOP/B, far below the ridge:
     # an 8-bit cache or fewer KV heads lower the critical batch; MHA (32 KV heads) never gets there.
-    kv8 = critical_batch("llama-3-8b", h100, kv_bytes=1.0, context=ctx)
+    kv8 = critical_batch("llama-3-8b", h100, widths=ByteWidths(kv=1.0), context=ctx)
     assert np.all(kv8 <= gqa) and kv8[2] < gqa[2]
     spec = get_preset("llama-3-8b")
     mha = critical_batch(dataclasses.replace(spec, kv_heads=32), h100, context=ctx)
@@ -163,7 +166,7 @@ def test_decode_batch1_is_weight_bytes_over_bandwidth(h100: Ceilings) -> None:
     assert ms_per_token("llama-2-7b", h100) == pytest.approx(1e3 * expected, rel=0.03)
     assert tokens_per_s("llama-2-7b", h100) == pytest.approx(1 / expected, rel=0.03)
     # W4A16 moves a quarter of the bytes: ~4x faster at batch 1.
-    w4 = decode_step_time("llama-2-7b", h100, **get_scheme("W4A16").byte_widths)
+    w4 = decode_step_time("llama-2-7b", h100, widths=get_scheme("W4A16").widths)
     assert w4 == pytest.approx(expected / 4, rel=0.05)
 
 
@@ -200,7 +203,7 @@ def test_model_that_does_not_fit(hardware: pd.DataFrame, h100: Ceilings) -> None
     assert df.attrs["max_batch"] == 0 and df.attrs["fits"] is False
     assert "does not fit" in df.attrs["message"] and "141.1 GB" in df.attrs["message"]
     # W4A16 brings it to 35 GB of weights: it fits again.
-    assert frontier("llama-3-70b", h100, memory, 1024, **get_scheme("W4A16").byte_widths).attrs["max_batch"] > 0
+    assert frontier("llama-3-70b", h100, memory, 1024, widths=get_scheme("W4A16").widths).attrs["max_batch"] > 0
 
 
 def test_frontier_shape(hardware: pd.DataFrame, h100: Ceilings) -> None:
@@ -228,10 +231,11 @@ def test_request_split_matches_sum_of_steps(h100: Ceilings) -> None:
     # (intensity 2 h d_h (c+1) / (h d_h b_a + (c+1) g d_h b_kv) = 3 at c + 1 = 12): the closed form's
     # split of each operation's sum at its crossing must still match the step-by-step sum.
     low = Ceilings(3e12, 1e12)
-    split = request_split(spec, low, np.array([[2], [5]]), [1, 2, 30], batch=3, kv_bytes=[2.0, 2.0, 1.0])
+    split = request_split(spec, low, np.array([[2], [5]]), [1, 2, 30], widths=ByteWidths(kv=[2.0, 2.0, 1.0]), batch=3)
     for i, prompt in enumerate((2, 5)):
         for j, out in enumerate((1, 2, 30)):
-            steps = decode_step_time(spec, low, 3, np.arange(prompt, prompt + out - 1), kv_bytes=[2.0, 2.0, 1.0][j])
+            steps = decode_step_time(spec, low, 3, np.arange(prompt, prompt + out - 1),
+                                     widths=ByteWidths(kv=[2.0, 2.0, 1.0][j]))
             assert split.total_s[i, j] == pytest.approx(split.ttft_s[i, j] + np.sum(steps), rel=1e-12)
     # TTFT: prefill of 2048 tokens at batch 1 is compute-bound, ~2 x 7e9 x 2048 / 989 TFLOP/s ~ 30 ms.
     long = request_split(spec, h100, [2048], [1, 2])
@@ -245,17 +249,18 @@ def test_request_split_matches_sum_of_steps(h100: Ceilings) -> None:
 @FAST
 @given(batch=st.integers(1, 4096), context=st.integers(0, 8192), wb=st.sampled_from([0.5, 1.0, 2.0]))
 def test_tokens_per_s_below_compute_roof(batch: int, context: int, wb: float) -> None:
-    ops = cost_arrays(get_preset("llama-3-8b"), "decode", context, batch, wb, fused_attention=True,
-                      include_lm_head=True)
+    ops = cost_arrays(get_preset("llama-3-8b"), "decode", context, batch, widths=ByteWidths(weight=wb),
+                      fused_attention=True, include_lm_head=True)
     flops_per_token = sum(float(o.flops) for o in ops.values()) / batch
-    assert tokens_per_s("llama-3-8b", TOY, batch, context, wb) * flops_per_token <= TOY.peak_flop_per_s * (1 + 1e-12)
+    assert tokens_per_s("llama-3-8b", TOY, batch, context,
+                        widths=ByteWidths(weight=wb)) * flops_per_token <= TOY.peak_flop_per_s * (1 + 1e-12)
 
 
 @FAST
 @given(batch=st.integers(1, 2048), context=st.integers(0, 8192), wb=st.sampled_from([0.5, 1.0, 2.0, 4.0]))
 def test_halving_weight_bytes_never_slows(batch: int, context: int, wb: float) -> None:
-    full = decode_step_time("mistral-7b", TOY, batch, context, wb)
-    half = decode_step_time("mistral-7b", TOY, batch, context, wb / 2)
+    full = decode_step_time("mistral-7b", TOY, batch, context, widths=ByteWidths(weight=wb))
+    half = decode_step_time("mistral-7b", TOY, batch, context, widths=ByteWidths(weight=wb / 2))
     assert half <= full
 
 
@@ -264,7 +269,7 @@ def test_halving_weight_bytes_never_slows(batch: int, context: int, wb: float) -
        memory_gib=st.floats(1.0, 200.0), kv=st.sampled_from([0.5, 1.0, 2.0]))
 def test_max_batch_non_increasing_in_context(contexts: list[int], memory_gib: float, kv: float) -> None:
     ctx = np.sort(np.asarray(contexts))
-    got = max_batch("llama-3-8b", memory_gib * GIB, ctx, kv_bytes=kv)
+    got = max_batch("llama-3-8b", memory_gib * GIB, ctx, widths=ByteWidths(kv=kv))
     assert np.all(got >= 0) and np.all(np.diff(got) <= 0)
 
 
@@ -280,8 +285,10 @@ def test_max_batch_non_increasing_in_context(contexts: list[int], memory_gib: fl
     ({"context": -3}, "context must be an integer >= 0, got -3"),
 ])
 def test_decode_bad_input(kwargs: dict, match: str) -> None:
+    fields = {"weight_bytes": "weight", "act_bytes": "act", "kv_bytes": "kv"}
+    widths = {fields[k]: kwargs.pop(k) for k in list(kwargs) if k in fields}
     with pytest.raises(ValueError, match=match):
-        decode_step_time("llama-3-8b", TOY, **kwargs)
+        decode_step_time("llama-3-8b", TOY, widths=ByteWidths(**widths), **kwargs)
 
 
 def test_memory_functions_bad_input() -> None:
@@ -292,7 +299,7 @@ def test_memory_functions_bad_input() -> None:
     with pytest.raises(ValueError, match=r"device_memory_bytes must be a number >= 0, got -1\.0"):
         max_batch("llama-3-8b", -1.0, 128)
     with pytest.raises(ValueError, match="weight_bytes"):
-        max_context("llama-3-8b", 80 * GIB, 1, 0.0)
+        max_context("llama-3-8b", 80 * GIB, 1, widths=ByteWidths(weight=0.0))
     with pytest.raises(ValueError, match="kv_bytes"):
         kv_cache_bytes("llama-3-8b", 1, kv_bytes=0)
     with pytest.raises(ValueError, match="encoder"):

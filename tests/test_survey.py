@@ -7,12 +7,13 @@ import pytest
 
 from memwall import charts, cost
 from memwall.wall import case_study
+from memwall.widths import INT8
 
 
 def test_length_sweep_matches_cost_table():
     sweep = case_study.length_sweep(case_study.SURVEY_MODELS, [128, 1024]).set_index(["model", "seq_len"])
     for model, (preset, phase) in case_study.SURVEY_MODELS.items():
-        tab = cost.totals(cost.cost_table(preset, phase, 1024, 1, 1.0, 1.0, 1.0))
+        tab = cost.totals(cost.cost_table(preset, phase, 1024, 1, widths=INT8))
         assert sweep.loc[(model, 1024), "flops"] == pytest.approx(float(tab["flops"].iloc[0]))
         assert sweep.loc[(model, 1024), "bytes"] == pytest.approx(float(tab["bytes"].iloc[0]))
 

@@ -62,7 +62,8 @@ def test_activation_scaling(s, b, k):
     h, a = 1024, 16
     base = training_memory.activation_bytes_per_layer(s, b, h, a)
     assert training_memory.activation_bytes_per_layer(s, k * b, h, a) == pytest.approx(k * base)  # linear in batch
-    assert training_memory.activation_bytes_per_layer(k * s, b, h, a) > k * base  # super-linear in sequence (5as²b term)
+    assert training_memory.activation_bytes_per_layer(k * s, b, h,
+                                                      a) > k * base  # super-linear in sequence (5as²b term)
 
 
 def test_training_memory_vectorised_and_from_spec():
@@ -113,14 +114,29 @@ def test_missing_sizes_and_negative_params():
         training_memory.model_state_bytes(-5)
 
 
-def test_calculator_grid_matches_training_memory():
-    from memwall.wall import training_bars, training_memory
+def test_calculator_grid_llama3_8b_zero3_by_hand():
+    # Llama-3-8B, Ψ = 8,030,261,248 parameters (the Hugging Face checkpoint's count), mixed-precision Adam
+    # (ZeRO, arXiv 1910.02054, §3.1: 2Ψ + 2Ψ + 12Ψ B), ZeRO stage 3 over N_d = 8 GPUs (Fig. 1: every state
+    # divided by N_d), full recomputation (Korthikanti et al., arXiv 2205.05198, §5: 2·sbh B per layer kept),
+    # s = 2048, b = 2, h = 4096, 32 layers.
+    from memwall.wall import training_bars
 
-    grid = training_bars.calculator_grid({"L": "llama-3-8b"}, seq_lens=[2048], micro_batches=[2], zero_stages=[3], n_gpus=[8],
-                              recomputes=["full"])
-    direct = training_memory.training_memory("llama-3-8b", seq_len=2048, micro_batch=2, zero_stage=3, n_gpus=8,
-                                recompute="full").iloc[0]
-    assert grid["gb"].sum() == pytest.approx(direct["total_gb"])
+    psi, n_d = 8_030_261_248, 8
+    grid = training_bars.calculator_grid({"L": "llama-3-8b"}, seq_lens=[2048], micro_batches=[2], zero_stages=[3],
+                                         n_gpus=[n_d], recomputes=["full"])
+    got = dict(zip(grid["part"], grid["gb"], strict=True))
+    want = {"weights": 2 * psi / n_d / 1e9, "gradients": 2 * psi / n_d / 1e9, "optimizer": 12 * psi / n_d / 1e9,
+            "activations": 32 * 2 * 2048 * 2 * 4096 / 1e9}
+    assert want["activations"] == 1.073741824 and sum(want.values()) == pytest.approx(17.13426432, rel=1e-12)
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_zero_figure_1_exact():
+    # ZeRO Fig. 1 (Ψ = 7.5B, N_d = 64, K = 12) prints rounded values; unrounded they are
+    # 16Ψ = 120 GB, 4Ψ + 12Ψ/64 = 31.40625 GB, 2Ψ + 14Ψ/64 = 16.640625 GB and 16Ψ/64 = 1.875 GB per GPU.
+    totals = [training_memory.model_state_bytes(7.5e9, "mixed_adam", zero_stage=z, n_gpus=64)["total"] / 1e9
+              for z in (0, 1, 2, 3)]
+    assert totals == pytest.approx([120.0, 31.40625, 16.640625, 1.875], rel=1e-12)
 
 
 def test_paper_bars_long_has_both_sources_for_modelled_bars():
@@ -130,3 +146,41 @@ def test_paper_bars_long_has_both_sources_for_modelled_bars():
     ours = bars[bars["source"] == "ours"]
     assert set(ours["model"]) == {"Transformer Big (WMT)", "BERT Large", "GPT-2"}
     assert (bars["gpu_limit_gb"] > 0).all()
+
+
+def test_attention_score_share_by_hand():
+    # Llama-3-8B (h = 4096, a = 32) at s = 4096: 5as/h = 5 * 32 * 4096 / 4096 = 160; share 160 / 194
+    assert training_memory.attention_score_share(4096, 4096, 32) == pytest.approx(160 / 194, rel=1e-15)
+    # the share is one half where 5as/h = 34, i.e. at s* = 34h/(5a): h = 160, a = 32 -> s* = 34
+    assert training_memory.attention_score_share(34, 160, 32) == 0.5
+    # GPT-2 XL (h = 1600, a = 25): 5as/h = 80 at s = 1024 and 160 at s = 2048
+    np.testing.assert_allclose(training_memory.attention_score_share([1024, 2048], 1600, 25), [80 / 114, 160 / 194])
+
+
+def test_attention_score_share_is_what_selective_recomputation_removes():
+    seqs = np.array([128, 1024, 8192])
+    full = training_memory.activation_bytes_per_layer(seqs, 1, 4096, 32)
+    sel = training_memory.activation_bytes_per_layer(seqs, 1, 4096, 32, recompute="selective")
+    np.testing.assert_allclose(training_memory.attention_score_share(seqs, 4096, 32), (full - sel) / full, rtol=1e-12)
+
+
+def test_logits_bytes_by_hand():
+    # Llama-3 vocabulary (128256 tokens), 4096 tokens, fp32: 4096 * 128256 * 4 = 2,101,346,304 B
+    assert training_memory.logits_bytes(4096, 128256) == 2_101_346_304
+    assert training_memory.logits_bytes(4096, 128256, 2, bytes_per_element=2.0) == 2_101_346_304
+    np.testing.assert_array_equal(training_memory.logits_bytes([1, 2], 10, [3, 4]), [120.0, 320.0])
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"seq_len": 0, "vocab_size": 10}, "seq_len"),
+    ({"seq_len": 8, "vocab_size": 0}, "vocab_size"),
+    ({"seq_len": 8, "vocab_size": 10, "bytes_per_element": 0.0}, "bytes_per_element"),
+])
+def test_logits_bytes_rejects_bad_sizes(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        training_memory.logits_bytes(**kwargs)
+
+
+def test_attention_score_share_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="heads"):
+        training_memory.attention_score_share(128, 64, 0)

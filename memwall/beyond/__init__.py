@@ -1,1 +1,2 @@
-"""Beyond the paper: attention variants' cost, fused attention, MoE decode, speculative decoding, tensor parallelism, decode balance."""
+"""Beyond the paper: attention variants' cost, fused attention, MoE decode, speculative decoding,
+tensor parallelism and decode balance."""

@@ -12,6 +12,7 @@ from memwall._checks import _check_array, _check_precision
 from memwall.cost import FLOPS_PER_ELEMENT
 from memwall.specs.attention import MLA_FORMS, AttentionShape, _shape, kv_bytes_per_token, kv_elements_per_token
 from memwall.specs.model_spec import ModelSpec
+from memwall.widths import BF16, ByteWidths
 
 __all__ = ["AttentionCost", "attention_intensity_limit", "decode_attention_cost", "kv_table"]
 
@@ -55,9 +56,8 @@ def _per_key_and_fixed(a: AttentionShape, kb: np.ndarray, ab: np.ndarray, form: 
     return flops_key, bytes_key, 0.0, h * ((a.head_dim + dr) + a.v_head_dim) * ab
 
 
-def decode_attention_cost(attention: AttentionShape | ModelSpec | str, context: ArrayLike, batch: ArrayLike = 1,
-                          kv_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0, *,
-                          mla_form: str = "absorbed") -> AttentionCost:
+def decode_attention_cost(attention: AttentionShape | ModelSpec | str, context: ArrayLike, batch: ArrayLike = 1, *,
+                          widths: ByteWidths = BF16, mla_form: str = 'absorbed') -> AttentionCost:
     """FLOPs and bytes of the attention core of one decode step, all layers, scores on chip.
 
     Parameters
@@ -68,8 +68,8 @@ def decode_attention_cost(attention: AttentionShape | ModelSpec | str, context: 
         Cached tokens per sequence; the step attends to ``context + 1`` keys. [tokens]
     batch : int or array_like of int
         Sequences decoded together (each reads its own cache). [sequences]
-    kv_bytes, act_bytes : float or array_like of float
-        Storage per cached element and per query/output element. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     mla_form : {"absorbed", "naive"}
         How MLA is computed (module docstring); ignored for MHA/GQA/MQA.
 
@@ -99,6 +99,7 @@ def decode_attention_cost(attention: AttentionShape | ModelSpec | str, context: 
     Everything scales with ``batch`` and ``layers``, so the intensity depends on neither; for a long
     cache it tends to :func:`attention_intensity_limit`.
     """
+    act_bytes, kv_bytes = widths.act, widths.kv
     if mla_form not in MLA_FORMS:
         raise ValueError(f"mla_form must be one of {MLA_FORMS}, got {mla_form!r}")
     a = _shape(attention)

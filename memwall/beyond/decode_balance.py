@@ -32,6 +32,7 @@ from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import decoder_spec
 from memwall.trends import GrowthFit
 from memwall.wall.hardware_trends import PRECISION_RULES, fit_series, machine_balance
+from memwall.widths import BF16, ByteWidths
 
 __all__ = ["balance_gap_table", "decode_intensity", "gap_trend", "needed_bandwidth"]
 
@@ -41,9 +42,8 @@ def _spec(spec: ModelSpec | str) -> ModelSpec:
     return decoder_spec(spec, "decode")
 
 
-def decode_intensity(spec: ModelSpec | str, batch: ArrayLike = 1, context: ArrayLike = 1024,
-                     weight_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0,
-                     kv_bytes: ArrayLike = 2.0) -> float | np.ndarray:
+def decode_intensity(spec: ModelSpec | str, batch: ArrayLike = 1, context: ArrayLike = 1024, *,
+                     widths: ByteWidths = BF16) -> float | np.ndarray:
     """Arithmetic intensity of one whole decode step (all operations, LM head included).
 
     Parameters
@@ -54,8 +54,8 @@ def decode_intensity(spec: ModelSpec | str, batch: ArrayLike = 1, context: Array
         Sequences. [sequences]
     context : int or array_like of int
         Cached tokens per sequence. [tokens]
-    weight_bytes, act_bytes, kv_bytes : float or array_like of float
-        Storage widths. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
 
     Returns
     -------
@@ -74,8 +74,7 @@ def decode_intensity(spec: ModelSpec | str, batch: ArrayLike = 1, context: Array
     intensity is close to ``2 / b_w``: activations and the KV cache add bytes, attention over the cache
     adds FLOPs (with grouped-query attention each cached byte serves ``heads / kv_heads`` queries).
     """
-    ops = cost_arrays(_spec(spec), "decode", context, batch, weight_bytes, act_bytes, kv_bytes,
-                      fused_attention=True, include_lm_head=True)
+    ops = cost_arrays(_spec(spec), "decode", context, batch, widths=widths, fused_attention=True, include_lm_head=True)
     flops = sum(o.flops for o in ops.values())
     bytes_ = sum(o.bytes_read + o.bytes_written for o in ops.values())
     out = np.asarray(flops / bytes_, dtype=float)
@@ -111,9 +110,8 @@ def needed_bandwidth(peak_flop_per_s: ArrayLike, intensity_flop_per_byte: ArrayL
     return float(out) if out.ndim == 0 else out
 
 
-def balance_gap_table(hardware: pd.DataFrame, spec: ModelSpec | str = "llama-3-70b", rule: str = "max_16bit",
-                      weight_bytes: float = 2.0, act_bytes: float = 2.0, kv_bytes: float = 2.0,
-                      context: int = 1024) -> pd.DataFrame:
+def balance_gap_table(hardware: pd.DataFrame, spec: ModelSpec | str = 'llama-3-70b', rule: str = 'max_16bit',
+                      context: int = 1024, *, widths: ByteWidths = BF16) -> pd.DataFrame:
     """Machine balance, batch-1 decode intensity, their ratio and the bandwidth that would close it.
 
     Parameters
@@ -124,8 +122,8 @@ def balance_gap_table(hardware: pd.DataFrame, spec: ModelSpec | str = "llama-3-7
         Decoder whose batch-1 decode is measured against each device.
     rule : {"fp32", "max_16bit", "max_8bit"}
         Precision rule for the peak (:data:`memwall.wall.hardware_trends.PRECISION_RULES`).
-    weight_bytes, act_bytes, kv_bytes : float
-        Storage widths of the decode step. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     context : int
         Cached tokens. [tokens]
 
@@ -134,7 +132,7 @@ def balance_gap_table(hardware: pd.DataFrame, spec: ModelSpec | str = "llama-3-7
     pandas.DataFrame
         The columns of :func:`memwall.wall.hardware_trends.machine_balance` (``device``, ``kind``, ``date``,
         ``year``, ``precision``, ``peak_flop_per_s`` [FLOP/s], ``bandwidth_bytes_per_s`` [B/s],
-        ``balance_flop_per_byte`` [FLOP/B]) for devices with a peak and a bandwidth, plus
+        ``ridge_flop_per_byte`` [FLOP/B]) for devices with a peak and a bandwidth, plus
         ``decode_intensity`` [FLOP/B], ``gap`` [x] = balance / decode intensity and
         ``needed_bandwidth_bytes_per_s`` [B/s] = peak / decode intensity.
 
@@ -145,10 +143,10 @@ def balance_gap_table(hardware: pd.DataFrame, spec: ModelSpec | str = "llama-3-7
     """
     if rule not in PRECISION_RULES:
         raise ValueError(f"rule={rule!r} is not known; allowed: {', '.join(PRECISION_RULES)}")
-    intensity = decode_intensity(spec, 1, context, weight_bytes, act_bytes, kv_bytes)
-    out = machine_balance(hardware, rule).dropna(subset=["balance_flop_per_byte"]).reset_index(drop=True)
+    intensity = decode_intensity(spec, 1, context, widths=widths)
+    out = machine_balance(hardware, rule).dropna(subset=["ridge_flop_per_byte"]).reset_index(drop=True)
     out["decode_intensity"] = intensity
-    out["gap"] = out["balance_flop_per_byte"] / intensity
+    out["gap"] = out["ridge_flop_per_byte"] / intensity
     out["needed_bandwidth_bytes_per_s"] = needed_bandwidth(out["peak_flop_per_s"].to_numpy(), intensity)
     return out
 

@@ -40,6 +40,7 @@ from memwall._checks import _check_array, _check_precision
 from memwall.cost import cost_arrays
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import get_preset
+from memwall.widths import INT8, ByteWidths
 
 __all__ = ["FUSION_MODES", "attention_core_bytes", "fusion_sweep", "intensity_peaks", "tiled_attention_elements"]
 
@@ -83,8 +84,7 @@ def tiled_attention_elements(seq_len: ArrayLike, head_dim: int, sram_elements: A
 
 
 def attention_core_bytes(spec: ModelSpec | str, seq_len: ArrayLike, mode: str, batch: ArrayLike = 1,
-                         act_bytes: ArrayLike = 1.0, kv_bytes: ArrayLike = 1.0,
-                         sram_elements: int | None = None) -> float | np.ndarray:
+                         sram_elements: int | None = None, *, widths: ByteWidths = INT8) -> float | np.ndarray:
     """Bytes moved by QKᵀ, softmax and score·V of an encode/prefill pass, all layers.
 
     Parameters
@@ -98,8 +98,8 @@ def attention_core_bytes(spec: ModelSpec | str, seq_len: ArrayLike, mode: str, b
         that head's K and V even when grouped-query heads share them.
     batch : int or array_like of int
         Sequences. [sequences]
-    act_bytes, kv_bytes : float or array_like of float
-        Storage of queries, scores, outputs, statistics / of keys and values. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``INT8``). [B/element]
     sram_elements : int, optional
         On-chip memory ``M`` for ``"tiled"`` (required there, ignored otherwise). [elements]
 
@@ -114,6 +114,7 @@ def attention_core_bytes(spec: ModelSpec | str, seq_len: ArrayLike, mode: str, b
         Unknown ``mode``; ``"tiled"`` without ``sram_elements``; as :func:`tiled_attention_elements`
         and :func:`memwall.cost.cost_arrays`.
     """
+    act_bytes, kv_bytes = widths.act, widths.kv
     if mode not in FUSION_MODES:
         raise ValueError(f"mode must be one of {FUSION_MODES}, got {mode!r}")
     spec = get_preset(spec) if isinstance(spec, str) else spec
@@ -129,15 +130,15 @@ def attention_core_bytes(spec: ModelSpec | str, seq_len: ArrayLike, mode: str, b
         per_head = (total - kv) * ab + kv * kb
         out = spec.layers * spec.heads * b * per_head
     else:
-        ops = cost_arrays(spec, "prefill", seq_len, batch, 1.0, act_bytes, kv_bytes,
-                          fused_attention=(mode == "fused"))
+        ops = cost_arrays(spec, "prefill", seq_len, batch, widths=ByteWidths(weight=1.0, act=act_bytes, kv=kv_bytes),
+                          fused_attention=mode == "fused")
         out = sum(ops[k].bytes_read + ops[k].bytes_written for k in _CORE)
     out = np.asarray(out, dtype=float)
     return float(out) if out.ndim == 0 else out
 
 
-def fusion_sweep(models: dict[str, str], lengths: Sequence[int], *, sram_elements: int,
-                 weight_bytes: float = 1.0, act_bytes: float = 1.0, kv_bytes: float = 1.0) -> pd.DataFrame:
+def fusion_sweep(models: dict[str, str], lengths: Sequence[int], *, widths: ByteWidths = INT8,
+                 sram_elements: int) -> pd.DataFrame:
     """Whole-model FLOPs, bytes and intensity of an encode pass over lengths, for each fusion mode.
 
     Parameters
@@ -148,8 +149,8 @@ def fusion_sweep(models: dict[str, str], lengths: Sequence[int], *, sram_element
         Sequence lengths ``l``. [tokens]
     sram_elements : int
         On-chip memory ``M`` of the ``"tiled"`` mode. [elements]
-    weight_bytes, act_bytes, kv_bytes : float
-        Storage widths (the survey uses 1 byte everywhere). [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``INT8``). [B/element]
 
     Returns
     -------
@@ -162,11 +163,11 @@ def fusion_sweep(models: dict[str, str], lengths: Sequence[int], *, sram_element
     frames = []
     for label, preset in models.items():
         spec = get_preset(preset)
-        ops = cost_arrays(spec, "prefill", n, 1, weight_bytes, act_bytes, kv_bytes, fused_attention=False)
+        ops = cost_arrays(spec, "prefill", n, 1, widths=widths, fused_attention=False)
         flops = sum(o.flops for o in ops.values())
         other = sum(o.bytes_read + o.bytes_written for k, o in ops.items() if k not in _CORE)
         for mode in FUSION_MODES:
-            core = attention_core_bytes(spec, n, mode, 1, act_bytes, kv_bytes, sram_elements)
+            core = attention_core_bytes(spec, n, mode, 1, widths=widths, sram_elements=sram_elements)
             total = other + core
             frames.append(pd.DataFrame({"model": label, "mode": mode, "seq_len": n, "flops": flops, "bytes": total,
                                         "intensity": flops / total, "act_to_act_bytes": core,

@@ -12,7 +12,7 @@ This module counts those bytes and finds where decode turns compute-bound:
   and DeepSeek-V3;
 * :func:`expected_distinct_experts`: expected routed experts a batch touches per layer;
 * :func:`decode_step_cost`, :func:`decode_step_grid`: FLOPs, bytes and intensity of a decode step;
-* :func:`compute_bound_batch`: the smallest batch whose decode step is compute-bound on a device.
+* :func:`critical_batch`: the smallest batch whose decode step is compute-bound on a device.
 
 Experts touched by a batch
 --------------------------
@@ -67,11 +67,13 @@ from memwall.beyond.attention_cost import decode_attention_cost
 from memwall.roofline import Ceilings
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.moe import MoESpec, get_moe
+from memwall.widths import BF16, ByteWidths
 
-__all__ = ["StepCost", "compute_bound_batch", "decode_step_cost", "decode_step_grid", "expected_distinct_experts", "moe_table"]
+__all__ = ["StepCost", "critical_batch", "decode_step_cost", "decode_step_grid", "expected_distinct_experts",
+           "moe_table"]
 
 
-#: Largest batch :func:`compute_bound_batch` searches before answering ``np.inf``. [sequences]
+#: Largest batch :func:`critical_batch` searches before answering ``np.inf``. [sequences]
 SEARCH_LIMIT = 2**24
 
 
@@ -145,9 +147,8 @@ def _o(x: ArrayLike) -> float | np.ndarray:
     return float(x) if x.ndim == 0 else x
 
 
-def decode_step_cost(model: MoESpec | ModelSpec | str, batch: ArrayLike, context: ArrayLike,
-                     weight_bytes: ArrayLike = 2.0, kv_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0, *,
-                     mla_form: str = "absorbed") -> StepCost:
+def decode_step_cost(model: MoESpec | ModelSpec | str, batch: ArrayLike, context: ArrayLike, *,
+                     widths: ByteWidths = BF16, mla_form: str = 'absorbed') -> StepCost:
     """FLOPs, bytes and intensity of one decode step of ``batch`` sequences with ``context`` cached tokens.
 
     Parameters
@@ -158,8 +159,8 @@ def decode_step_cost(model: MoESpec | ModelSpec | str, batch: ArrayLike, context
         Sequences decoded together, one new token each. [sequences]
     context : int or array_like of int
         Cached tokens per sequence. [tokens]
-    weight_bytes, kv_bytes, act_bytes : float or array_like of float
-        Storage per weight, cached element, query/output element. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     mla_form : {"absorbed", "naive"}
         MLA computation (:mod:`memwall.attention_variants`).
 
@@ -179,13 +180,14 @@ def decode_step_cost(model: MoESpec | ModelSpec | str, batch: ArrayLike, context
     ``bytes = (N_always + m·(S + E·(1 - (1 - k/E)^B))·N_expert)·b_w + attention bytes`` (module
     docstring).
     """
+    weight_bytes = widths.weight
     spec = get_moe(model)
     b = _check_array("batch", batch, integer=True, minimum=1)
     wb = _check_precision("weight_bytes", weight_bytes)
     touched = expected_distinct_experts(spec.routed_experts, spec.active_experts, b)
     weights = (spec.dense_params + spec.moe_layers * (spec.shared_experts + np.asarray(touched))
                * spec.expert_params) * wb
-    att = decode_attention_cost(spec.attention, context, b, kv_bytes, act_bytes, mla_form=mla_form)
+    att = decode_attention_cost(spec.attention, context, b, widths=widths, mla_form=mla_form)
     flops = 2.0 * b * spec.active_params + np.asarray(att.flops)
     bytes_ = weights + np.asarray(att.bytes)
     shape = np.broadcast_shapes(np.shape(flops), np.shape(bytes_), np.shape(touched))
@@ -193,9 +195,8 @@ def decode_step_cost(model: MoESpec | ModelSpec | str, batch: ArrayLike, context
         flops, bytes_, flops / bytes_, weights, att.bytes, touched)))
 
 
-def compute_bound_batch(model: MoESpec | ModelSpec | str, ceilings: Ceilings, context: int = 0,
-                        weight_bytes: float = 2.0, kv_bytes: float = 2.0, act_bytes: float = 2.0, *,
-                        mla_form: str = "absorbed") -> float:
+def critical_batch(model: MoESpec | ModelSpec | str, ceilings: Ceilings, context: int = 0, *,
+                        widths: ByteWidths = BF16, mla_form: str = 'absorbed') -> float:
     """Smallest batch whose decode step is compute-bound (step intensity >= the ridge point).
 
     Parameters
@@ -206,8 +207,8 @@ def compute_bound_batch(model: MoESpec | ModelSpec | str, ceilings: Ceilings, co
         Device (peak [FLOP/s], bandwidth [B/s]).
     context : int
         Cached tokens per sequence. [tokens]
-    weight_bytes, kv_bytes, act_bytes : float
-        Storage widths. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     mla_form : {"absorbed", "naive"}
         MLA computation.
 
@@ -230,14 +231,15 @@ def compute_bound_batch(model: MoESpec | ModelSpec | str, ceilings: Ceilings, co
     ``M(B)/B`` falls and ``I(B)`` rises: bisection on the integers finds the first ``B`` with
     ``I(B) >= P/BW``.
     """
+    weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     for name, value in (("context", context), ("weight_bytes", weight_bytes), ("kv_bytes", kv_bytes),
                         ("act_bytes", act_bytes)):
         if np.ndim(value):
-            raise ValueError(f"{name} must be a scalar for compute_bound_batch, got {value!r}")
+            raise ValueError(f"{name} must be a scalar for critical_batch, got {value!r}")
     ridge = ceilings.ridge_flop_per_byte
 
     def bound(b: int) -> bool:
-        return decode_step_cost(model, b, context, weight_bytes, kv_bytes, act_bytes,
+        return decode_step_cost(model, b, context, widths=ByteWidths(weight=weight_bytes, act=act_bytes, kv=kv_bytes),
                                 mla_form=mla_form).intensity >= ridge
 
     if not bound(SEARCH_LIMIT):
@@ -252,8 +254,8 @@ def compute_bound_batch(model: MoESpec | ModelSpec | str, ceilings: Ceilings, co
     return float(lo)
 
 
-def decode_step_grid(models: dict[str, MoESpec | ModelSpec | str], contexts: ArrayLike, batches: ArrayLike,
-                     weight_bytes: float = 2.0, kv_bytes: float = 2.0, act_bytes: float = 2.0) -> pd.DataFrame:
+def decode_step_grid(models: dict[str, MoESpec | ModelSpec | str], contexts: ArrayLike, batches: ArrayLike, *,
+                     widths: ByteWidths = BF16) -> pd.DataFrame:
     """Decode-step cost over a grid of contexts and batches for several models (for interactive charts).
 
     Parameters
@@ -264,8 +266,8 @@ def decode_step_grid(models: dict[str, MoESpec | ModelSpec | str], contexts: Arr
         Cached tokens per sequence. [tokens]
     batches : array_like of int
         Batches. [sequences]
-    weight_bytes, kv_bytes, act_bytes : float
-        Storage widths. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
 
     Returns
     -------
@@ -278,7 +280,7 @@ def decode_step_grid(models: dict[str, MoESpec | ModelSpec | str], contexts: Arr
     b = np.asarray(batches).reshape(1, -1)
     frames = []
     for label, model in models.items():
-        s = decode_step_cost(model, b, c, weight_bytes, kv_bytes, act_bytes)
+        s = decode_step_cost(model, b, c, widths=widths)
         cc, bb = np.broadcast_arrays(c, b)
         frames.append(pd.DataFrame({"model": label, "context": cc.ravel(), "batch": bb.ravel(),
                                     **{k: np.broadcast_to(v, cc.shape).ravel() for k, v in s._asdict().items()}}))
@@ -312,7 +314,7 @@ def moe_table(models: dict[str, MoESpec | ModelSpec | str], batches: tuple[int, 
                "active_share": s.active_params / s.total_params, "routed_experts": s.routed_experts,
                "active_experts": s.active_experts, "shared_experts": s.shared_experts}
         for b in batches:
-            step = decode_step_cost(s, b, 0, weight_bytes)
+            step = decode_step_cost(s, b, 0, widths=ByteWidths(weight=weight_bytes))
             row[f"distinct_{b}"] = step.distinct_experts if s.moe_layers else float("nan")
             row[f"weight_gb_{b}"] = step.weight_bytes / 1e9
         rows.append(row)

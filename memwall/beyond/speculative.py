@@ -41,8 +41,10 @@ from memwall.serving.decode import decode_step_time
 from memwall.serving.schemes import ceilings_for, get_scheme
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import decoder_spec
+from memwall.widths import BF16, ByteWidths
 
-__all__ = ["SpeculativeBound", "best_k", "expected_tokens_per_step", "speculative_grid", "speculative_time_per_token", "time_per_token_from_steps", "verify_ops", "verify_step_time", "weight_matmul_intensity"]
+__all__ = ["SpeculativeBound", "best_k", "expected_tokens_per_step", "speculative_grid", "speculative_time_per_token",
+           "time_per_token_from_steps", "verify_ops", "verify_step_time", "weight_matmul_intensity"]
 
 
 _WEIGHT_CATEGORIES = ("projection", "ffn")
@@ -108,8 +110,8 @@ def expected_tokens_per_step(alpha: ArrayLike, k: ArrayLike) -> float | np.ndarr
 # ----------------------------------------------------------------------------------- verify pass
 
 
-def verify_ops(spec: ModelSpec | str, k: ArrayLike, context: ArrayLike = 0, weight_bytes: ArrayLike = 2.0,
-               act_bytes: ArrayLike = 2.0, kv_bytes: ArrayLike = 2.0) -> dict[str, OpCost]:
+def verify_ops(spec: ModelSpec | str, k: ArrayLike, context: ArrayLike = 0, *,
+               widths: ByteWidths = BF16) -> dict[str, OpCost]:
     """Operations of the target's verify pass: ``k + 1`` new tokens against a KV cache of ``context``.
 
     Parameters
@@ -120,8 +122,8 @@ def verify_ops(spec: ModelSpec | str, k: ArrayLike, context: ArrayLike = 0, weig
         Drafted tokens; the pass scores ``k + 1`` positions. [tokens]
     context : int or array_like of int
         Tokens already in the target's KV cache. [tokens]
-    weight_bytes, act_bytes, kv_bytes : float or array_like of float
-        Storage widths. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
 
     Returns
     -------
@@ -147,11 +149,10 @@ def verify_ops(spec: ModelSpec | str, k: ArrayLike, context: ArrayLike = 0, weig
     spec = _spec(spec)
     kk = _check_array("k", k, integer=True, minimum=0)
     c = _check_array("context", context, integer=True, minimum=0)
-    widths = (weight_bytes, act_bytes, kv_bytes)
-    ops = cost_arrays(spec, "prefill", kk + 1.0, 1, *widths, fused_attention=True, causal_halving=True,
+    ops = cost_arrays(spec, "prefill", kk + 1.0, 1, widths=widths, fused_attention=True, causal_halving=True,
                       include_lm_head=True)
-    at_c = cost_arrays(spec, "decode", c, 1, *widths, fused_attention=True)
-    at_0 = cost_arrays(spec, "decode", 0, 1, *widths, fused_attention=True)
+    at_c = cost_arrays(spec, "decode", c, 1, widths=widths, fused_attention=True)
+    at_0 = cost_arrays(spec, "decode", 0, 1, widths=widths, fused_attention=True)
     queries = kk + 1.0
     out = {}
     for name, op in ops.items():
@@ -174,9 +175,8 @@ def _bound(ops: dict[str, OpCost], ceilings: Ceilings) -> np.ndarray:
                for o in ops.values())
 
 
-def verify_step_time(spec: ModelSpec | str, ceilings: Ceilings, k: ArrayLike, context: ArrayLike = 0,
-                     weight_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0,
-                     kv_bytes: ArrayLike = 2.0) -> float | np.ndarray:
+def verify_step_time(spec: ModelSpec | str, ceilings: Ceilings, k: ArrayLike, context: ArrayLike = 0, *,
+                     widths: ByteWidths = BF16) -> float | np.ndarray:
     """Roofline lower bound on the target's verify pass over ``k + 1`` tokens.
 
     Parameters
@@ -198,12 +198,11 @@ def verify_step_time(spec: ModelSpec | str, ceilings: Ceilings, k: ArrayLike, co
     ValueError
         As :func:`verify_ops`.
     """
-    return _out(_bound(verify_ops(spec, k, context, weight_bytes, act_bytes, kv_bytes), ceilings))
+    return _out(_bound(verify_ops(spec, k, context, widths=widths), ceilings))
 
 
-def weight_matmul_intensity(spec: ModelSpec | str, k: ArrayLike, context: ArrayLike = 0,
-                            weight_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0,
-                            kv_bytes: ArrayLike = 2.0) -> float | np.ndarray:
+def weight_matmul_intensity(spec: ModelSpec | str, k: ArrayLike, context: ArrayLike = 0, *,
+                            widths: ByteWidths = BF16) -> float | np.ndarray:
     """Arithmetic intensity of the weight matmuls (projections, FFN, LM head) of a verify pass.
 
     Parameters
@@ -227,7 +226,7 @@ def weight_matmul_intensity(spec: ModelSpec | str, k: ArrayLike, context: ArrayL
     ``d_in d_out b_w`` weight bytes plus ``T (d_in + d_out) b_a`` activation bytes, so with
     ``T = k + 1 ≪ d`` the intensity is ``≈ 2 (k + 1) / b_w``: ``k + 1`` times that of decode.
     """
-    ops = verify_ops(spec, k, context, weight_bytes, act_bytes, kv_bytes)
+    ops = verify_ops(spec, k, context, widths=widths)
     chosen = [o for o in ops.values() if o.category in _WEIGHT_CATEGORIES]
     flops = sum(o.flops for o in chosen)
     bytes_ = sum(o.bytes_read + o.bytes_written for o in chosen)
@@ -301,10 +300,8 @@ class SpeculativeBound(NamedTuple):
     speedup: float | np.ndarray
 
 
-def speculative_time_per_token(target: ModelSpec | str, draft: ModelSpec | str, ceilings: Ceilings,
-                               alpha: ArrayLike, k: ArrayLike, context: ArrayLike = 1024,
-                               weight_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0,
-                               kv_bytes: ArrayLike = 2.0, *,
+def speculative_time_per_token(target: ModelSpec | str, draft: ModelSpec | str, ceilings: Ceilings, alpha: ArrayLike,
+                               k: ArrayLike, context: ArrayLike = 1024, *, widths: ByteWidths = BF16,
                                draft_ceilings: Ceilings | None = None) -> SpeculativeBound:
     """Roofline time per token of speculative decoding at batch 1 against plain decoding.
 
@@ -321,8 +318,8 @@ def speculative_time_per_token(target: ModelSpec | str, draft: ModelSpec | str, 
         Drafted tokens per target pass. [tokens]
     context : int or array_like of int
         Tokens in both KV caches when the step starts. [tokens]
-    weight_bytes, act_bytes, kv_bytes : float or array_like of float
-        Storage widths of both models. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     draft_ceilings : Ceilings, optional
         Another device for the draft.
 
@@ -343,11 +340,10 @@ def speculative_time_per_token(target: ModelSpec | str, draft: ModelSpec | str, 
     verify pass by :func:`verify_step_time`, and plain decoding by one target decode step. The two
     models run one after the other, as in Leviathan et al.'s Algorithm 1.
     """
-    widths = (weight_bytes, act_bytes, kv_bytes)
     kk = _check_array("k", k, integer=True, minimum=0)
-    draft_step = decode_step_time(_spec(draft), draft_ceilings or ceilings, 1, context, *widths)
-    verify = verify_step_time(target, ceilings, kk, context, *widths)
-    plain = decode_step_time(_spec(target), ceilings, 1, context, *widths)
+    draft_step = decode_step_time(_spec(draft), draft_ceilings or ceilings, 1, context, widths=widths)
+    verify = verify_step_time(target, ceilings, kk, context, widths=widths)
+    plain = decode_step_time(_spec(target), ceilings, 1, context, widths=widths)
     tokens = expected_tokens_per_step(alpha, kk)
     per_token = time_per_token_from_steps(draft_step, verify, alpha, kk)
     shape = np.broadcast_shapes(*(np.shape(x) for x in (draft_step, verify, plain, tokens, per_token)))
@@ -355,9 +351,8 @@ def speculative_time_per_token(target: ModelSpec | str, draft: ModelSpec | str, 
     return SpeculativeBound(*(_out(np.broadcast_to(np.asarray(x, dtype=float), shape)) for x in fields))
 
 
-def best_k(target: ModelSpec | str, draft: ModelSpec | str, ceilings: Ceilings, alpha: ArrayLike,
-           k_max: int = 16, context: int = 1024, weight_bytes: float = 2.0, act_bytes: float = 2.0,
-           kv_bytes: float = 2.0) -> pd.DataFrame:
+def best_k(target: ModelSpec | str, draft: ModelSpec | str, ceilings: Ceilings, alpha: ArrayLike, k_max: int = 16,
+           context: int = 1024, *, widths: ByteWidths = BF16) -> pd.DataFrame:
     """The number of drafted tokens that minimises the time per token, for each acceptance rate.
 
     Parameters
@@ -372,8 +367,8 @@ def best_k(target: ModelSpec | str, draft: ModelSpec | str, ceilings: Ceilings, 
         Largest ``k`` searched (``0 … k_max``; ``k = 0`` is plain decoding). [tokens]
     context : int
         Tokens in the KV caches. [tokens]
-    weight_bytes, act_bytes, kv_bytes : float
-        Storage widths. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
 
     Returns
     -------
@@ -390,8 +385,7 @@ def best_k(target: ModelSpec | str, draft: ModelSpec | str, ceilings: Ceilings, 
         raise ValueError(f"k_max must be a non-negative integer, got {k_max!r}")
     a = np.atleast_1d(_alpha(alpha)).ravel()
     ks = np.arange(k_max + 1)
-    res = speculative_time_per_token(target, draft, ceilings, a[:, None], ks[None, :], context,
-                                     weight_bytes, act_bytes, kv_bytes)
+    res = speculative_time_per_token(target, draft, ceilings, a[:, None], ks[None, :], context, widths=widths)
     t = np.asarray(res.time_per_token_s)
     i = np.argmin(t, axis=1)  # ties: the smallest k
     rows = np.arange(a.size)
@@ -438,14 +432,13 @@ def speculative_grid(hardware: pd.DataFrame, target: str, draft: str, devices: l
     ValueError
         Unknown device or scheme, and as :func:`speculative_time_per_token`.
     """
-    widths = get_scheme(scheme).byte_widths
+    widths = get_scheme(scheme).widths
     a = np.atleast_1d(_alpha(alphas)).ravel()
     kk = np.atleast_1d(_check_array("ks", ks, integer=True, minimum=0)).ravel()
     frames = []
     for device in devices:
         ceil = ceilings_for(hardware, device, scheme)
-        res = speculative_time_per_token(target, draft, ceil, a[:, None], kk[None, :], context,
-                                         widths["weight_bytes"], widths["act_bytes"], widths["kv_bytes"])
+        res = speculative_time_per_token(target, draft, ceil, a[:, None], kk[None, :], context, widths=widths)
         aa, kg = np.meshgrid(a, kk, indexing="ij")
         frames.append(pd.DataFrame({
             "device": device, "alpha": np.round(aa.ravel(), 6), "k": kg.ravel().astype(np.int64),

@@ -46,8 +46,11 @@ from memwall.roofline import Ceilings, _positive
 from memwall.serving.memory import footprint
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import decoder_spec
+from memwall.widths import BF16, ByteWidths
 
-__all__ = ["BASE_LATENCY_S", "HOP_LATENCY_S", "NCCL_TUNING_URL", "TPBound", "allreduce_bytes_per_step", "best_chip_count", "link_bandwidth", "optimal_chips_closed_form", "ring_allreduce_time", "tp_decode_time", "tp_sweep"]
+__all__ = ["BASE_LATENCY_S", "HOP_LATENCY_S", "NCCL_TUNING_URL", "TPBound", "allreduce_bytes_per_step",
+           "best_chip_count", "link_bandwidth", "optimal_chips_closed_form", "ring_allreduce_time", "tp_decode_time",
+           "tp_sweep"]
 
 
 NCCL_TUNING_URL = ("https://github.com/NVIDIA/nccl/blob/01afd20a77b5804e0ecf1042509dd9d20ebf9e93/"
@@ -221,8 +224,8 @@ def _weight_bytes(spec: ModelSpec, batch: np.ndarray, context: np.ndarray, wb: n
                   kb: np.ndarray) -> dict[str, np.ndarray]:
     """Weight bytes per operation: bytes are linear in the widths, so ``bytes(2 wb) - bytes(wb)``. [B]"""
     args = {"fused_attention": True, "include_lm_head": True}
-    one = cost_arrays(spec, "decode", context, batch, wb, ab, kb, **args)
-    two = cost_arrays(spec, "decode", context, batch, 2.0 * wb, ab, kb, **args)
+    one = cost_arrays(spec, "decode", context, batch, widths=ByteWidths(weight=wb, act=ab, kv=kb), **args)
+    two = cost_arrays(spec, "decode", context, batch, widths=ByteWidths(weight=2.0 * wb, act=ab, kv=kb), **args)
     return {k: (two[k].bytes_read + two[k].bytes_written) - (one[k].bytes_read + one[k].bytes_written)
             for k in one}
 
@@ -256,8 +259,7 @@ class TPBound(NamedTuple):
 
 def tp_decode_time(spec: ModelSpec | str, ceilings: Ceilings, chips: ArrayLike, link_bytes_per_s: float,
                    hop_latency_s: float, base_latency_s: float = BASE_LATENCY_S, batch: ArrayLike = 1,
-                   context: ArrayLike = 0, weight_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0,
-                   kv_bytes: ArrayLike = 2.0, *, memory_bytes: float = np.inf) -> TPBound:
+                   context: ArrayLike = 0, *, widths: ByteWidths = BF16, memory_bytes: float = np.inf) -> TPBound:
     """Lower bound on one tensor-parallel decode step over ``chips`` identical chips.
 
     Parameters
@@ -278,8 +280,8 @@ def tp_decode_time(spec: ModelSpec | str, ceilings: Ceilings, chips: ArrayLike, 
         Sequences. [sequences]
     context : int or array_like of int
         Cached tokens per sequence. [tokens]
-    weight_bytes, act_bytes, kv_bytes : float or array_like of float
-        Storage widths; all-reduces carry ``act_bytes`` elements. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     memory_bytes : float
         Memory of one chip, for ``fits`` (default: unlimited). [B]
 
@@ -305,6 +307,7 @@ def tp_decode_time(spec: ModelSpec | str, ceilings: Ceilings, chips: ArrayLike, 
     sum ``Σ max(F/P, M/BW)`` over its shares (a chip's replicated copy of the layer input is not
     counted, an under-count of ``(1 - 1/N) · batch · d · act_bytes`` per projection).
     """
+    weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     spec = _spec(spec)
     n = _chips(chips)
     if np.any(n > spec.heads):
@@ -315,8 +318,8 @@ def tp_decode_time(spec: ModelSpec | str, ceilings: Ceilings, chips: ArrayLike, 
     wb = _check_precision("weight_bytes", weight_bytes)
     ab = _check_precision("act_bytes", act_bytes)
     kb = _check_precision("kv_bytes", kv_bytes)
-    ops: dict[str, OpCost] = cost_arrays(spec, "decode", c, b, wb, ab, kb, fused_attention=True,
-                                         include_lm_head=True)
+    ops: dict[str, OpCost] = cost_arrays(spec, "decode", c, b, widths=ByteWidths(weight=wb, act=ab, kv=kb),
+                                         fused_attention=True, include_lm_head=True)
     wbytes = _weight_bytes(spec, b, c, wb, ab, kb)
     peak, bw = ceilings.peak_flop_per_s, ceilings.bandwidth_bytes_per_s
     step = 0.0
@@ -327,7 +330,7 @@ def tp_decode_time(spec: ModelSpec | str, ceilings: Ceilings, chips: ArrayLike, 
         weights = weights + wbytes[name] / m_div
     count, message = allreduce_bytes_per_step(spec, b, ab)
     allreduce = count * np.asarray(ring_allreduce_time(message, n, link_bytes_per_s, hop_latency_s, base_latency_s))
-    fp = footprint(spec, b, c, wb, kb, ab)
+    fp = footprint(spec, b, c, widths=ByteWidths(weight=wb, act=ab, kv=kb))
     per_chip_memory = (np.asarray(fp.weights) / n + np.asarray(fp.kv_cache) / np.minimum(n, spec.kv_heads)
                        + np.asarray(fp.activations))
     total = step + allreduce
@@ -338,9 +341,8 @@ def tp_decode_time(spec: ModelSpec | str, ceilings: Ceilings, chips: ArrayLike, 
     return TPBound(*(_out(x) for x in fields), bool(fits) if fits.ndim == 0 else fits)
 
 
-def tp_sweep(spec: ModelSpec | str, ceilings: Ceilings, chips: ArrayLike, link_bytes_per_s: float,
-             hop_latency_s: float, base_latency_s: float = BASE_LATENCY_S, batch: int = 1, context: int = 0,
-             weight_bytes: float = 2.0, act_bytes: float = 2.0, kv_bytes: float = 2.0, *,
+def tp_sweep(spec: ModelSpec | str, ceilings: Ceilings, chips: ArrayLike, link_bytes_per_s: float, hop_latency_s: float,
+             base_latency_s: float = BASE_LATENCY_S, batch: int = 1, context: int = 0, *, widths: ByteWidths = BF16,
              memory_bytes: float = np.inf) -> pd.DataFrame:
     """:func:`tp_decode_time` as a table, one row per chip count.
 
@@ -363,7 +365,7 @@ weight_bytes, act_bytes, kv_bytes, memory_bytes
     """
     n = np.atleast_1d(_chips(chips)).ravel()
     r = tp_decode_time(spec, ceilings, n, link_bytes_per_s, hop_latency_s, base_latency_s, batch, context,
-                       weight_bytes, act_bytes, kv_bytes, memory_bytes=memory_bytes)
+                       widths=widths, memory_bytes=memory_bytes)
     return pd.DataFrame({"chips": n.astype(np.int64), "ms_per_token": 1e3 * np.asarray(r.total_s),
                          "step_ms": 1e3 * np.asarray(r.step_s), "weights_ms": 1e3 * np.asarray(r.weights_s),
                          "allreduce_ms": 1e3 * np.asarray(r.allreduce_s),

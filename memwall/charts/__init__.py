@@ -27,16 +27,16 @@ Modules
 """
 
 from memwall.charts import beyond, beyond_serving, case_study, gpu, measured, roofline, serving, theme, training, trends
-from memwall.charts.beyond import *  # noqa: F403
-from memwall.charts.beyond_serving import *  # noqa: F403
-from memwall.charts.case_study import *  # noqa: F403
-from memwall.charts.gpu import *  # noqa: F403
-from memwall.charts.measured import *  # noqa: F403
-from memwall.charts.roofline import *  # noqa: F403
-from memwall.charts.serving import *  # noqa: F403
-from memwall.charts.theme import *  # noqa: F403
-from memwall.charts.training import *  # noqa: F403
-from memwall.charts.trends import *  # noqa: F403
+from memwall.charts.beyond import *
+from memwall.charts.beyond_serving import *
+from memwall.charts.case_study import *
+from memwall.charts.gpu import *
+from memwall.charts.measured import *
+from memwall.charts.roofline import *
+from memwall.charts.serving import *
+from memwall.charts.theme import *
+from memwall.charts.training import *
+from memwall.charts.trends import *
 
 __all__ = [
     "PALETTE",

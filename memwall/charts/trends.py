@@ -111,23 +111,23 @@ def balance_chart(balance: pd.DataFrame, *, fit: GrowthFit | None = None, title:
     -------
     altair.LayerChart
     """
-    data = balance[["device", "kind", "date", "precision", "balance_flop_per_byte", "peak_flop_per_s",
+    data = balance[["device", "kind", "date", "precision", "ridge_flop_per_byte", "peak_flop_per_s",
                     "bandwidth_bytes_per_s", "source_url"]]
     layers = []
     if fit is not None:
         years = np.array([fit.first_year, fit.last_year])
-        line = pd.DataFrame({"date": years_to_dates(years), "balance_flop_per_byte": fit.predict(years),
+        line = pd.DataFrame({"date": years_to_dates(years), "ridge_flop_per_byte": fit.predict(years),
                              "fit": f"trend: {fit.per_2_years:.2f}x / 2 yrs"})
         layers.append(alt.Chart(line).mark_line(strokeWidth=6, opacity=0.3, color="#555").encode(
-            x="date:T", y=alt.Y("balance_flop_per_byte:Q", scale=alt.Scale(type="log")), tooltip=["fit:N"]))
+            x="date:T", y=alt.Y("ridge_flop_per_byte:Q", scale=alt.Scale(type="log")), tooltip=["fit:N"]))
     points = alt.Chart(data).mark_point(filled=True, size=60).encode(
         x=alt.X("date:T", title="release date"),
-        y=alt.Y("balance_flop_per_byte:Q", scale=alt.Scale(type="log"),
+        y=alt.Y("ridge_flop_per_byte:Q", scale=alt.Scale(type="log"),
                 axis=log_axis("machine balance = peak / DRAM bandwidth [FLOP/B]")),
         color=alt.Color("kind:N", title="kind"),
         shape=alt.Shape("kind:N", title="kind"),
         tooltip=["device:N", alt.Tooltip("date:T", format="%Y-%m"), "precision:N",
-                 alt.Tooltip("balance_flop_per_byte:Q", format=".3~s", title="balance [FLOP/B]"),
+                 alt.Tooltip("ridge_flop_per_byte:Q", format=".3~s", title="balance [FLOP/B]"),
                  alt.Tooltip("peak_flop_per_s:Q", format=".3~s", title="peak [FLOP/s]"),
                  alt.Tooltip("bandwidth_bytes_per_s:Q", format=".3~s", title="bandwidth [B/s]"), "source_url:N"],
     )

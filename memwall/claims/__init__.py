@@ -44,7 +44,6 @@ registered only inside a notebook exist only in that notebook's kernel.
 
 from memwall.claims.core import (
     DIFFERS_EXPLAINED,
-    LEDGER_COLUMNS,
     NOT_REPRODUCIBLE,
     REPRODUCED,
     STATUSES,
@@ -55,13 +54,11 @@ from memwall.claims.core import (
     UnexplainedDifferenceError,
     chapters,
     claim_ids,
-    evaluate,
     get_claim,
-    ledger,
     register,
-    status_of,
     unregister,
 )
+from memwall.claims.ledger import LEDGER_COLUMNS, evaluate, ledger, status_of
 from memwall.claims.render import claims_box, claims_chart, explanations_html, ledger_html, status_counts
 
 __all__ = [

@@ -4,7 +4,8 @@ Sources of the paper's values (never retyped here when a table in ``data/`` hold
 
 * Gholami et al., *AI and Memory Wall*, IEEE Micro 44(3) 2024, arXiv 2403.14123
   (https://arxiv.org/abs/2403.14123): the legends of its figures, held in
-  :data:`memwall.wall.hardware_trends.PAPER_PRINTED_RATES` and :data:`memwall.wall.model_growth.PAPER_PRINTED_MODEL_RATES`;
+  :data:`memwall.wall.hardware_trends.PAPER_PRINTED_RATES` and
+  :data:`memwall.wall.model_growth.PAPER_PRINTED_MODEL_RATES`;
   the training-memory bars in ``data/paper_training_memory.csv``.
 * Kim et al., *Full Stack Optimization of Transformer Inference: a Survey*, arXiv 2302.14017
   (https://arxiv.org/abs/2302.14017), §2.2, whose encoder-vs-decoder case study the paper re-uses: every
@@ -46,6 +47,7 @@ from memwall.cost import cost_table, totals
 from memwall.serving import grids
 from memwall.specs.presets import get_preset
 from memwall.wall import hardware_trends, model_growth, training_memory
+from memwall.widths import ByteWidths
 
 # ----------------------------------------------------------------------------------------------------------
 # Headline numbers (paper §Fig. 1-3 legends and abstract)
@@ -82,7 +84,8 @@ def _register_hardware() -> None:
             ours_extended=NotApplicable("the datasheet rates are compared per 2 years"),
             abs_tol=0.5 * 10.0 ** np.floor(np.log10(p20)),
             tolerance_note="half a unit of the printed leading digit (60000, 100 and 30 are round figures)"))
-    f, d = hardware_trends.PAPER_PRINTED_RATES["flops"]["per_2_years"], hardware_trends.PAPER_PRINTED_RATES["dram_bandwidth"][
+    printed = hardware_trends.PAPER_PRINTED_RATES
+    f, d = printed["flops"]["per_2_years"], printed["dram_bandwidth"][
         "per_2_years"]
     register(Claim(
         claim_id="hw-gap-per-2y", chapter=HW, section=HEADLINE,
@@ -237,12 +240,13 @@ def _register_training() -> None:
         return float(_sweep().loc["GPT-2", "intensity"].max())
 
     def decode_memory_bound_recent() -> bool:
-        step = totals(cost_table(get_preset("llama-3-8b"), "decode", 1024, 1, 2.0, 2.0, 2.0))["intensity"].iloc[0]
+        step = totals(cost_table(get_preset("llama-3-8b"), "decode", 1024, 1, widths=ByteWidths(weight=2.0, act=2.0,
+                                                                                                kv=2.0)))["intensity"].iloc[0]
         balance = hardware_trends.machine_balance(_hw(), "max_16bit")
         recent = balance[(balance["year"] >= 2023) & (balance["precision"] == "fp16/bf16")]
         if recent.empty:
             raise NotComputable("no device from 2023 on with a 16-bit peak in data/hardware.csv")
-        return bool((step < recent["balance_flop_per_byte"]).all())
+        return bool((step < recent["ridge_flop_per_byte"]).all())
 
     register(Claim(
         claim_id="mit-decode-memory-bound", chapter=BK, section=CASE_CONCLUSIONS,

@@ -67,7 +67,8 @@ def _register_case_table() -> None:
                     statement=f"{label[0].upper()}{label[1:]} of {model} {phase} {length} tokens (batch 1, 8-bit).",
                     paper_value=float(row["published_value"]), paper_text=f"{row['published_value']:g}", unit=unit,
                     source=f"survey {source}",
-                    method="memwall.cost operation counts at 1 B/element, batch 1 (memwall.wall.case_study.survey_case_study)",
+                    method="memwall.cost operation counts at 1 B/element, batch 1 "
+                           "(memwall.wall.case_study.survey_case_study)",
                     ours_paper_data=lambda m=model, n=length, k=metric, s=source: _ours(m, n, k, s),
                     ours_extended=NotApplicable("the case study is defined by the survey's three models"),
                     rel_tol=0.02, abs_tol=0.5 * 10.0 ** -int(row["decimals"]),
@@ -107,7 +108,8 @@ def _register_case_conclusions() -> None:
                                                         "FLOPs (BERT-Base, l = 128).",
         paper_value=_pub_share(bb, 128, ("ffn_projections",), "gflops", "Table 3"),
         paper_text=f"{_pt(bb, 128, 'gflops', 'ffn_projections')} of {_pt(bb, 128, 'gflops')} GFLOPs",
-        unit="% of FLOPs", source="survey Table 3", method="category shares from memwall.wall.case_study.category_breakdown",
+        unit="% of FLOPs", source="survey Table 3",
+        method="category shares from memwall.wall.case_study.category_breakdown",
         ours_paper_data=lambda: _share(bb, 128, ("ffn",), "flops_share"), rel_tol=0.02, tolerance_note="2 %",
         **common))
     for model in ("BERT-Base", "BERT-Large"):
@@ -150,7 +152,8 @@ def _register_case_conclusions() -> None:
                                                  "(8-bit) at every sequence length.",
         paper_value=_published(gpt, 4096, "intensity", "Fig. 6"), paper_text="2 at every l", unit="FLOP/B",
         source="survey Fig. 6; §2.2 summary",
-        method="GPT-2 whole-model intensity at l = 128 ... 4096 (memwall.wall.case_study.length_sweep); the value farthest "
+        method="GPT-2 whole-model intensity at l = 128 ... 4096 (memwall.wall.case_study.length_sweep); "
+               "the value farthest "
                "from 2 is compared",
         ours_paper_data=worst_gpt_ai, abs_tol=0.5, tolerance_note=ROUNDING, **common))
     for n in (128, 4096):

@@ -10,8 +10,10 @@ import pandas as pd
 from memwall import bounds, roofline, tables
 from memwall.claims.core import NotComputable
 from memwall.wall import case_study, hardware_trends, model_growth, training_bars, trend_checks
+from memwall.widths import ByteWidths
 
-__all__ = ["BK", "CASE_CONCLUSIONS", "CASE_TABLE", "ED", "HEADLINE", "HW", "LENGTHS", "MITIGATIONS", "MM", "QZ", "RM", "ROUNDING", "SURVEY_CPU", "TM", "TRAINING"]
+__all__ = ["BK", "CASE_CONCLUSIONS", "CASE_TABLE", "ED", "HEADLINE", "HW", "LENGTHS", "MITIGATIONS", "MM", "QZ", "RM",
+           "ROUNDING", "SURVEY_CPU", "TM", "TRAINING"]
 
 
 HW = "chapters/hardware_trends"
@@ -111,8 +113,8 @@ def _xeon_latency(kind: str) -> pd.DataFrame:
     precision, width = ("fp32", 4.0) if kind == "cpu" else ("int8", 1.0)
     ceil = roofline.Ceilings.from_hardware(_hw(), SURVEY_CPU, precision)
     lengths = np.asarray(LENGTHS)
-    out = {name: np.atleast_1d(bounds.predict_time(preset, phase, lengths, ceil, weight_bytes=width,
-                                                     act_bytes=width, kv_bytes=width))
+    widths = ByteWidths.uniform(width)
+    out = {name: np.atleast_1d(bounds.predict_time(preset, phase, lengths, ceil, widths=widths))
            for name, (preset, phase) in case_study.SURVEY_MODELS.items()}
     frame = pd.DataFrame(out, index=pd.Index(lengths, name="seq_len"))
     return frame / frame.loc[128, "BERT-Base"]

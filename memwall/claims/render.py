@@ -18,8 +18,8 @@ from memwall.claims.core import (
     STATUSES,
     UNEXPLAINED,
     chapters,
-    ledger,
 )
+from memwall.claims.ledger import ledger
 
 __all__ = ["HTMLBlock", "chapter_title", "claims_box", "claims_chart", "explanations_html", "format_value",
            "ledger_html", "status_counts"]

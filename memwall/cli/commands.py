@@ -34,6 +34,7 @@ from memwall import bounds, claims, cost, roofline, specs, tables
 from memwall.serving import decode, memory, schemes
 from memwall.tables.validation import DataValidationError
 from memwall.wall import hardware_trends, measure, numpy_transformer, trend_checks
+from memwall.widths import ByteWidths
 
 _STATUS_ALIASES = {"differs": claims.DIFFERS_EXPLAINED, "explained": claims.DIFFERS_EXPLAINED,
                    "unexplained": claims.UNEXPLAINED, "not-reproducible": claims.NOT_REPRODUCIBLE}
@@ -123,7 +124,8 @@ def _cmd_cost(args: argparse.Namespace) -> pd.DataFrame:
                "include_lm_head": args.include_lm_head, "include_embeddings": args.include_embeddings}
     frames = []
     for length in args.seq_len:
-        table = cost.cost_table(spec, args.phase, length, args.batch, wb, ab, kb, **options)
+        table = cost.cost_table(spec, args.phase, length, args.batch, widths=ByteWidths(weight=wb, act=ab, kv=kb),
+                                **options)
         if not args.per_op:
             table = cost.totals(table).reset_index(drop=True)
         head = {"model": spec.name, "phase": args.phase, "seq_len": length, "batch": args.batch,
@@ -159,7 +161,8 @@ def _cmd_roofline(args: argparse.Namespace) -> pd.DataFrame:
         raise ValueError("with --model, give exactly one --device, a --phase and a --seq-len")
     ceil = roofline.Ceilings.from_hardware(hw, args.device[0], args.precision)
     b = args.bytes
-    table = bounds.roofline_table(cost.cost_table(args.model, args.phase, args.seq_len, args.batch, b, b, b), ceil)
+    table = bounds.roofline_table(cost.cost_table(args.model, args.phase, args.seq_len, args.batch,
+                                                  widths=ByteWidths.uniform(b)), ceil)
     keep = ["op", "category", "flops", "bytes", "intensity", "compute_time_s", "memory_time_s", "time_s", "bound"]
     total = {"op": "TOTAL", "category": "-", "flops": table["flops"].sum(), "bytes": table["bytes"].sum(),
              "compute_time_s": table["compute_time_s"].sum(), "memory_time_s": table["memory_time_s"].sum(),
@@ -174,22 +177,22 @@ def _cmd_serve(args: argparse.Namespace) -> pd.DataFrame:
     scheme = schemes.get_scheme(args.scheme)
     ceil = schemes.ceilings_for(hw, args.device, scheme)
     mem = schemes.device_memory_bytes(hw, args.device)
-    w = scheme.byte_widths
+    w = scheme.widths
     rows = []
     for batch in args.batch:
         for context in args.context:
-            fp = memory.footprint(args.model, batch, context, w["weight_bytes"], w["kv_bytes"], w["act_bytes"])
+            fp = memory.footprint(args.model, batch, context, widths=w)
             rows.append({
                 "model": args.model, "device": args.device, "scheme": scheme.name, "batch": batch, "context": context,
-                "step_time_s": float(decode.decode_step_time(args.model, ceil, batch, context, **w)),
-                "tokens_per_s": float(decode.tokens_per_s(args.model, ceil, batch, context, **w)),
-                "ms_per_token": float(decode.ms_per_token(args.model, ceil, batch, context, **w)),
+                "step_time_s": float(decode.decode_step_time(args.model, ceil, batch, context, widths=w)),
+                "tokens_per_s": float(decode.tokens_per_s(args.model, ceil, batch, context, widths=w)),
+                "ms_per_token": float(decode.ms_per_token(args.model, ceil, batch, context, widths=w)),
                 "footprint_gb": float(fp.total) / 1e9, "device_memory_gb": mem / 1e9,
                 "fits": bool(fp.total <= mem),
-                "max_batch": int(memory.max_batch(args.model, mem, context, w["weight_bytes"], w["kv_bytes"],
-                                                   w["act_bytes"])),
-                "critical_batch_closed_form": float(decode.critical_batch(None, ceil, w["weight_bytes"])),
-                "critical_batch_step": float(decode.critical_batch(args.model, ceil, context=context, **w)),
+                "max_batch": int(memory.max_batch(args.model, mem, context, widths=w)),
+                "critical_batch_closed_form": float(decode.critical_batch(None, ceil,
+                                                                          widths=ByteWidths(weight=w.weight))),
+                "critical_batch_step": float(decode.critical_batch(args.model, ceil, context=context, widths=w)),
             })
     return pd.DataFrame(rows)
 

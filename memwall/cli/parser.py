@@ -33,7 +33,8 @@ def _add_format(p: argparse.ArgumentParser) -> None:
 
 def _add_data_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", type=Path, default=None,
-                   help="folder with the CSV tables (default: the repository's data/)")
+                   help="folder with the CSV tables (default: $MEMWALL_DATA_DIR if set, else the installed "
+                        "package's memwall/data/, else the repository's data/)")
 
 
 
@@ -42,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="memwall",
         description="Calculations behind the memwall book (a recomputation of 'AI and Memory Wall').",
+        epilog=(
+            "Data tables: read from the folder named by the environment variable MEMWALL_DATA_DIR when it is set "
+            "(same file names as data/), else from the copy inside the installed package (memwall/data/), else "
+            "from data/ of the repository clone. fit and validate also take --data-dir FOLDER, which overrides "
+            "all three for that command."),
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

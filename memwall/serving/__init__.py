@@ -15,11 +15,11 @@ Modules
 """
 
 from memwall.serving import decode, frontier, grids, memory, schemes
-from memwall.serving.decode import *  # noqa: F403
-from memwall.serving.frontier import *  # noqa: F403
-from memwall.serving.grids import *  # noqa: F403
-from memwall.serving.memory import *  # noqa: F403
-from memwall.serving.schemes import *  # noqa: F403
+from memwall.serving.decode import *
+from memwall.serving.frontier import *
+from memwall.serving.grids import *
+from memwall.serving.memory import *
+from memwall.serving.schemes import *
 
 __all__ = [
     "CRITICAL_BATCH_SEARCH_LIMIT",

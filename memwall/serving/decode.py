@@ -1,31 +1,32 @@
-r"""Serving a decoder on one device: memory footprint, decode-step roofline, critical batch, frontier.
+r"""Decoding on one device: the roofline bound of a decode step, tokens/s, ms/token and the critical batch.
 
 Autoregressive decoding generates one token per sequence per step. Every step reads all the weights
 once, whatever the batch, and each sequence reads its own key/value (KV) cache; the step does about
 ``2 · parameters`` FLOPs per sequence. Batching therefore amortises the weight traffic until the step
-turns compute-bound, while each sequence's KV cache both fills device memory and adds traffic that no
-batch amortises. This module turns :mod:`memwall.cost` and :mod:`memwall.roofline` into the serving
-quantities the paper's argument needs (Gholami et al., *AI and Memory Wall*, arXiv 2403.14123, §III):
+turns compute-bound, while each sequence's KV cache adds traffic that no batch amortises. This module
+turns :mod:`memwall.cost` and :mod:`memwall.roofline` into the decode quantities the paper's argument
+needs (Gholami et al., *AI and Memory Wall*, arXiv 2403.14123, §III):
 
-* :func:`kv_cache_bytes`, :func:`footprint`, :func:`max_batch`, :func:`max_context`: what fits;
 * :func:`decode_step_time`, :func:`tokens_per_s`, :func:`ms_per_token`: roofline bound of a step;
 * :func:`critical_batch_closed_form`, :func:`critical_batch`: the batch where decode turns
-  compute-bound, and how context length, KV precision and grouped-query attention move it;
-* :func:`frontier`: throughput against per-token latency, up to the largest batch that fits;
-* :func:`request_split`: time to first token and time per output token of one request;
-* :data:`PRECISION_SCHEMES`, :func:`get_scheme`, :func:`ceilings_for`: named quantisation schemes.
+  compute-bound, and how context length, KV precision and grouped-query attention move it
+  (:data:`CRITICAL_BATCH_SEARCH_LIMIT` bounds the search).
+
+The sibling modules of :mod:`memwall.serving` hold the rest: :mod:`~memwall.serving.schemes` (quantisation
+schemes, :func:`~memwall.serving.schemes.ceilings_for`, device memory), :mod:`~memwall.serving.memory`
+(KV-cache bytes, the footprint, the largest batch and context that fit), :mod:`~memwall.serving.frontier`
+(throughput against latency, prefill/decode split of a request) and :mod:`~memwall.serving.grids` (the
+chapters' tables).
 
 The accounting of KV caches, weight reads and the latency/throughput trade-off follows Pope et al.,
 *Efficiently Scaling Transformer Inference*, MLSys 2023, arXiv 2211.05102, §2.
 
 Conventions
 -----------
-* Bytes are SI (1 GB = 1e9 B); device capacities in the hardware table are GiB (2**30 B), converted by
-  :func:`device_memory_bytes`. One multiply-add is 2 FLOPs.
+* One multiply-add is 2 FLOPs; times are in seconds, rates in FLOP/s and B/s.
 * ``context`` is the number of tokens per sequence whose keys and values are held in the KV cache; a
   decode step at ``context`` reads that cache and appends one token (``phase="decode"`` of
-  :func:`memwall.cost.cost_arrays`). The footprint counts the ``context`` cached tokens, not the one
-  being appended (an error under ``1/context``).
+  :func:`memwall.cost.cost_arrays`).
 * Serving kernels keep attention scores on chip (FlashAttention, Dao et al. 2022, arXiv 2205.14135;
   PagedAttention, Kwon et al. 2023, arXiv 2309.06180), so ``fused_attention=True`` is the default
   here; ``include_lm_head=True`` counts the final norm and the LM head, which every generated token
@@ -33,8 +34,9 @@ Conventions
 * All functions broadcast their numeric array arguments with numpy (a model is a single
   :class:`~memwall.specs.ModelSpec` or preset name; ceilings are one device) and return a float
   (or int) for scalar inputs, an array otherwise.
-* Not modelled: paged-cache fragmentation, quantisation scales and zero points, framework workspace,
-  CUDA graphs, tensor/pipeline parallelism, speculative decoding, prefix sharing.
+* Not modelled: quantisation scales and zero points, CUDA graphs, tensor/pipeline parallelism
+  (:mod:`memwall.beyond.tensor_parallel`), speculative decoding (:mod:`memwall.beyond.speculative`),
+  prefix sharing.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from memwall.cost import cost_arrays
 from memwall.roofline import Ceilings
 from memwall.serving.schemes import _out, _spec
 from memwall.specs.model_spec import ModelSpec
+from memwall.widths import BF16, ByteWidths
 
 __all__ = ["CRITICAL_BATCH_SEARCH_LIMIT", "critical_batch", "critical_batch_closed_form", "decode_step_time",
            "ms_per_token", "tokens_per_s"]
@@ -60,12 +63,12 @@ CRITICAL_BATCH_SEARCH_LIMIT = 2**24
 # ------------------------------------------------------------------------------------------- time
 
 
-def _decode_ops(spec: ModelSpec, batch: ArrayLike, context: ArrayLike, weight_bytes: ArrayLike,
-                act_bytes: ArrayLike, kv_bytes: ArrayLike, fused_attention: bool, include_lm_head: bool) -> dict:
+def _decode_ops(spec: ModelSpec, batch: ArrayLike, context: ArrayLike, fused_attention: bool, include_lm_head: bool, *,
+                widths: ByteWidths = BF16) -> dict:
     _check_array("batch", batch, integer=True, minimum=1)  # named here, as the caller knows them
     _check_array("context", context, integer=True, minimum=0)
-    return cost_arrays(spec, "decode", context, batch, weight_bytes, act_bytes, kv_bytes,
-                       fused_attention=fused_attention, include_lm_head=include_lm_head)
+    return cost_arrays(spec, "decode", context, batch, widths=widths, fused_attention=fused_attention,
+                       include_lm_head=include_lm_head)
 
 
 def _bound(ops: dict, ceilings: Ceilings) -> np.ndarray:
@@ -75,9 +78,9 @@ def _bound(ops: dict, ceilings: Ceilings) -> np.ndarray:
                for o in ops.values())
 
 
-def decode_step_time(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1, context: ArrayLike = 0,
-                     weight_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0, kv_bytes: ArrayLike = 2.0, *,
-                     fused_attention: bool = True, include_lm_head: bool = True) -> float | np.ndarray:
+def decode_step_time(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1, context: ArrayLike = 0, *,
+                     widths: ByteWidths = BF16, fused_attention: bool = True,
+                     include_lm_head: bool = True) -> float | np.ndarray:
     """Roofline lower bound on one decode step: one new token for each of ``batch`` sequences.
 
     Parameters
@@ -90,8 +93,8 @@ def decode_step_time(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike
         Sequences decoded together. [sequences]
     context : int or array_like of int
         Tokens already in each sequence's KV cache. [tokens]
-    weight_bytes, act_bytes, kv_bytes : float or array_like of float
-        Storage widths. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     fused_attention : bool
         Scores stay on chip (default, as in serving kernels).
     include_lm_head : bool
@@ -116,13 +119,13 @@ def decode_step_time(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike
     §2: small-batch decode is memory-bandwidth bound). Embedding rows are not read beyond the token's.
     """
     spec = _spec(spec)
-    ops = _decode_ops(spec, batch, context, weight_bytes, act_bytes, kv_bytes, fused_attention, include_lm_head)
+    ops = _decode_ops(spec, batch, context, fused_attention=fused_attention, include_lm_head=include_lm_head,
+                      widths=widths)
     return _out(_bound(ops, ceilings))
 
 
-def tokens_per_s(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1, context: ArrayLike = 0,
-                 weight_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0, kv_bytes: ArrayLike = 2.0,
-                 **options: bool) -> float | np.ndarray:
+def tokens_per_s(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1, context: ArrayLike = 0, *,
+                 widths: ByteWidths = BF16, **options: bool) -> float | np.ndarray:
     """Upper bound on decode throughput of one device: ``batch / decode_step_time``.
 
     Parameters
@@ -140,13 +143,12 @@ def tokens_per_s(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1
     ValueError
         As :func:`decode_step_time`.
     """
-    step = decode_step_time(spec, ceilings, batch, context, weight_bytes, act_bytes, kv_bytes, **options)
+    step = decode_step_time(spec, ceilings, batch, context, widths=widths, **options)
     return _out(np.asarray(batch, dtype=float) / step)
 
 
-def ms_per_token(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1, context: ArrayLike = 0,
-                 weight_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0, kv_bytes: ArrayLike = 2.0,
-                 **options: bool) -> float | np.ndarray:
+def ms_per_token(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1, context: ArrayLike = 0, *,
+                 widths: ByteWidths = BF16, **options: bool) -> float | np.ndarray:
     """Lower bound on the time between two tokens of one sequence: ``1000 · decode_step_time``.
 
     Parameters
@@ -164,8 +166,7 @@ def ms_per_token(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1
     ValueError
         As :func:`decode_step_time`.
     """
-    return _out(1e3 * np.asarray(decode_step_time(spec, ceilings, batch, context, weight_bytes, act_bytes,
-                                                  kv_bytes, **options)))
+    return _out(1e3 * np.asarray(decode_step_time(spec, ceilings, batch, context, widths=widths, **options)))
 
 
 # --------------------------------------------------------------------------------- critical batch
@@ -218,9 +219,8 @@ def critical_batch_closed_form(peak_flop_per_s: ArrayLike, bandwidth_bytes_per_s
 _SCOPES = {"step": None, "weight_matmuls": ("projection", "ffn")}
 
 
-def critical_batch(spec: ModelSpec | str | None, ceilings: Ceilings, weight_bytes: ArrayLike = 2.0,
-                   act_bytes: ArrayLike = 2.0, kv_bytes: ArrayLike = 2.0, context: ArrayLike = 0, *,
-                   scope: str = "step", fused_attention: bool = True,
+def critical_batch(spec: ModelSpec | str | None, ceilings: Ceilings, context: ArrayLike = 0, *,
+                   widths: ByteWidths = BF16, scope: str = 'step', fused_attention: bool = True,
                    include_lm_head: bool = True) -> float | np.ndarray:
     """Smallest batch at which a decode step is compute-bound; ``np.inf`` if no batch gets there.
 
@@ -230,8 +230,8 @@ def critical_batch(spec: ModelSpec | str | None, ceilings: Ceilings, weight_byte
         Decoder architecture or preset name; ``None`` gives :func:`critical_batch_closed_form`.
     ceilings : Ceilings
         Device.
-    weight_bytes, act_bytes, kv_bytes : float or array_like of float
-        Storage widths (only ``weight_bytes`` is used when ``spec`` is None). [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     context : int or array_like of int
         Tokens cached per sequence. [tokens]
     scope : {"step", "weight_matmuls"}
@@ -272,6 +272,7 @@ def critical_batch(spec: ModelSpec | str | None, ceilings: Ceilings, weight_byte
     arXiv 1911.02150) lower ``K`` and push that limit out. ``B*`` is found by bisection on the cost
     model (exact for dense and mixture-of-experts models alike, since ``W(B)`` is concave).
     """
+    weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     if spec is None:
         return critical_batch_closed_form(ceilings.peak_flop_per_s, ceilings.bandwidth_bytes_per_s, weight_bytes)
     if scope not in _SCOPES:
@@ -280,7 +281,8 @@ def critical_batch(spec: ModelSpec | str | None, ceilings: Ceilings, weight_byte
     categories = _SCOPES[scope]
 
     def compute_bound(b: np.ndarray) -> np.ndarray:
-        ops = _decode_ops(spec, b, context, weight_bytes, act_bytes, kv_bytes, fused_attention, include_lm_head)
+        ops = _decode_ops(spec, b, context, fused_attention=fused_attention, include_lm_head=include_lm_head,
+                          widths=ByteWidths(weight=weight_bytes, act=act_bytes, kv=kv_bytes))
         chosen = [o for o in ops.values() if categories is None or o.category in categories]
         flops = sum(o.flops for o in chosen)
         bytes_ = sum(o.bytes_read + o.bytes_written for o in chosen)

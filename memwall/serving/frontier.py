@@ -16,6 +16,7 @@ from memwall.serving.decode import _bound, _decode_ops
 from memwall.serving.memory import footprint, max_batch
 from memwall.serving.schemes import _out, _spec
 from memwall.specs.model_spec import ModelSpec, parameter_count
+from memwall.widths import BF16, ByteWidths
 
 __all__ = ["RequestSplit", "frontier", "request_split"]
 
@@ -29,8 +30,7 @@ _FRONTIER_COLUMNS = ["batch", "step_time_s", "tokens_per_s", "ms_per_token", "fo
 
 
 def frontier(spec: ModelSpec | str, ceilings: Ceilings, device_memory_bytes: float, context: int,
-             weight_bytes: float = 2.0, act_bytes: float = 2.0, kv_bytes: float = 2.0,
-             batches: ArrayLike | None = None, *, fused_attention: bool = True,
+             batches: ArrayLike | None = None, *, widths: ByteWidths = BF16, fused_attention: bool = True,
              include_lm_head: bool = True) -> pd.DataFrame:
     """Throughput against per-token latency as the batch grows, up to where memory runs out.
 
@@ -44,8 +44,8 @@ def frontier(spec: ModelSpec | str, ceilings: Ceilings, device_memory_bytes: flo
         Usable device memory. [B]
     context : int
         Cached tokens per sequence. [tokens]
-    weight_bytes, act_bytes, kv_bytes : float
-        Storage widths (``**get_scheme(name).byte_widths``). [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     batches : array_like of int, optional
         Batches to evaluate; rows that do not fit are kept with ``fits=False``. Default: powers of two
         below :func:`max_batch` and :func:`max_batch` itself, so the table ends where memory runs out.
@@ -68,21 +68,22 @@ def frontier(spec: ModelSpec | str, ceilings: Ceilings, device_memory_bytes: flo
         Array-valued ``context`` or widths, ``batches`` not positive integers, and as
         :func:`max_batch`.
     """
+    weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     spec = _spec(spec)
     for name, value in (("context", context), ("weight_bytes", weight_bytes), ("act_bytes", act_bytes),
                         ("kv_bytes", kv_bytes), ("device_memory_bytes", device_memory_bytes)):
         if np.ndim(value):
             raise ValueError(f"{name} must be a scalar for frontier, got {value!r}")
-    widths = {"weight_bytes": weight_bytes, "kv_bytes": kv_bytes, "act_bytes": act_bytes}
-    limit = max_batch(spec, device_memory_bytes, context, **widths, fused_attention=fused_attention)
+    limit = max_batch(spec, device_memory_bytes, context, widths=widths, fused_attention=fused_attention)
     if batches is None:
         grid = [2**k for k in range(int(math.log2(limit)) + 1) if 2**k < limit] + [limit] if limit else []
         b = np.asarray(grid, dtype=float)
     else:
         b = _check_array("batches", np.atleast_1d(np.asarray(batches, dtype=float)), integer=True, minimum=1)
-    fp = footprint(spec, np.maximum(b, 1.0), context, **widths, fused_attention=fused_attention)
+    fp = footprint(spec, np.maximum(b, 1.0), context, widths=widths, fused_attention=fused_attention)
     if b.size:
-        ops = _decode_ops(spec, b, context, weight_bytes, act_bytes, kv_bytes, fused_attention, include_lm_head)
+        ops = _decode_ops(spec, b, context, fused_attention=fused_attention, include_lm_head=include_lm_head,
+                          widths=widths)
         step = np.asarray(_bound(ops, ceilings), dtype=float)
         flop_time = sum(o.flops for o in ops.values()) / ceilings.peak_flop_per_s
         mem_time = sum(o.bytes_read + o.bytes_written for o in ops.values()) / ceilings.bandwidth_bytes_per_s
@@ -144,9 +145,8 @@ def _positive_part_sum(alpha: np.ndarray, beta: np.ndarray, lo: np.ndarray, hi: 
 
 
 def request_split(spec: ModelSpec | str, ceilings: Ceilings, prompt_len: ArrayLike, output_len: ArrayLike,
-                  batch: ArrayLike = 1, weight_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0,
-                  kv_bytes: ArrayLike = 2.0, *, fused_attention: bool = True, causal_halving: bool = True,
-                  include_lm_head: bool = True) -> RequestSplit:
+                  batch: ArrayLike = 1, *, widths: ByteWidths = BF16, fused_attention: bool = True,
+                  causal_halving: bool = True, include_lm_head: bool = True) -> RequestSplit:
     """Time to first token and time per output token of ``batch`` identical requests served together.
 
     Parameters
@@ -161,8 +161,8 @@ def request_split(spec: ModelSpec | str, ceilings: Ceilings, prompt_len: ArrayLi
         Generated tokens per request (at least 1). [tokens]
     batch : int or array_like of int
         Requests prefilled and decoded together. [sequences]
-    weight_bytes, act_bytes, kv_bytes : float or array_like of float
-        Storage widths. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     fused_attention : bool
         Scores stay on chip, in prefill and decode.
     causal_halving : bool
@@ -194,16 +194,16 @@ def request_split(spec: ModelSpec | str, ceilings: Ceilings, prompt_len: ArrayLi
     spec = _spec(spec)
     p = _check_array("prompt_len", prompt_len, integer=True, minimum=1)
     n = _check_array("output_len", output_len, integer=True, minimum=1)
-    prefill = cost_arrays(spec, "prefill", p, batch, weight_bytes, act_bytes, kv_bytes,
-                          fused_attention=fused_attention, causal_halving=causal_halving)
+    prefill = cost_arrays(spec, "prefill", p, batch, widths=widths, fused_attention=fused_attention,
+                          causal_halving=causal_halving)
     ttft = _bound(prefill, ceilings)
     if include_lm_head:
-        head = cost_arrays(spec, "decode", 0, batch, weight_bytes, act_bytes, kv_bytes, include_lm_head=True)
+        head = cost_arrays(spec, "decode", 0, batch, widths=widths, include_lm_head=True)
         ttft = ttft + _bound({k: v for k, v in head.items() if k in ("final_norm", "lm_head")}, ceilings)
 
     peak, bw = ceilings.peak_flop_per_s, ceilings.bandwidth_bytes_per_s
-    at0 = _decode_ops(spec, batch, 0, weight_bytes, act_bytes, kv_bytes, fused_attention, include_lm_head)
-    at1 = _decode_ops(spec, batch, 1, weight_bytes, act_bytes, kv_bytes, fused_attention, include_lm_head)
+    at0 = _decode_ops(spec, batch, 0, fused_attention=fused_attention, include_lm_head=include_lm_head, widths=widths)
+    at1 = _decode_ops(spec, batch, 1, fused_attention=fused_attention, include_lm_head=include_lm_head, widths=widths)
     lo, hi = p, p + n - 2
     steps = n - 1
     decode_sum = 0.0

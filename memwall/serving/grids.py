@@ -47,11 +47,11 @@ def quantization_table(hardware: pd.DataFrame, models: Sequence[str], devices: S
             except ValueError:
                 continue  # no datasheet peak at this compute format (e.g. no FP8 on an A100)
             for model in models:
-                widths = scheme.byte_widths
-                fp = footprint(model, 1, context, widths["weight_bytes"], widths["kv_bytes"], widths["act_bytes"])
+                widths = scheme.widths
+                fp = footprint(model, 1, context, widths=widths)
                 rows.append({"model": model, "device": device, "scheme": scheme.name,
-                             "weight_bits": 8 * widths["weight_bytes"],
-                             "ms_per_token": float(ms_per_token(model, ceil, 1, context, **widths)),
+                             "weight_bits": 8 * widths.weight,
+                             "ms_per_token": float(ms_per_token(model, ceil, 1, context, widths=widths)),
                              "footprint_gb": float(fp.total) / 1e9, "memory_gb": mem / 1e9,
                              "fits": bool(fp.total <= mem)})
     return pd.DataFrame(rows)
@@ -115,14 +115,14 @@ def frontier_grid(hardware: pd.DataFrame, model: str, devices: Sequence[str], co
         ``device``, ``context``, ``k``, ``batch``, ``tokens_per_s`` [tokens/s per device], ``ms_per_token``
         [ms], ``footprint_gb`` [GB] and ``fits`` (footprint within the device memory).
     """
-    widths = get_scheme(scheme).byte_widths
+    widths = get_scheme(scheme).widths
     frames = []
     for device in devices:
         ceil = ceilings_for(hardware, device, scheme)
         mem = device_memory_bytes(hardware, device)
         ks = np.asarray(batch_exponents)
         for context in contexts:
-            f = frontier(model, ceil, mem, int(context), batches=2**ks, **widths)
+            f = frontier(model, ceil, mem, int(context), batches=2**ks, widths=widths)
             frames.append(f.assign(device=device, context=int(context), k=ks,
                                    footprint_gb=f["footprint_bytes"] / 1e9))
     out = pd.concat(frames, ignore_index=True)

@@ -9,7 +9,9 @@ from numpy.typing import ArrayLike
 
 from memwall._checks import _check_array, _check_precision
 from memwall.serving.schemes import _out, _out_int, _spec
+from memwall.specs.attention import kv_bytes_per_token
 from memwall.specs.model_spec import ModelSpec, parameter_count
+from memwall.widths import BF16, ByteWidths
 
 __all__ = ["Footprint", "footprint", "kv_cache_bytes", "max_batch", "max_context"]
 
@@ -21,8 +23,8 @@ def _memory(value: ArrayLike) -> np.ndarray:
 
 
 def _kv_bytes_per_token(spec: ModelSpec, kv_bytes: np.ndarray) -> np.ndarray:
-    """Keys and values of one token over all layers: ``2 · layers · kv_heads · head_dim · kv_bytes``. [B]"""
-    return 2.0 * spec.layers * spec.kv_heads * spec.head_dim * kv_bytes
+    """Keys and values of one token over all layers (:func:`memwall.specs.attention.kv_bytes_per_token`). [B]"""
+    return np.asarray(kv_bytes_per_token(spec, kv_bytes), dtype=float)
 
 
 def _act_elements(spec: ModelSpec) -> tuple[float, float]:
@@ -33,9 +35,10 @@ def _act_elements(spec: ModelSpec) -> tuple[float, float]:
     return float(const), float(spec.heads)
 
 
-def _per_sequence(spec: ModelSpec, kv_bytes: np.ndarray, act_bytes: np.ndarray,
-                  fused_attention: bool) -> tuple[np.ndarray, np.ndarray]:
+def _per_sequence(spec: ModelSpec, fused_attention: bool, *,
+                  widths: ByteWidths = BF16) -> tuple[np.ndarray, np.ndarray]:
     """Bytes one sequence adds to the footprint: (constant part, part per cached token). [B], [B/token]"""
+    act_bytes, kv_bytes = widths.act, widths.kv
     const, per_token = _act_elements(spec)
     scores = 0.0 if fused_attention else 1.0
     return const * act_bytes, _kv_bytes_per_token(spec, kv_bytes) + scores * per_token * act_bytes
@@ -106,8 +109,7 @@ class Footprint(NamedTuple):
     total: float | np.ndarray
 
 
-def footprint(spec: ModelSpec | str, batch: ArrayLike, context: ArrayLike, weight_bytes: ArrayLike = 2.0,
-              kv_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0, *,
+def footprint(spec: ModelSpec | str, batch: ArrayLike, context: ArrayLike, *, widths: ByteWidths = BF16,
               fused_attention: bool = True) -> Footprint:
     """Memory needed to decode ``batch`` sequences holding ``context`` cached tokens each.
 
@@ -119,8 +121,8 @@ def footprint(spec: ModelSpec | str, batch: ArrayLike, context: ArrayLike, weigh
         Sequences decoded together. [sequences]
     context : int or array_like of int
         Cached tokens per sequence. [tokens]
-    weight_bytes, kv_bytes, act_bytes : float or array_like of float
-        Storage per weight / K or V element / activation element. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     fused_attention : bool
         Attention scores stay on chip; with ``False`` each sequence also holds ``heads · context``
         scores.
@@ -152,6 +154,7 @@ def footprint(spec: ModelSpec | str, batch: ArrayLike, context: ArrayLike, weigh
     scores). For Llama-3-8B at 16 bits that is 0.35 MB per sequence, against 0.54 GB of KV cache at a
     4096-token context: the weights and the KV cache decide what fits.
     """
+    weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     spec = _spec(spec)
     b = _check_array("batch", batch, integer=True, minimum=1)
     c = _check_array("context", context, integer=True, minimum=0)
@@ -173,8 +176,7 @@ def _footprint(spec: ModelSpec, b: np.ndarray, c: np.ndarray, wb: np.ndarray, kb
     return Footprint(*(_out(x) for x in (weights, kv, acts, total)))
 
 
-def max_batch(spec: ModelSpec | str, device_memory_bytes: ArrayLike, context: ArrayLike,
-              weight_bytes: ArrayLike = 2.0, kv_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0, *,
+def max_batch(spec: ModelSpec | str, device_memory_bytes: ArrayLike, context: ArrayLike, *, widths: ByteWidths = BF16,
               fused_attention: bool = True) -> int | np.ndarray:
     """Largest number of sequences whose :func:`footprint` fits in device memory.
 
@@ -187,8 +189,8 @@ def max_batch(spec: ModelSpec | str, device_memory_bytes: ArrayLike, context: Ar
         0.9 if wanted). [B]
     context : int or array_like of int
         Cached tokens per sequence. [tokens]
-    weight_bytes, kv_bytes, act_bytes : float or array_like of float
-        Storage widths. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     fused_attention : bool
         As in :func:`footprint`.
 
@@ -203,6 +205,7 @@ def max_batch(spec: ModelSpec | str, device_memory_bytes: ArrayLike, context: Ar
     ValueError
         Negative or non-finite memory, ``context`` negative, a width not positive, an encoder.
     """
+    weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     spec = _spec(spec)
     mem = _memory(device_memory_bytes)
     c = _check_array("context", context, integer=True, minimum=0)
@@ -210,7 +213,7 @@ def max_batch(spec: ModelSpec | str, device_memory_bytes: ArrayLike, context: Ar
     kb = _check_precision("kv_bytes", kv_bytes)
     ab = _check_precision("act_bytes", act_bytes)
     weights = parameter_count(spec) * wb
-    const, per_token = _per_sequence(spec, kb, ab, fused_attention)
+    const, per_token = _per_sequence(spec, fused_attention=fused_attention, widths=ByteWidths(act=ab, kv=kb))
     per_seq = const + per_token * c
     guess = np.maximum(np.floor((mem - weights) / per_seq), 0.0)
 
@@ -222,9 +225,8 @@ def max_batch(spec: ModelSpec | str, device_memory_bytes: ArrayLike, context: Ar
     return _out_int(np.maximum(guess, 0.0))
 
 
-def max_context(spec: ModelSpec | str, device_memory_bytes: ArrayLike, batch: ArrayLike = 1,
-                weight_bytes: ArrayLike = 2.0, kv_bytes: ArrayLike = 2.0, act_bytes: ArrayLike = 2.0, *,
-                fused_attention: bool = True) -> int | np.ndarray:
+def max_context(spec: ModelSpec | str, device_memory_bytes: ArrayLike, batch: ArrayLike = 1, *,
+                widths: ByteWidths = BF16, fused_attention: bool = True) -> int | np.ndarray:
     """Longest context whose :func:`footprint` for ``batch`` sequences fits in device memory.
 
     Parameters
@@ -235,8 +237,8 @@ def max_context(spec: ModelSpec | str, device_memory_bytes: ArrayLike, batch: Ar
         Usable device memory. [B]
     batch : int or array_like of int
         Sequences. [sequences]
-    weight_bytes, kv_bytes, act_bytes : float or array_like of float
-        Storage widths. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     fused_attention : bool
         As in :func:`footprint`.
 
@@ -252,6 +254,7 @@ def max_context(spec: ModelSpec | str, device_memory_bytes: ArrayLike, batch: Ar
     ValueError
         Negative memory, ``batch`` not a positive integer, a width not positive, an encoder.
     """
+    weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     spec = _spec(spec)
     mem = _memory(device_memory_bytes)
     b = _check_array("batch", batch, integer=True, minimum=1)
@@ -259,7 +262,7 @@ def max_context(spec: ModelSpec | str, device_memory_bytes: ArrayLike, batch: Ar
     kb = _check_precision("kv_bytes", kv_bytes)
     ab = _check_precision("act_bytes", act_bytes)
     weights = parameter_count(spec) * wb
-    const, per_token = _per_sequence(spec, kb, ab, fused_attention)
+    const, per_token = _per_sequence(spec, fused_attention=fused_attention, widths=ByteWidths(act=ab, kv=kb))
 
     def fits(n: np.ndarray) -> np.ndarray:
         return weights + b * (const + per_token * n) <= mem

@@ -12,6 +12,7 @@ from memwall.roofline import PRECISION_COLUMNS, Ceilings
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import decoder_spec
 from memwall.units import GIB
+from memwall.widths import ByteWidths
 
 __all__ = ["KV_MODIFIERS", "PRECISION_SCHEMES", "Scheme", "ceilings_for", "device_memory_bytes", "get_scheme"]
 
@@ -66,9 +67,9 @@ class Scheme:
             raise ValueError(f"compute={self.compute!r} is not known; allowed: {', '.join(PRECISION_COLUMNS)}")
 
     @property
-    def byte_widths(self) -> dict[str, float]:
-        """``weight_bytes``, ``act_bytes``, ``kv_bytes`` as keyword arguments for this module. [B/element]"""
-        return {"weight_bytes": self.weight_bytes, "act_bytes": self.act_bytes, "kv_bytes": self.kv_bytes}
+    def widths(self) -> ByteWidths:
+        """The scheme's storage widths, as the ``widths=`` argument of every cost function. [B/element]"""
+        return ByteWidths(weight=self.weight_bytes, act=self.act_bytes, kv=self.kv_bytes)
 
     def with_kv_bytes(self, kv_bytes: float, suffix: str = "") -> Scheme:
         """The same scheme with another KV-cache width. [B/element]"""

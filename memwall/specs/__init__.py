@@ -13,10 +13,10 @@ Modules
 """
 
 from memwall.specs import attention, model_spec, moe, presets
-from memwall.specs.attention import *  # noqa: F403
-from memwall.specs.model_spec import *  # noqa: F403
-from memwall.specs.moe import *  # noqa: F403
-from memwall.specs.presets import *  # noqa: F403
+from memwall.specs.attention import *
+from memwall.specs.model_spec import *
+from memwall.specs.moe import *
+from memwall.specs.presets import *
 
 __all__ = [
     "ATTENTION_KINDS",

@@ -319,6 +319,27 @@ def kv_bytes_per_token(attention: AttentionShape | ModelSpec | str, kv_bytes: Ar
     ------
     ValueError
         If ``kv_bytes`` is not a positive finite number.
+
+    References
+    ----------
+    .. [1] R. Pope et al., "Efficiently Scaling Transformer Inference", arXiv 2211.05102, 2022, §2
+       (a key and a value per layer and KV head).
+    .. [2] J. Ainslie et al., "GQA: Training Generalized Multi-Query Transformer Models from Multi-Head
+       Checkpoints", arXiv 2305.13245, 2023.
+    .. [3] DeepSeek-AI, "DeepSeek-V2: A Strong, Economical, and Efficient Mixture-of-Experts Language
+       Model", arXiv 2405.04434, 2024, Table 1 (MLA caches ``(d_c + d_h^R)·l`` elements).
+
+    Examples
+    --------
+    Llama-3-8B (32 layers, GQA [2]_ with 8 KV heads of 128) at 16 bits: ``2·32·8·128·2`` = 131,072 B per
+    token [1]_; Llama-2-7B (MHA, 32 KV heads): ``2·32·32·128·2`` = 524,288 B; DeepSeek-V3's MLA (61 layers,
+    ``d_c`` = 512, ``d_h^R`` = 64) [3]_: ``61·(512 + 64)·2`` = 70,272 B.
+
+    >>> from memwall.specs.attention import kv_bytes_per_token
+    >>> kv_bytes_per_token("llama-3-8b"), kv_bytes_per_token("llama-2-7b"), kv_bytes_per_token("deepseek-v3")
+    (131072.0, 524288.0, 70272.0)
+    >>> kv_bytes_per_token("llama-3-8b", [2.0, 1.0, 0.5]).tolist()  # 16, 8 and 4 bits
+    [131072.0, 65536.0, 32768.0]
     """
     kb = _check_precision("kv_bytes", kv_bytes)
     out = kv_elements_per_token(attention) * kb

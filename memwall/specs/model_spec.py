@@ -1,22 +1,24 @@
-"""Transformer architecture specifications and published presets.
+"""Transformer architecture specification: :class:`ModelSpec` and its parameter counts.
 
 A :class:`ModelSpec` holds the hyperparameters that decide how much a Transformer computes and moves:
 layer count, widths, attention and KV heads (multi-head, grouped-query or multi-query attention), an
-explicit head size, FFN width and kind, and mixture-of-experts routing. Presets carry the values of the
-published configurations, each with the URL it was read from.
+explicit head size, FFN width and kind, and mixture-of-experts routing. The named presets built from
+published configurations, each with the URL it was read from, are in :mod:`memwall.specs.presets`.
 
 Parameter counts follow the Hugging Face implementations of each family (``BertModel``,
 ``GPT2Model``, ``LlamaForCausalLM``, ``MistralForCausalLM``, ``MixtralForCausalLM``), so that
 :func:`parameter_count` reproduces the numbers those classes report; ``tests/test_models.py`` checks
 each preset against its published count.
 
-DeepSeek-V3 is deliberately absent. Its multi-head latent attention (MLA) projects queries and keys
-through low-rank bottlenecks (``q_lora_rank`` 1536, ``kv_lora_rank`` 512) and splits each head into a
-rotary part (64) and a non-rotary part (128) with a different value head size (128); its KV cache holds
-the 512-wide latent plus the 64-wide rotary key, not per-head K and V. None of that fits the
+DeepSeek-V2 and DeepSeek-V3 are not described by a :class:`ModelSpec`. Their multi-head latent attention
+(MLA) projects queries and keys through low-rank bottlenecks (``q_lora_rank`` 1536, ``kv_lora_rank`` 512
+for V3) and splits each head into a rotary part (64) and a non-rotary part (128); the KV cache holds the
+512-wide latent plus the 64-wide rotary key, not per-head K and V. None of that fits the
 ``heads``/``kv_heads``/``head_dim`` fields below without misstating either the parameter count or the
-KV-cache bytes, which are the quantities this package exists to get right. It needs its own attention
-kind (and the MoE fields ``shared experts`` and ``first dense layers``), left for later.
+KV-cache bytes. MLA is an attention kind of :class:`memwall.specs.attention.AttentionShape` (presets in
+:data:`memwall.specs.attention.MLA_PRESETS`, cache size by
+:func:`memwall.specs.attention.kv_bytes_per_token`), and the expert split with shared experts and first
+dense layers is :class:`memwall.specs.moe.MoESpec` (presets in :data:`memwall.specs.moe.MOE_PRESETS`).
 """
 
 from __future__ import annotations
@@ -206,6 +208,27 @@ def parameter_count(spec: ModelSpec, include_embeddings: bool = True) -> int:
     ``spec.bias``, and two norms of ``2d`` (LayerNorm) or ``d`` (RMSNorm) parameters. A tied LM head
     adds nothing. Matches ``sum(p.numel() for p in model.parameters())`` of the Hugging Face classes
     named in the module docstring.
+
+    References
+    ----------
+    .. [1] J. Kaplan et al., "Scaling Laws for Neural Language Models", arXiv 2001.08361, 2020, §2.1
+       (non-embedding parameter count N).
+    .. [2] A. Radford et al., "Language Models are Unsupervised Multitask Learners", OpenAI, 2019 (Table 2);
+       model card https://huggingface.co/openai-community/gpt2 (124M parameters).
+
+    Examples
+    --------
+    GPT-2 124M [2]_ by hand: a block has ``4·768² + 4·768`` attention, ``2·768·3072 + 3072 + 768`` FFN and
+    ``2·2·768`` LayerNorm parameters, 7,087,872; 12 blocks plus the final LayerNorm (1,536) give
+    N = 85,056,000 [1]_; the token (50257·768) and position (1024·768) embeddings bring it to 124,439,808.
+    BERT-Base and Llama-3-8B give the counts their Hugging Face checkpoints report:
+
+    >>> from memwall.specs.model_spec import parameter_count
+    >>> from memwall.specs.presets import get_preset
+    >>> parameter_count(get_preset("gpt2")), parameter_count(get_preset("gpt2"), include_embeddings=False)
+    (124439808, 85056000)
+    >>> parameter_count(get_preset("bert-base")), parameter_count(get_preset("llama-3-8b"))
+    (109482240, 8030261248)
     """
     d = spec.d_model
     n = spec.layers * _block_parameters(spec)

@@ -1,4 +1,11 @@
-"""Named model presets (GPT-2, BERT, Llama, ...) built from their published ``config.json``, and ``decoder_spec``."""
+"""Named model presets (GPT-2, BERT, Llama, ...) built from their published ``config.json``, and ``decoder_spec``.
+
+Every preset here is a :class:`~memwall.specs.model_spec.ModelSpec` (dense, or Mixtral-style MoE with
+``experts``/``active_experts``). DeepSeek-V2 and DeepSeek-V3 do not fit that description (multi-head
+latent attention, shared experts, first dense layers); they are presets of :mod:`memwall.specs.attention`
+(:data:`~memwall.specs.attention.MLA_PRESETS`, by name through :func:`~memwall.specs.attention.get_attention`)
+and :mod:`memwall.specs.moe` (:data:`~memwall.specs.moe.MOE_PRESETS`, through :func:`~memwall.specs.moe.get_moe`).
+"""
 
 from __future__ import annotations
 
@@ -89,6 +96,31 @@ def get_preset(name: str) -> ModelSpec:
     ------
     ValueError
         For an unknown name; the message lists the available presets.
+
+    References
+    ----------
+    .. [1] A. Radford, J. Wu, R. Child, D. Luan, D. Amodei and I. Sutskever, "Language Models are
+       Unsupervised Multitask Learners", OpenAI, 2019 (Table 2); config:
+       https://huggingface.co/openai-community/gpt2/blob/main/config.json
+    .. [2] Llama Team, AI @ Meta, "The Llama 3 Herd of Models", arXiv 2407.21783, 2024 (Table 3); config:
+       https://huggingface.co/meta-llama/Meta-Llama-3-8B/blob/main/config.json
+
+    Examples
+    --------
+    GPT-2 124M: 12 layers, width 768, 12 heads, 50257 tokens [1]_; Llama-3-8B: 32 layers, 32 query and
+    8 key/value heads of 128, FFN 14336 [2]_.
+
+    >>> from memwall.specs.presets import get_preset
+    >>> g = get_preset("GPT2-124M")  # alias, any case
+    >>> g.name, g.layers, g.d_model, g.heads, g.vocab_size
+    ('gpt2', 12, 768, 12, 50257)
+    >>> s = get_preset("llama-3-8b")
+    >>> s.layers, s.heads, s.kv_heads, s.head_dim, s.ffn_dim
+    (32, 32, 8, 128, 14336)
+    >>> get_preset("gpt-5")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown model preset 'gpt-5'; available presets: bert-base, bert-large, gpt2, ...
     """
     key = str(name).strip().lower()
     key = _ALIASES.get(key, key)

@@ -15,17 +15,17 @@ Modules
 ``models``
     The model table ``models.csv``: parameter counts (dense, MoE total and active), dates and sources.
 ``measurements``
-    Stored measurements: this book's CPU reference run (``reference_measurements.csv``) and the H200 run (``gpu_reference_measurements.csv``).
+    Stored measurements: this book's CPU reference run and the H200 run.
 """
 
 from memwall.tables import hardware, measurements, models, paper, paths, rules, validation
-from memwall.tables.hardware import *  # noqa: F403
-from memwall.tables.measurements import *  # noqa: F403
-from memwall.tables.models import *  # noqa: F403
-from memwall.tables.paper import *  # noqa: F403
-from memwall.tables.paths import *  # noqa: F403
-from memwall.tables.rules import *  # noqa: F403
-from memwall.tables.validation import *  # noqa: F403
+from memwall.tables.hardware import *
+from memwall.tables.measurements import *
+from memwall.tables.models import *
+from memwall.tables.paper import *
+from memwall.tables.paths import *
+from memwall.tables.rules import *
+from memwall.tables.validation import *
 
 __all__ = [
     "ARCHITECTURES",

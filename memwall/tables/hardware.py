@@ -171,6 +171,27 @@ def load_hardware(path: str | Path | None = None, memory_path: str | Path | None
         On a bad row: unknown column, unparsable number or date, non-positive value, unknown
         vocabulary (kind, fp16_unit, memory_type, direction, confidence), missing source,
         duplicate device, or a unit/direction given without its value (and vice versa).
+
+    References
+    ----------
+    .. [1] NVIDIA A100 Tensor Core GPU datasheet (80GB SXM: 312 TFLOP/s dense FP16 tensor core, 2039 GB/s
+       HBM2e, NVLink 600 GB/s),
+       https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf
+
+    Examples
+    --------
+    The A100 80GB SXM row carries its datasheet figures [1]_; NVLink's 600 GB/s is quoted for both
+    directions together, so 300 GB/s each way; released 2020-11-16, day 321 of a leap year, i.e.
+    ``2020 + 320/366`` = 2020.874:
+
+    >>> from memwall.tables.hardware import load_hardware
+    >>> a100 = load_hardware().set_index("device").loc["A100 SXM4 80GB (Ampere)"]
+    >>> float(a100["dense_fp16_tflop_per_s"]), float(a100["memory_bandwidth_gb_per_s"]), a100["memory_type"]
+    (312.0, 2039.0, 'HBM2e')
+    >>> float(a100["chip_to_chip_gb_per_s"]), float(a100["chip_to_chip_gb_per_s_per_direction"])
+    (600.0, 300.0)
+    >>> round(float(a100["year"]), 3)
+    2020.874
     """
     hardware_path = _path("hardware.csv", path)
     if not hardware_path.is_file():

@@ -1,4 +1,5 @@
-"""Stored measurements: this book's CPU reference run (``reference_measurements.csv``) and the H200 run (``gpu_reference_measurements.csv``)."""
+"""Stored measurements: this book's CPU reference run (``reference_measurements.csv``) and the H200 run
+(``gpu_reference_measurements.csv``), validated on load."""
 
 from __future__ import annotations
 

@@ -18,8 +18,10 @@ import pandas as pd
 from memwall.cost import CATEGORIES, cost_arrays, cost_table, totals
 from memwall.specs.presets import get_preset
 from memwall.tables.paper import load_survey_case_study
+from memwall.widths import INT8, ByteWidths
 
-__all__ = ["SURVEY_MODELS", "agreement_counts", "bert_large_check", "category_breakdown", "length_sweep", "operation_grid", "published_totals", "survey_case_study"]
+__all__ = ["SURVEY_MODELS", "agreement_counts", "bert_large_check", "category_breakdown", "length_sweep",
+           "operation_grid", "published_totals", "survey_case_study"]
 
 
 SURVEY_URL = "https://arxiv.org/abs/2302.14017"
@@ -89,7 +91,7 @@ def survey_case_study(path: str | Path | None = None) -> pd.DataFrame:
     ours = {}
     for model, (preset, phase) in SURVEY_MODELS.items():
         for length in sorted(pub.loc[pub["model"] == model, "seq_len"].unique()):
-            tab = cost_table(get_preset(preset), phase, int(length), 1, 1.0, 1.0, 1.0)
+            tab = cost_table(get_preset(preset), phase, int(length), 1, widths=INT8)
             by_cat = totals(tab, by="category")
             for group, cats in _SURVEY_GROUPS.items():
                 sub = by_cat.loc[[c for c in cats if c in by_cat.index]]
@@ -109,8 +111,8 @@ def survey_case_study(path: str | Path | None = None) -> pd.DataFrame:
     return pub
 
 
-def length_sweep(models: dict[str, tuple[str, str]], lengths: Sequence[int], *, weight_bytes: float = 1.0,
-                 act_bytes: float = 1.0, kv_bytes: float = 1.0, **options: bool) -> pd.DataFrame:
+def length_sweep(models: dict[str, tuple[str, str]], lengths: Sequence[int], *, widths: ByteWidths = INT8,
+                 **options: bool) -> pd.DataFrame:
     """Whole-model FLOPs, MOPs and intensity over sequence lengths, one vectorised call per model.
 
     Parameters
@@ -119,8 +121,8 @@ def length_sweep(models: dict[str, tuple[str, str]], lengths: Sequence[int], *, 
         Display name -> (preset name, phase), e.g. :data:`SURVEY_MODELS`.
     lengths : sequence of int, shape (n,)
         Sequence lengths ``l``. [tokens]
-    weight_bytes, act_bytes, kv_bytes : float
-        Storage per element. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``INT8``). [B/element]
     **options
         Passed to :func:`memwall.cost.cost_arrays` (``fused_attention``, ``causal_halving``, ...).
 
@@ -138,7 +140,7 @@ def length_sweep(models: dict[str, tuple[str, str]], lengths: Sequence[int], *, 
     lengths_arr = np.asarray(lengths)
     frames = []
     for name, (preset, phase) in models.items():
-        ops = cost_arrays(get_preset(preset), phase, lengths_arr, 1, weight_bytes, act_bytes, kv_bytes, **options)
+        ops = cost_arrays(get_preset(preset), phase, lengths_arr, 1, widths=widths, **options)
         flops = sum(np.broadcast_to(o.flops, lengths_arr.shape) for o in ops.values())
         bytes_ = sum(np.broadcast_to(o.bytes_read + o.bytes_written, lengths_arr.shape) for o in ops.values())
         frames.append(pd.DataFrame({"model": name, "phase": phase, "seq_len": lengths_arr,
@@ -146,8 +148,8 @@ def length_sweep(models: dict[str, tuple[str, str]], lengths: Sequence[int], *, 
     return pd.concat(frames, ignore_index=True)
 
 
-def category_breakdown(models: dict[str, tuple[str, str]], lengths: Sequence[int], *, weight_bytes: float = 1.0,
-                       act_bytes: float = 1.0, kv_bytes: float = 1.0, **options: bool) -> pd.DataFrame:
+def category_breakdown(models: dict[str, tuple[str, str]], lengths: Sequence[int], *, widths: ByteWidths = INT8,
+                       **options: bool) -> pd.DataFrame:
     """FLOPs and MOPs per operation category, with each category's share of the model total.
 
     Parameters
@@ -156,8 +158,8 @@ def category_breakdown(models: dict[str, tuple[str, str]], lengths: Sequence[int
         Display name -> (preset name, phase).
     lengths : sequence of int
         Sequence lengths. [tokens]
-    weight_bytes, act_bytes, kv_bytes : float
-        Storage per element. [B/element]
+    widths : memwall.widths.ByteWidths
+        Storage widths of weights, activations and the KV cache (keyword-only; default ``INT8``). [B/element]
     **options
         Passed to :func:`memwall.cost.cost_table`.
 
@@ -170,7 +172,7 @@ def category_breakdown(models: dict[str, tuple[str, str]], lengths: Sequence[int
     rows = []
     for name, (preset, phase) in models.items():
         for length in lengths:
-            tab = totals(cost_table(preset, phase, int(length), 1, weight_bytes, act_bytes, kv_bytes, **options),
+            tab = totals(cost_table(preset, phase, int(length), 1, widths=widths, **options),
                          by="category")
             for cat in CATEGORIES:
                 if cat in tab.index:
@@ -211,7 +213,7 @@ def operation_grid(models: dict[str, str], phases: dict[str, tuple[str, int]],
             if not causal and phase in ("decode", "generate"):
                 continue
             for qname, (wb, ab, kb) in precisions.items():
-                tab = cost_table(preset, phase, length, 1, wb, ab, kb)
+                tab = cost_table(preset, phase, length, 1, widths=ByteWidths(weight=wb, act=ab, kv=kb))
                 frames.append(tab[["op", "category", "flops", "bytes", "intensity"]].assign(
                     model=mname, phase=pname, precision=qname))
     return pd.concat(frames, ignore_index=True)
@@ -243,7 +245,7 @@ def bert_large_check(survey: pd.DataFrame | None = None) -> pd.DataFrame:
     inten = sel[(sel["metric"] == "intensity") & (sel["source_table"] == "Fig. 6")].set_index("seq_len")
     rows = []
     for length in flops.index:
-        tab = cost_table("bert-large", "encode", int(length), 1, 1.0, 1.0, 1.0)
+        tab = cost_table("bert-large", "encode", int(length), 1, widths=INT8)
         without = tab[tab["op"] != "o_proj"]
         rows.append({
             "seq_len": int(length),

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from memwall.cost import cost_arrays
 from memwall.roofline import Ceilings
 from memwall.serving.decode import decode_step_time
 from memwall.specs.presets import get_preset
 
-__all__ = ["decode_vs_bound", "gemv_sweep", "measured_gpu_ceilings", "median_runs", "prefill_vs_bound"]
+__all__ = ["arithmetic_intensity", "decode_vs_bound", "gemv_sweep", "measured_gpu_ceilings", "median_runs",
+           "prefill_tokens_per_s", "prefill_vs_bound", "times_below_ridge"]
 
 
 H200_DEVICE = "H200 SXM 141GB (Hopper)"
@@ -209,3 +211,111 @@ def prefill_vs_bound(table: pd.DataFrame, hardware: pd.DataFrame) -> pd.DataFram
     cols = ["context_tokens", "time_s", "spread", "flops", "bytes", "bound_datasheet_s", "bound_measured_s",
             "bound_fraction", "achieved_flop_per_s"]
     return pre[cols].reset_index(drop=True)
+
+
+def _as_out(arr: np.ndarray) -> float | np.ndarray:
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def arithmetic_intensity(flops: ArrayLike, bytes_: ArrayLike) -> float | np.ndarray:
+    """FLOPs per byte of DRAM traffic of a measured step (its operational intensity).
+
+    Williams, Waterman and Patterson, *Roofline* (CACM 52(4), 2009, doi:10.1145/1498765.1498785): the
+    intensity set against the ridge point decides whether a kernel is memory- or compute-bound.
+
+    Parameters
+    ----------
+    flops : float or array_like
+        Arithmetic of the step, e.g. the ``flops`` column of :func:`decode_vs_bound`. [FLOP]
+    bytes_ : float or array_like
+        DRAM bytes read and written by it, e.g. the ``bytes`` column. [B]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``flops / bytes_``, shape of the broadcast inputs. [FLOP/B]
+
+    Raises
+    ------
+    ValueError
+        If ``flops`` is negative or ``bytes_`` is not positive (or either is not finite).
+
+    Examples
+    --------
+    A BF16 matrix-vector product over a d x d matrix does 2d^2 FLOPs on about 2d^2 bytes:
+
+    >>> arithmetic_intensity(2 * 4096**2, 2 * 4096**2)
+    1.0
+    """
+    f = np.asarray(flops, dtype=float)
+    b = np.asarray(bytes_, dtype=float)
+    if not (np.isfinite(f).all() and (f >= 0).all()):
+        raise ValueError("flops must be finite and >= 0")
+    if not (np.isfinite(b).all() and (b > 0).all()):
+        raise ValueError("bytes_ must be finite and > 0")
+    return _as_out(f / b)
+
+
+def times_below_ridge(ceilings: Ceilings, intensity: ArrayLike) -> float | np.ndarray:
+    """How many times a kernel's intensity would have to grow to reach the ridge point of ``ceilings``.
+
+    Parameters
+    ----------
+    ceilings : Ceilings
+        Peak and bandwidth; the ridge point is their ratio (Williams et al. 2009). [FLOP/B]
+    intensity : float or array_like
+        Arithmetic intensity of the kernel (:func:`arithmetic_intensity`). [FLOP/B]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``ceilings.ridge_flop_per_byte / intensity``: above 1 the kernel is memory-bound. [1]
+
+    Raises
+    ------
+    ValueError
+        If an intensity is not positive and finite.
+
+    Examples
+    --------
+    >>> times_below_ridge(Ceilings(1000e12, 4e12), 2.0)
+    125.0
+    """
+    i = np.asarray(intensity, dtype=float)
+    if not (np.isfinite(i).all() and (i > 0).all()):
+        raise ValueError("intensity must be finite and > 0")
+    return _as_out(ceilings.ridge_flop_per_byte / i)
+
+
+def prefill_tokens_per_s(prompt_tokens: ArrayLike, time_s: ArrayLike) -> float | np.ndarray:
+    """Prompt tokens processed per second by a prefill (one sequence): prompt length over prefill time.
+
+    Parameters
+    ----------
+    prompt_tokens : int or array_like of int
+        Prompt length, e.g. the ``context_tokens`` column of :func:`prefill_vs_bound`. [tokens]
+    time_s : float or array_like
+        Measured time of the prefill (``time_s``). [s]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``prompt_tokens / time_s``. [token/s]
+
+    Raises
+    ------
+    ValueError
+        If a prompt length is not a whole number >= 1 or a time is not positive and finite.
+
+    Examples
+    --------
+    >>> prefill_tokens_per_s(8192, 0.5)
+    16384.0
+    """
+    n = np.asarray(prompt_tokens, dtype=float)
+    t = np.asarray(time_s, dtype=float)
+    if not (np.isfinite(n).all() and (n >= 1).all() and (n == np.round(n)).all()):
+        raise ValueError("prompt_tokens must be whole numbers >= 1")
+    if not (np.isfinite(t).all() and (t > 0).all()):
+        raise ValueError("time_s must be finite and > 0")
+    return _as_out(n / t)

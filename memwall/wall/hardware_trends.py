@@ -21,9 +21,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from memwall.roofline import ridge_point
 from memwall.trends import GrowthFit, fit_exponential
 
-__all__ = ["PAPER_PRINTED_RATES", "PRECISION_RULES", "ROW_SETS", "SERIES_LABELS", "fit_series", "machine_balance", "normalize_to_first", "peak_flops", "record_setters", "select_window"]
+__all__ = ["PAPER_PRINTED_RATES", "PRECISION_RULES", "ROW_SETS", "SERIES_LABELS", "fit_series", "machine_balance",
+           "normalize_to_first", "peak_flops", "record_setters", "select_window"]
 
 
 PRECISION_RULES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -75,6 +77,29 @@ def peak_flops(hardware: pd.DataFrame, rule: str = "max_16bit") -> pd.DataFrame:
     ------
     ValueError
         If ``rule`` is unknown, listing the allowed rules.
+
+    References
+    ----------
+    .. [1] A. Gholami et al., "AI and Memory Wall", IEEE Micro 44(3), 33-39, 2024, arXiv 2403.14123, Fig. 1
+       (peak FLOPS series: FP32 up to P100, 16-bit tensor/matrix peaks from V100 and TPU v2 on).
+    .. [2] NVIDIA H100 Tensor Core GPU datasheet (SXM: 67 TFLOP/s FP32; 1979 FP16 and 3958 FP8 TFLOP/s with
+       sparsity, i.e. 989.4 and 1979 dense), https://resources.nvidia.com/en-us-tensor-core/nvidia-tensor-core-gpu-datasheet
+
+    Examples
+    --------
+    The H100 SXM [2]_ under each rule; TPUs have no FP32 vector peak in the table, so ``"fp32"`` drops them:
+
+    >>> from memwall.tables.hardware import load_hardware
+    >>> from memwall.wall.hardware_trends import peak_flops
+    >>> hw = load_hardware()
+    >>> for rule in ("fp32", "max_16bit", "max_8bit"):
+    ...     row = peak_flops(hw, rule).set_index("device").loc["H100 SXM5 80GB (Hopper)"]
+    ...     print(rule, f"{row['peak_flop_per_s'] / 1e12:.1f}", row["precision"])
+    fp32 67.0 fp32
+    max_16bit 989.4 fp16/bf16
+    max_8bit 1979.0 fp8
+    >>> "Google TPU v3" in set(peak_flops(hw, "fp32")["device"]), "Google TPU v3" in set(peak_flops(hw)["device"])
+    (False, True)
     """
     _check_choice("rule", rule, list(PRECISION_RULES))
     columns = PRECISION_RULES[rule]
@@ -159,7 +184,7 @@ def machine_balance(hardware: pd.DataFrame, rule: str = "max_16bit") -> pd.DataF
     -------
     pandas.DataFrame
         ``device``, ``kind``, ``date``, ``year``, ``precision``, ``peak_flop_per_s`` [FLOP/s],
-        ``bandwidth_bytes_per_s`` [B/s] and ``balance_flop_per_byte`` [FLOP/B] = peak / bandwidth:
+        ``bandwidth_bytes_per_s`` [B/s] and ``ridge_flop_per_byte`` [FLOP/B] = peak / bandwidth:
         the arithmetic intensity a kernel needs to be compute-bound (Williams, Waterman and
         Patterson, *Roofline*, CACM 52(4), 2009, https://doi.org/10.1145/1498765.1498785).
 
@@ -167,12 +192,34 @@ def machine_balance(hardware: pd.DataFrame, rule: str = "max_16bit") -> pd.DataF
     ------
     ValueError
         If ``rule`` is unknown.
+
+    References
+    ----------
+    .. [1] S. Williams, A. Waterman, D. Patterson, "Roofline: an insightful visual performance model for
+       multicore architectures", Commun. ACM 52(4), 65-76, 2009, https://doi.org/10.1145/1498765.1498785
+    .. [2] NVIDIA A100 Tensor Core GPU datasheet (80GB SXM: 19.5 TFLOP/s FP32, 312 dense FP16, 2039 GB/s),
+       https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf
+
+    Examples
+    --------
+    A100 80GB SXM [2]_: 312e12 / 2039e9 = 153.0 FLOP/B at 16 bits, 19.5e12 / 2039e9 = 9.56 FLOP/B in FP32;
+    H100 SXM: 989.4e12 / 3350e9 = 295.3 FLOP/B [1]_.
+
+    >>> from memwall.tables.hardware import load_hardware
+    >>> from memwall.wall.hardware_trends import machine_balance
+    >>> hw = load_hardware()
+    >>> bal = machine_balance(hw).set_index("device")["ridge_flop_per_byte"]
+    >>> round(float(bal["A100 SXM4 80GB (Ampere)"]), 1), round(float(bal["H100 SXM5 80GB (Hopper)"]), 1)
+    (153.0, 295.3)
+    >>> fp32 = machine_balance(hw, "fp32").set_index("device")["ridge_flop_per_byte"]
+    >>> round(float(fp32["A100 SXM4 80GB (Ampere)"]), 2)
+    9.56
     """
     flops = peak_flops(hardware, rule)
     bw = hardware.set_index("device")["memory_bandwidth_gb_per_s"] * 1e9
     out = flops.copy()
     out["bandwidth_bytes_per_s"] = out["device"].map(bw).to_numpy(dtype=float)
-    out["balance_flop_per_byte"] = out["peak_flop_per_s"] / out["bandwidth_bytes_per_s"]
+    out["ridge_flop_per_byte"] = ridge_point(out["peak_flop_per_s"].to_numpy(), out["bandwidth_bytes_per_s"].to_numpy())
     return out
 
 

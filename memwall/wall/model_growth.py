@@ -28,7 +28,8 @@ from memwall.trends import GrowthFit, decimal_year, fit_exponential
 from memwall.units import GB, GIB
 from memwall.wall.hardware_trends import fit_series, record_setters, select_window
 
-__all__ = ["BYTES_PER_PARAM", "PAPER_PRINTED_MODEL_RATES", "PARAM_ROW_SETS", "accelerator_memory_growth", "growth_by_window", "inference_fit", "paper_model_fits", "redate_point", "widest_fitting_format"]
+__all__ = ["BYTES_PER_PARAM", "PAPER_PRINTED_MODEL_RATES", "PARAM_ROW_SETS", "accelerator_memory_growth",
+           "growth_by_window", "inference_fit", "paper_model_fits", "redate_point", "widest_fitting_format"]
 
 
 
@@ -192,7 +193,8 @@ def accelerator_memory_series(hardware: pd.DataFrame | None = None, rule: str = 
         Table from :func:`memwall.tables.load_hardware`; loaded when omitted.
     rule : {"max_per_year", "records"}
         ``max_per_year``: the largest-memory accelerator of each calendar year (dated at its release);
-        ``records``: accelerators whose memory beats every earlier one's (:func:`memwall.wall.hardware_trends.record_setters`).
+        ``records``: accelerators whose memory beats every earlier one's
+        (:func:`memwall.wall.hardware_trends.record_setters`).
 
     Returns
     -------

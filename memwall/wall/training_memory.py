@@ -40,7 +40,8 @@ from memwall.specs.model_spec import ModelSpec, parameter_count
 from memwall.specs.presets import get_preset
 from memwall.wall.model_growth import GB
 
-__all__ = ["OPTIMIZERS", "RECOMPUTE", "ZERO_STAGES", "BytesPerParam", "activation_bytes_per_layer", "bytes_per_param", "model_state_bytes", "training_memory"]
+__all__ = ["OPTIMIZERS", "RECOMPUTE", "ZERO_STAGES", "BytesPerParam", "activation_bytes_per_layer",
+           "attention_score_share", "bytes_per_param", "logits_bytes", "model_state_bytes", "training_memory"]
 
 
 
@@ -221,6 +222,94 @@ def activation_bytes_per_layer(seq_len: ArrayLike, micro_batch: ArrayLike, hidde
     if sequence_parallel:
         return sbh / t * (34.0 + attention)
     return sbh * (10.0 + 24.0 / t + attention / t)
+
+
+def _out(arr: np.ndarray) -> float | np.ndarray:
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def attention_score_share(seq_len: ArrayLike, hidden: int, heads: int) -> float | np.ndarray:
+    r"""Share of a layer's activation memory taken by the attention scores, with no recomputation.
+
+    In Korthikanti et al.'s per-layer count :math:`sbh\,(34 + 5as/h)` (arXiv 2205.05198, Eq. 1; no
+    tensor parallelism) the :math:`5as/h` term is the attention scores, their softmax and its dropout
+    mask: the part that selective recomputation and fused attention (FlashAttention) never store.
+
+    Parameters
+    ----------
+    seq_len : int or array_like of int
+        Sequence length :math:`s`. [tokens]
+    hidden : int
+        Hidden size :math:`h`. [elements]
+    heads : int
+        Attention heads :math:`a`. [heads]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        :math:`(5as/h) / (34 + 5as/h)`, shape of ``seq_len``. [1]
+
+    Raises
+    ------
+    ValueError
+        If a size is not a whole number >= 1.
+
+    Examples
+    --------
+    At :math:`s = 34h/(5a)` the score term equals the rest: half of the memory.
+
+    >>> attention_score_share(34, 5, 1)
+    0.5
+    """
+    s = _positive_array("seq_len", seq_len)
+    h = _positive_int("hidden", hidden)
+    a = _positive_int("heads", heads)
+    scores = 5 * a * s / h
+    return _out(scores / (34 + scores))
+
+
+def logits_bytes(seq_len: ArrayLike, vocab_size: int, micro_batch: ArrayLike = 1, *,
+                 bytes_per_element: float = 4.0) -> float | np.ndarray:
+    r"""Memory of the LM head's logits, kept for the cross-entropy loss: :math:`s\,b\,v` elements.
+
+    Korthikanti et al. (arXiv 2205.05198, §4) count them at fp32, :math:`4sbv` bytes, and leave them out
+    of the per-layer formula, as :func:`training_memory` does.
+
+    Parameters
+    ----------
+    seq_len : int or array_like of int
+        Sequence length :math:`s`. [tokens]
+    vocab_size : int
+        Vocabulary size :math:`v`. [tokens]
+    micro_batch : int or array_like of int
+        Micro-batch :math:`b`, broadcast against ``seq_len``. [sequences]
+    bytes_per_element : float
+        Width of one logit (4 for fp32). [B/element]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        :math:`s\,b\,v \times` ``bytes_per_element``, shape of the broadcast inputs. [B]
+
+    Raises
+    ------
+    ValueError
+        If a size is not a whole number >= 1 or ``bytes_per_element`` is not positive.
+
+    Examples
+    --------
+    GPT-2's 50257-token vocabulary over 1024 tokens: 1024 * 50257 * 4 B = 205.9 MB per sequence.
+
+    >>> logits_bytes(1024, 50257)
+    205852672.0
+    """
+    s = _positive_array("seq_len", seq_len)
+    b = _positive_array("micro_batch", micro_batch)
+    v = _positive_int("vocab_size", vocab_size)
+    if isinstance(bytes_per_element, bool) or not np.isfinite(bytes_per_element) or not bytes_per_element > 0:
+        raise ValueError(f"bytes_per_element must be a positive number, got {bytes_per_element!r}")
+    s, b = np.broadcast_arrays(s, b)
+    return _out(s * b * v * bytes_per_element)
 
 
 def training_memory(model: ModelSpec | None = None, *, seq_len: ArrayLike, micro_batch: ArrayLike = 1,

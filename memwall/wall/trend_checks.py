@@ -15,7 +15,8 @@ from memwall.wall.hardware_trends import (
     select_window,
 )
 
-__all__ = ["DATASHEET_SERIES", "compute_vs_bandwidth_cases", "datasheet_series", "paper_figure_fits", "paper_figure_growth", "sensitivity_rate", "sensitivity_table", "trend_holdout"]
+__all__ = ["DATASHEET_SERIES", "compute_vs_bandwidth_cases", "datasheet_series", "paper_figure_fits",
+           "paper_figure_growth", "sensitivity_rate", "sensitivity_table", "trend_holdout"]
 
 
 

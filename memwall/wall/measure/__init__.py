@@ -15,11 +15,11 @@ Modules
 """
 
 from memwall.wall.measure import gemm, machine, report, stream, timing
-from memwall.wall.measure.gemm import *  # noqa: F403
-from memwall.wall.measure.machine import *  # noqa: F403
-from memwall.wall.measure.report import *  # noqa: F403
-from memwall.wall.measure.stream import *  # noqa: F403
-from memwall.wall.measure.timing import *  # noqa: F403
+from memwall.wall.measure.gemm import *
+from memwall.wall.measure.machine import *
+from memwall.wall.measure.report import *
+from memwall.wall.measure.stream import *
+from memwall.wall.measure.timing import *
 
 __all__ = [
     "NUMPY_PASSES",

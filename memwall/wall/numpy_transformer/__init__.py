@@ -11,9 +11,9 @@ Modules
 """
 
 from memwall.wall.numpy_transformer import latency, layers, model
-from memwall.wall.numpy_transformer.latency import *  # noqa: F403
-from memwall.wall.numpy_transformer.layers import *  # noqa: F403
-from memwall.wall.numpy_transformer.model import *  # noqa: F403
+from memwall.wall.numpy_transformer.latency import *
+from memwall.wall.numpy_transformer.layers import *
+from memwall.wall.numpy_transformer.model import *
 
 __all__ = [
     "BLOCK_FIELDS",

@@ -14,6 +14,7 @@ from memwall.roofline import Ceilings
 from memwall.specs.model_spec import ModelSpec
 from memwall.wall.numpy_transformer.layers import _check_len
 from memwall.wall.numpy_transformer.model import NumpyTransformer
+from memwall.widths import ByteWidths
 
 __all__ = ["generation_time_from_steps", "latency_table", "time_encode", "time_generate", "time_generate_sampled"]
 
@@ -303,7 +304,7 @@ def latency_table(
     paper = _paper_ratios(published)
     out = out.join(paper, on="seq_len")
     if ceilings is not None:
-        kw = dict(weight_bytes=bytes_per_element, act_bytes=bytes_per_element, kv_bytes=bytes_per_element)
+        kw = {"widths": ByteWidths.uniform(bytes_per_element)}
         out["predicted_encoder_s"] = np.atleast_1d(predict_time(enc.spec, "encode", lens, ceilings, **kw))
         out["predicted_decoder_s"] = np.atleast_1d(predict_time(dec.spec, "generate", lens, ceilings, **kw))
         out["predicted_ratio"] = out["predicted_decoder_s"] / out["predicted_encoder_s"]

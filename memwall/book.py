@@ -1,0 +1,242 @@
+"""Helpers the chapters use: glue numbers in display units, named devices, stacked series for fits.
+
+Chapters are narrative plus calls into :mod:`memwall`; what they repeat lives here. Nothing here computes
+physics: :func:`glue_number` converts an SI value to the unit the prose prints, :data:`H100` and friends
+name rows of ``data/hardware.csv`` so that a chapter never retypes a device name, and
+:func:`stack_series` builds the long table that the trend charts take, :func:`fit_each` the fits
+drawn over it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from memwall import units
+from memwall.trends import GrowthFit
+
+__all__ = ["A100", "B200", "DISPLAY_UNITS", "GAUDI3", "H100", "H100_PCIE", "H200", "MI300X", "MI355X", "TPU7X",
+           "TPU_V5E", "V100", "XEON_GOLD_6242", "fit_each", "glue_number", "glue_text", "in_unit", "stack_series"]
+
+H100 = "H100 SXM5 80GB (Hopper)"
+"""NVIDIA H100 SXM5, the book's reference accelerator (row name in ``data/hardware.csv``)."""
+H200 = "H200 SXM 141GB (Hopper)"
+"""NVIDIA H200 SXM, the GPU of the stored measurement (row name in ``data/hardware.csv``)."""
+A100 = "A100 SXM4 80GB (Ampere)"
+"""NVIDIA A100 SXM4 80 GB (row name in ``data/hardware.csv``)."""
+B200 = "B200 (HGX, Blackwell)"
+"""NVIDIA B200 (row name in ``data/hardware.csv``)."""
+H100_PCIE = "H100 PCIe 80GB (Hopper)"
+"""NVIDIA H100 PCIe 80 GB (row name in ``data/hardware.csv``)."""
+V100 = "Tesla V100 SXM2 16GB (Volta)"
+"""NVIDIA Tesla V100 SXM2 16 GB (row name in ``data/hardware.csv``)."""
+MI300X = "Instinct MI300X (CDNA3)"
+"""AMD Instinct MI300X (row name in ``data/hardware.csv``)."""
+MI355X = "Instinct MI355X (CDNA4)"
+"""AMD Instinct MI355X (row name in ``data/hardware.csv``)."""
+TPU_V5E = "Google TPU v5e"
+"""Google Cloud TPU v5e (row name in ``data/hardware.csv``)."""
+TPU7X = "Google TPU7x (Ironwood)"
+"""Google TPU7x, Ironwood (row name in ``data/hardware.csv``)."""
+GAUDI3 = "Gaudi 3"
+"""Intel Gaudi 3 (row name in ``data/hardware.csv``)."""
+XEON_GOLD_6242 = "Xeon Gold 6242 (Cascade Lake, 16c 2.8 GHz)"
+"""The survey's CPU (Kim et al. 2023, arXiv 2302.14017; row name in ``data/hardware.csv``)."""
+
+DISPLAY_UNITS: dict[str, float] = {
+    "1": 1.0, "%": 0.01,
+    "s": 1.0, "ms": units.MS, "us": units.US,
+    "B": 1.0, "kB": units.KB, "MB": units.MB, "GB": units.GB, "TB": units.TB,
+    "KiB": units.KIB, "MiB": units.MIB, "GiB": units.GIB,
+    "FLOP": 1.0, "GFLOP": units.GB, "TFLOP": units.TB,
+    "FLOP/s": 1.0, "GFLOP/s": units.GB, "TFLOP/s": units.TB, "PFLOP/s": 1e15,
+    "B/s": 1.0, "GB/s": units.GB, "TB/s": units.TB,
+    "billion": 1e9,
+}
+"""Unit name -> value of one such unit in SI base units (s, B, FLOP, FLOP/s, B/s; "billion" for counts)."""
+
+
+def in_unit(value: object, unit: str = "1") -> object:
+    """An SI value (scalar, array or Series) expressed in ``unit``.
+
+    Parameters
+    ----------
+    value : float, numpy.ndarray or pandas.Series
+        Value in SI base units ([s], [B], [FLOP], [FLOP/s], [B/s]) or a plain number (``unit="1"``).
+    unit : str
+        One of :data:`DISPLAY_UNITS`.
+
+    Returns
+    -------
+    same type as ``value``
+        ``value / DISPLAY_UNITS[unit]``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown unit, listing the allowed ones.
+
+    Examples
+    --------
+    >>> in_unit(0.0125, "ms")
+    12.5
+    """
+    if unit not in DISPLAY_UNITS:
+        raise ValueError(f"unit={unit!r} is not known; allowed: {', '.join(DISPLAY_UNITS)}")
+    return value if unit == "1" else value / DISPLAY_UNITS[unit]
+
+
+def glue_number(key: str, value: object, unit: str = "1") -> float | int | str | bool:
+    """Glue ``value`` (in SI units) for the prose, converted to ``unit``, as a plain Python number.
+
+    myst-nb formats a glued plain ``float``/``int`` with the role's format spec
+    (``{glue:text}`key:.1f```); numpy scalars are turned into Python ones first.
+
+    Parameters
+    ----------
+    key : str
+        Glue name, unique in the chapter.
+    value : float, int, bool, str or numpy scalar
+        The value, in SI base units when ``unit`` is a unit.
+    unit : str
+        Display unit (:data:`DISPLAY_UNITS`); ``"1"`` glues the value as it is.
+
+    Returns
+    -------
+    float, int, str or bool
+        What was glued.
+
+    Raises
+    ------
+    ValueError
+        For an unknown unit.
+    """
+    from myst_nb import glue  # imported here: the package works without myst-nb outside the book
+
+    plain = in_unit(value, unit)
+    plain = plain.item() if hasattr(plain, "item") else plain
+    glue(key, plain, display=False)
+    return plain
+
+
+def glue_text(key: str, value: object) -> str:
+    """Glue ``str(value)`` for the prose (``{glue:text}`key```, no format spec).
+
+    Parameters
+    ----------
+    key : str
+        Glue name, unique in the chapter.
+    value : object
+        Anything; its ``str`` is glued.
+
+    Returns
+    -------
+    str
+        What was glued.
+    """
+    from myst_nb import glue
+
+    text = str(value)
+    glue(key, text, display=False)
+    return text
+
+
+def stack_series(series: Mapping[str, pd.DataFrame | tuple[pd.DataFrame, str]], *, value: str, date: str = "date",
+                 name: str = "series", keep: Sequence[str] = ()) -> pd.DataFrame:
+    """Stack several dated tables into one long table for a multi-series chart or fit.
+
+    Parameters
+    ----------
+    series : mapping of str to pandas.DataFrame or (pandas.DataFrame, str)
+        Label -> table with columns ``date`` and ``value`` (and those in ``keep``), or label ->
+        ``(table, column)``: ``column`` of that table becomes the ``value`` column.
+    value : str
+        Column holding the value of each point.
+    date : str
+        Column holding the date of each point.
+    name : str
+        Name of the new label column.
+    keep : sequence of str
+        Further columns to carry over (missing ones are filled with NaN).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name``, ``date``, ``value``, ``keep...``; rows in the order of ``series``, each
+        table's rows in their own order; a fresh ``RangeIndex``.
+
+    Raises
+    ------
+    ValueError
+        If a table lacks the ``date`` or ``value`` column (or the named ``column``), naming the series;
+        if ``date``, ``value`` and ``keep`` repeat a column, or ``name`` is one of them.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"date": pd.to_datetime(["2020-01-01"]), "tflops": [1.0]})
+    >>> b = pd.DataFrame({"date": pd.to_datetime(["2021-01-01"]), "gbps": [2.0]})
+    >>> stack_series({"compute": (a, "tflops"), "memory": (b, "gbps")}, value="v")["series"].tolist()
+    ['compute', 'memory']
+    """
+    columns = [date, value, *keep]
+    if len(set(columns)) < len(columns):
+        raise ValueError(f"date, value and keep repeat a column: {columns}")
+    if name in columns:
+        raise ValueError(f"name={name!r} is also a column to keep; choose another label column")
+    parts = []
+    for label, entry in series.items():
+        table, column = entry if isinstance(entry, tuple) else (entry, value)
+        missing = [c for c in dict.fromkeys((date, column)) if c not in table.columns]
+        if missing:
+            raise ValueError(f"series {label!r} has no column(s) {', '.join(missing)}")
+        part = table.reindex(columns=[date, *keep]).copy()
+        part.insert(1, value, table[column].array)  # positional: the rows are the table's own
+        part.insert(0, name, label)
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=[name, date, value, *keep])
+    return pd.concat(parts, ignore_index=True)
+
+
+def fit_each(long: pd.DataFrame, value: str, *, name: str = "series",
+             labels: Sequence[str] | None = None) -> dict[str, GrowthFit]:
+    """An exponential trend per series of a long table, for the ``fits`` of a growth chart.
+
+    Each series is fitted by :func:`memwall.wall.hardware_trends.fit_series` (least squares of
+    ``log10(value)`` on the fractional ``year``, rows with a missing value dropped).
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Rows with the columns ``name``, ``year`` and ``value`` (e.g. :func:`stack_series` output with
+        ``keep=("year", ...)``).
+    value : str
+        Column to fit (positive).
+    name : str
+        Column that labels each row's series.
+    labels : sequence of str, optional
+        Series to fit, in this order; default: every series, in sorted order (as ``groupby``).
+
+    Returns
+    -------
+    dict of str to GrowthFit
+        Label -> fit, in the order of ``labels``.
+
+    Raises
+    ------
+    ValueError
+        If a label names no rows of ``long`` (listing the labels present), or a series has fewer than
+        two points to fit.
+    """
+    from memwall.wall.hardware_trends import fit_series  # the wall layer imports the core, not the reverse
+
+    groups = dict(list(long.groupby(name, sort=True)))
+    if labels is None:
+        labels = list(groups)
+    unknown = [lab for lab in labels if lab not in groups]
+    if unknown:
+        raise ValueError(f"no rows labelled {', '.join(map(repr, unknown))} in column {name!r}; "
+                         f"present: {', '.join(map(repr, groups))}")
+    return {lab: fit_series(groups[lab], value) for lab in labels}
+

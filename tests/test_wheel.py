@@ -1,0 +1,159 @@
+"""The built wheel: it ships ``data/`` and every subpackage, and its ``memwall`` command works without a clone.
+
+The tracked files (``git ls-files``) are copied to a temporary folder and built into a wheel there
+(``pip wheel``, with build isolation: it fetches ``setuptools`` from PyPI). The wheel is installed with
+``--no-deps`` into a fresh virtual environment outside the repository. That environment sees the third-party
+packages of the running one through a ``.pth`` file naming the running interpreter's site-packages folders: a
+``.pth`` line that is a path is only appended to ``sys.path``, so the ``.pth`` files inside those folders (among
+them the editable install's finder of this clone's ``memwall``) are not executed, and ``import memwall`` finds
+the wheel's copy. The commands run from a folder outside the repository, so nothing of the clone (``data/``,
+``chapters/``) is within reach. About 15-25 s, most of it the wheel build.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import site
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import DATA, ROOT
+
+pytestmark = pytest.mark.wheel
+
+SUBPACKAGES = ("tables", "specs", "wall", "wall/measure", "wall/numpy_transformer", "serving", "beyond", "charts",
+               "claims", "cli", "sphinxext")
+H100 = "H100 SXM5 80GB (Hopper)"
+
+
+def _run(cmd: list[str], *, cwd: Path, env: dict[str, str] | None = None,
+         check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
+    if check and result.returncode != 0:
+        pytest.fail(f"{' '.join(cmd)} exited {result.returncode}\n--- stdout\n{result.stdout}\n"
+                    f"--- stderr\n{result.stderr}")
+    return result
+
+
+def _tracked_files() -> list[str]:
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: the wheel test builds from the tracked files (git ls-files)")
+    out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    return [name for name in out.decode().split("\0") if name]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel built from a copy of the tracked files (files deleted in the working tree are left out)."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    source, dist = tmp / "source", tmp / "dist"
+    for name in _tracked_files():
+        src = ROOT / name
+        if src.is_file():
+            dst = source / name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-q", "-w", str(dist),
+          str(source)], cwd=tmp)
+    wheels = sorted(dist.glob("memwall-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+@pytest.fixture(scope="module")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment outside the repository with the wheel installed (``--no-deps``)."""
+    env_dir = tmp_path_factory.mktemp("venv") / "venv"
+    assert not env_dir.resolve().is_relative_to(ROOT), "the fresh venv must lie outside the repository"
+    _run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], cwd=env_dir.parent)
+    python = env_dir / "bin" / "python"
+    purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                   cwd=env_dir.parent).stdout.strip()
+    # Path lines only: the running venv's own .pth files (the editable memwall's finder) are not executed.
+    (Path(purelib) / "_memwall_test_deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--disable-pip-version-check",
+          "-q", str(wheel)], cwd=env_dir.parent)
+    return env_dir
+
+
+@pytest.fixture(scope="module")
+def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A working folder outside the repository."""
+    cwd = tmp_path_factory.mktemp("cwd")
+    assert not cwd.resolve().is_relative_to(ROOT)
+    return cwd
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME", "MEMWALL_DATA_DIR"}}
+    env["PYTHONNOUSERSITE"] = "1"
+    env.update(extra)
+    return env
+
+
+def test_wheel_ships_the_data_tables_and_every_subpackage(wheel: Path):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "memwall/data/hardware.csv" in names
+    for table in DATA.glob("*.csv"):
+        assert f"memwall/data/{table.name}" in names, table.name
+    assert "memwall/data/README.md" in names
+    missing = [sub for sub in SUBPACKAGES if f"memwall/{sub}/__init__.py" not in names]
+    assert not missing, f"subpackages missing from the wheel: {missing}"
+    assert "memwall/cli/parser.py" in names and "memwall/sphinxext/notebooks.py" in names
+
+
+def test_fresh_venv_imports_the_wheel_not_the_clone(venv: Path, outside: Path):
+    code = ("import memwall, memwall.tables as t, numpy, pandas; "
+            "print(memwall.__file__); print(t.data_dir())")
+    out = _run([str(venv / "bin" / "python"), "-c", code], cwd=outside, env=_env()).stdout.splitlines()
+    module_file, data_dir = Path(out[0]).resolve(), Path(out[1]).resolve()
+    assert module_file.is_relative_to(venv.resolve()), f"memwall imported from {module_file}, not the fresh venv"
+    assert not module_file.is_relative_to(ROOT)
+    assert data_dir == module_file.parent / "data", f"tables read from {data_dir}, not the wheel's memwall/data"
+
+
+def test_installed_validate_passes(venv: Path, outside: Path):
+    out = _run([str(venv / "bin" / "memwall"), "validate", "--format", "csv"], cwd=outside, env=_env()).stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {r["table"] for r in rows} >= {"hardware.csv", "models.csv", "gpu_reference_measurements.csv"}
+    assert all(r["status"] == "ok" for r in rows), rows
+
+
+def test_installed_claims_lists_the_ledger(venv: Path, outside: Path):
+    out = _run([str(venv / "bin" / "memwall"), "claims", "--format", "csv"], cwd=outside, env=_env()).stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) >= 100, f"only {len(rows)} claims listed"
+    ids = {r["claim_id"] for r in rows}
+    assert {"hw-flops-per-2y", "survey-ai-gpt2-4096", "beyond-moe-touches-most-experts"} <= ids
+
+
+def test_installed_serve_runs(venv: Path, outside: Path):
+    cmd = [str(venv / "bin" / "memwall"), "serve", "--model", "llama-3-8b", "--device", H100, "--scheme",
+           "W4A16-KV8", "--batch", "1", "64", "--context", "8192", "--format", "csv"]
+    rows = list(csv.DictReader(io.StringIO(_run(cmd, cwd=outside, env=_env()).stdout)))
+    assert [int(r["batch"]) for r in rows] == [1, 64]
+    assert all(float(r["tokens_per_s"]) > 0 for r in rows)
+
+
+def test_installed_command_honours_memwall_data_dir(venv: Path, outside: Path, tmp_path: Path):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    path = data / "hardware.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    rows[1][rows[0].index("memory_bandwidth_gb_per_s")] = "-5"  # bandwidth must be > 0
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    exe = str(venv / "bin" / "memwall")
+    result = _run([exe, "validate"], cwd=outside, env=_env(MEMWALL_DATA_DIR=str(data)), check=False)
+    assert result.returncode != 0, result.stdout
+    assert str(path) in result.stderr and "memory_bandwidth_gb_per_s" in result.stderr, result.stderr
+    missing = _run([exe, "validate"], cwd=outside, env=_env(MEMWALL_DATA_DIR=str(tmp_path / "nowhere")), check=False)
+    assert missing.returncode != 0 and "MEMWALL_DATA_DIR" in missing.stderr, missing.stderr
