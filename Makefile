@@ -1,7 +1,7 @@
 # memwall: two commands do everything on a fresh machine with Python >= 3.11:
 #   make book   create .venv, install, execute the chapters, build the site into _build/html
 #   make test   the same environment and build, then lint and the whole test suite
-#   make test-fast   unit tests only (no book build, browser, notebooks or wheel), about 20-40 s
+#   make test-fast   unit tests only (no book build, browser, notebooks or wheel); under a minute on 2 cores
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python

@@ -16,8 +16,9 @@ import pandas as pd
 from memwall import units
 from memwall.trends import GrowthFit
 
-__all__ = ["A100", "B200", "DISPLAY_UNITS", "GAUDI3", "H100", "H100_PCIE", "H200", "MI300X", "MI355X", "TPU7X",
-           "TPU_V5E", "V100", "XEON_GOLD_6242", "fit_each", "glue_number", "glue_text", "in_unit", "stack_series"]
+__all__ = ["A100", "B200", "DISPLAY_UNITS", "GAUDI3", "H100", "H100_PCIE", "H200", "K40", "MI300X", "MI355X", "TPU7X",
+           "TPU_V5E", "V100", "XEON_GOLD_6242", "XEON_PHI_7290", "fit_each", "glue_number", "glue_text", "in_unit",
+           "stack_series"]
 
 H100 = "H100 SXM5 80GB (Hopper)"
 """NVIDIA H100 SXM5, the book's reference accelerator (row name in ``data/hardware.csv``)."""
@@ -41,6 +42,10 @@ TPU7X = "Google TPU7x (Ironwood)"
 """Google TPU7x, Ironwood (row name in ``data/hardware.csv``)."""
 GAUDI3 = "Gaudi 3"
 """Intel Gaudi 3 (row name in ``data/hardware.csv``)."""
+K40 = "Tesla K40 (Kepler GK110B)"
+"""NVIDIA Tesla K40 (row name in ``data/hardware.csv``)."""
+XEON_PHI_7290 = "Xeon Phi 7290 (Knights Landing)"
+"""Intel Xeon Phi 7290, Knights Landing (row name in ``data/hardware.csv``)."""
 XEON_GOLD_6242 = "Xeon Gold 6242 (Cascade Lake, 16c 2.8 GHz)"
 """The survey's CPU (Kim et al. 2023, arXiv 2302.14017; row name in ``data/hardware.csv``)."""
 

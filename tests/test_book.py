@@ -13,8 +13,8 @@ from memwall.trends import fit_exponential
 
 from .conftest import DATA
 
-DEVICE_CONSTANTS = ["A100", "B200", "GAUDI3", "H100", "H100_PCIE", "H200", "MI300X", "MI355X", "TPU7X", "TPU_V5E",
-                    "V100", "XEON_GOLD_6242"]
+DEVICE_CONSTANTS = ["A100", "B200", "GAUDI3", "H100", "H100_PCIE", "H200", "K40", "MI300X", "MI355X", "TPU7X", "TPU_V5E",
+                    "V100", "XEON_GOLD_6242", "XEON_PHI_7290"]
 
 
 # --- in_unit ---------------------------------------------------------------------------------------------------

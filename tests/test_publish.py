@@ -66,7 +66,7 @@ def test_template_is_valid_jupytext_and_not_in_the_toc():
     assert nb.metadata["kernelspec"]["name"] == "python3"
     assert any(c.cell_type == "code" for c in nb.cells)
     text = TEMPLATE.read_text(encoding="utf-8")
-    for part in ("{glue:text}", "{exercise}", "{solution-start}", "{solution-end}", "admonition", "plotting."):
+    for part in ("{glue:text}", "{exercise}", "{solution-start}", "{solution-end}", "admonition", "charts."):
         assert part in text, part
     assert "_template" not in (ROOT / "_toc.yml").read_text(encoding="utf-8")
     assert _config()["only_build_toc_files"] is True

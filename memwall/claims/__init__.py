@@ -38,7 +38,7 @@ that the report imports, or in a code cell before its box::
     claims_box("chapters/beyond_serving_hardware")
 
 For the report to list a chapter's claims, register them from a module imported by
-:mod:`memwall.claims.paper`'s loader (add an import at the end of :mod:`memwall.claims.paper`); claims
+:mod:`memwall.claims.paper`'s loader (add the module to :data:`memwall.claims.core.BUILTIN_CLAIM_MODULES`); claims
 registered only inside a notebook exist only in that notebook's kernel.
 """
 

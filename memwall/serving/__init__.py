@@ -7,7 +7,7 @@ Modules
 ``memory``
     What fits on a device: KV-cache bytes, the serving footprint, the largest batch and context.
 ``decode``
-    Serving a decoder on one device: memory footprint, decode-step roofline, critical batch, frontier.
+    The decode-step roofline bound, tokens/s, ms/token and the critical batch (one formula, used by MoE too).
 ``frontier``
     Throughput against latency: the batch frontier and the split of one request into prefill and decode.
 ``grids``

@@ -4,10 +4,9 @@ What a decode step of attention reads is the KV cache, and how much work it does
 depends on how many query heads share each cached element. This module puts the four variants in
 one description, :class:`AttentionShape`, and gives per token and per decode step:
 
-* :func:`kv_elements_per_token`, :func:`kv_bytes_per_token`: the cache a token leaves behind;
-* :func:`decode_attention_cost`: FLOPs and bytes of the attention core (QKᵀ, softmax, score·V) of
-  one decode step, broadcast over context length and batch;
-* :func:`attention_intensity_limit`: its arithmetic intensity for a long cache, in closed form;
+* :func:`kv_elements_per_token`, :func:`kv_bytes_per_token`: the cache a token leaves behind (the one
+  KV-bytes formula of the package: serving, MoE and fused attention call it);
+* the decode-step attention cost and its intensity limit are in :mod:`memwall.beyond.attention_cost`;
 * :func:`variants_of`: MHA/GQA/MQA versions of a :class:`~memwall.specs.ModelSpec`;
 * :data:`MLA_PRESETS`: DeepSeek-V2 and DeepSeek-V3 attention as published.
 

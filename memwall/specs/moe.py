@@ -1,4 +1,4 @@
-"""Mixture-of-experts model descriptions: :class:`MoESpec` and the MoE presets (Mixtral, DeepSeek, Qwen)."""
+"""Mixture-of-experts model descriptions: :class:`MoESpec` and the MoE presets (DeepSeek-V2, DeepSeek-V3)."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ class MoESpec:
 
     @classmethod
     def from_model_spec(cls, spec: ModelSpec | str) -> MoESpec:
-        """The parameter split of a :mod:`memwall.models` preset (Mixtral-style MoE or dense).
+        """The parameter split of a :mod:`memwall.specs.presets` preset (Mixtral-style MoE or dense).
 
         Parameters
         ----------
@@ -181,7 +181,7 @@ MOE_PRESETS: dict[str, MoESpec] = {
 
 
 def get_moe(name: str | MoESpec | ModelSpec) -> MoESpec:
-    """A preset of :data:`MOE_PRESETS`, or :meth:`MoESpec.from_model_spec` of a :mod:`memwall.models` preset.
+    """A preset of :data:`MOE_PRESETS`, or :meth:`MoESpec.from_model_spec` of a :mod:`memwall.specs.presets` preset.
 
     Parameters
     ----------
