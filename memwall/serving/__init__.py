@@ -7,7 +7,7 @@ Modules
 ``memory``
     What fits on a device: KV-cache bytes, the serving footprint, the largest batch and context.
 ``decode``
-    The decode-step roofline bound, tokens/s, ms/token and the critical batch (one formula, used by MoE too).
+    The decode-step roofline bound, tokens/s, ms/token and the critical batch of a dense decoder.
 ``frontier``
     Throughput against latency: the batch frontier and the split of one request into prefill and decode.
 ``grids``
