@@ -75,7 +75,9 @@ def in_unit(value: object, unit: str = "1") -> object:
     Returns
     -------
     same type as ``value``
-        ``value / DISPLAY_UNITS[unit]``.
+        ``value / DISPLAY_UNITS[unit]``, computed as ``value * (1 / DISPLAY_UNITS[unit])`` for the units
+        smaller than the base unit (ms, us, %): their inverses (1e3, 1e6, 100) are exact floats and 1e-3
+        is not, so ``in_unit(t, "ms")`` is ``t * 1e3`` bit for bit, the correctly rounded value.
 
     Raises
     ------
@@ -89,10 +91,13 @@ def in_unit(value: object, unit: str = "1") -> object:
     """
     if unit not in DISPLAY_UNITS:
         raise ValueError(f"unit={unit!r} is not known; allowed: {', '.join(DISPLAY_UNITS)}")
-    return value if unit == "1" else value / DISPLAY_UNITS[unit]
+    if unit == "1":
+        return value
+    factor = DISPLAY_UNITS[unit]
+    return value * (1 / factor) if factor < 1 else value / factor
 
 
-def glue_number(key: str, value: object, unit: str = "1") -> float | int | str | bool:
+def glue_number(key: str, value: object, unit: str = "1") -> None:
     """Glue ``value`` (in SI units) for the prose, converted to ``unit``, as a plain Python number.
 
     myst-nb formats a glued plain ``float``/``int`` with the role's format spec
@@ -109,8 +114,8 @@ def glue_number(key: str, value: object, unit: str = "1") -> float | int | str |
 
     Returns
     -------
-    float, int, str or bool
-        What was glued.
+    None
+        Nothing, like ``glue(..., display=False)``: a cell that ends with the call displays no output.
 
     Raises
     ------
@@ -122,10 +127,9 @@ def glue_number(key: str, value: object, unit: str = "1") -> float | int | str |
     plain = in_unit(value, unit)
     plain = plain.item() if hasattr(plain, "item") else plain
     glue(key, plain, display=False)
-    return plain
 
 
-def glue_text(key: str, value: object) -> str:
+def glue_text(key: str, value: object) -> None:
     """Glue ``str(value)`` for the prose (``{glue:text}`key```, no format spec).
 
     Parameters
@@ -137,14 +141,12 @@ def glue_text(key: str, value: object) -> str:
 
     Returns
     -------
-    str
-        What was glued.
+    None
+        Nothing: a cell that ends with the call displays no output.
     """
     from myst_nb import glue
 
-    text = str(value)
-    glue(key, text, display=False)
-    return text
+    glue(key, str(value), display=False)
 
 
 def stack_series(series: Mapping[str, pd.DataFrame | tuple[pd.DataFrame, str]], *, value: str, date: str = "date",

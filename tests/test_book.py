@@ -13,8 +13,8 @@ from memwall.trends import fit_exponential
 
 from .conftest import DATA
 
-DEVICE_CONSTANTS = ["A100", "B200", "GAUDI3", "H100", "H100_PCIE", "H200", "K40", "MI300X", "MI355X", "TPU7X", "TPU_V5E",
-                    "V100", "XEON_GOLD_6242", "XEON_PHI_7290"]
+DEVICE_CONSTANTS = ["A100", "B200", "GAUDI3", "H100", "H100_PCIE", "H200", "K40", "MI300X", "MI355X", "TPU7X",
+                    "TPU_V5E", "V100", "XEON_GOLD_6242", "XEON_PHI_7290"]
 
 
 # --- in_unit ---------------------------------------------------------------------------------------------------
@@ -54,6 +54,17 @@ def test_in_unit_is_the_division_by_the_unit_bit_for_bit():
         assert book.in_unit(x, "MB") == x / 1e6
 
 
+def test_in_unit_of_a_sub_unit_is_the_multiplication_by_its_exact_inverse():
+    """in_unit(t, "ms") is t * 1e3 (one rounding), not t / 1e-3 (1e-3 is inexact): chapters may switch from
+    ``1e3 * t`` without changing a glued value."""
+    for unit, inverse in (("ms", 1e3), ("us", 1e6), ("%", 100.0)):
+        assert 1 / book.DISPLAY_UNITS[unit] == inverse  # exact integer floats
+    rng = np.random.default_rng(1)
+    xs = rng.uniform(1e-7, 10, 500)
+    assert all(book.in_unit(x, "ms") == 1e3 * x and book.in_unit(x, "us") == x * 1e6 for x in xs)
+    assert any(x / 1e-3 != 1e3 * x for x in xs)  # the division would have differed in the last bit
+
+
 def test_in_unit_keeps_arrays_and_series():
     s = pd.Series([1e9, 2e9], index=["a", "b"])
     out = book.in_unit(s, "GB")
@@ -88,8 +99,8 @@ def glued(monkeypatch: pytest.MonkeyPatch) -> dict:
 
 
 def test_glue_number_glues_a_plain_python_number_without_display(glued):
-    out = book.glue_number("n", np.int64(7))
-    assert glued["n"] == (7, False) and type(glued["n"][0]) is int and out == 7
+    assert book.glue_number("n", np.int64(7)) is None  # a cell ending with it displays nothing
+    assert glued["n"] == (7, False) and type(glued["n"][0]) is int
     book.glue_number("x", np.float64(0.25))
     assert type(glued["x"][0]) is float and glued["x"][0] == 0.25
     book.glue_number("ok", np.bool_(True))
@@ -117,7 +128,7 @@ def test_glue_number_rejects_an_unknown_unit_and_glues_nothing(glued):
 
 
 def test_glue_text_glues_the_string(glued):
-    assert book.glue_text("gpu", "NVIDIA H200") == "NVIDIA H200"
+    assert book.glue_text("gpu", "NVIDIA H200") is None
     book.glue_text("v", 2.5)
     assert glued["gpu"] == ("NVIDIA H200", False) and glued["v"] == ("2.5", False)
 
