@@ -187,7 +187,7 @@ class Ceilings:
     @classmethod
     def from_measured(cls, peak_flop_per_s: float, bandwidth_bytes_per_s: float, name: str = "this machine",
                       precision: str = "fp32") -> Ceilings:
-        """Ceilings from measured numbers (e.g. :mod:`memwall.measure`): GEMM peak and STREAM bandwidth.
+        """Ceilings from measured numbers (e.g. :mod:`memwall.wall.measure`): GEMM peak and STREAM bandwidth.
 
         Parameters
         ----------

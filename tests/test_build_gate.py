@@ -25,8 +25,8 @@ PAGES = {
     "failing_cell": HEADER + "# Failing cell\n\n```{code-cell} ipython3\nraise RuntimeError('gate-test-boom')\n```\n",
     "unknown_mime": HEADER + "# Unknown MIME\n\n```{code-cell} ipython3\nfrom IPython.display import display\n"
                     "display({'application/x-memwall-unknown': 'x'}, raw=True)\n```\n",
-    "bad_data": HEADER + "# Bad data\n\n```{code-cell} ipython3\nfrom memwall import datasets\n"
-                "datasets.load_hardware()\n```\n",
+    "bad_data": HEADER + "# Bad data\n\n```{code-cell} ipython3\nfrom memwall import tables\n"
+                "tables.load_hardware()\n```\n",
 }
 
 

@@ -1,4 +1,4 @@
-"""Tests of the stored H200 measurement and the bounds set beside it (memwall.gpu_reference)."""
+"""Tests of the stored H200 measurement and the bounds set beside it (memwall.wall.gpu_reference)."""
 
 from __future__ import annotations
 

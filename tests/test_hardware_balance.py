@@ -1,4 +1,4 @@
-"""Tests of memwall.hardware_balance: datasheet ridge points by hand, decode intensity near
+"""Tests of memwall.beyond.decode_balance: datasheet ridge points by hand, decode intensity near
 2 FLOP per weight, the gap trend against an independent least-squares fit, and bad input."""
 
 from __future__ import annotations

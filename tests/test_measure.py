@@ -1,4 +1,4 @@
-"""Tests of memwall.measure with tiny sizes: structure, positivity, STREAM byte accounting, errors (not speed)."""
+"""Tests of memwall.wall.measure with tiny sizes: structure, positivity, STREAM byte accounting, errors (not speed)."""
 
 from __future__ import annotations
 

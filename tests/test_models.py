@@ -1,4 +1,4 @@
-"""Tests for memwall.models: presets, parameter counts, validation."""
+"""Tests for memwall.specs: presets, parameter counts, validation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of memwall.numpy_transformer against Hugging Face outputs (stored npz, no torch needed) and by itself."""
+"""Tests of memwall.wall.numpy_transformer against Hugging Face outputs (stored npz, no torch needed) and by itself."""
 
 from __future__ import annotations
 

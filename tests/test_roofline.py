@@ -1,4 +1,4 @@
-"""Tests of memwall.roofline and memwall.roofline_plot: analytic roofline values, bounds, presets, errors."""
+"""Tests of memwall.roofline and memwall.charts.roofline: analytic roofline values, bounds, presets, errors."""
 
 from __future__ import annotations
 

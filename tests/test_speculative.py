@@ -1,4 +1,4 @@
-"""Tests of memwall.speculative: the published acceptance formula against Monte-Carlo counters,
+"""Tests of memwall.beyond.speculative: the published acceptance formula against Monte-Carlo counters,
 hand-derived intensities, the verify pass against a decode step, and bad input."""
 
 from __future__ import annotations

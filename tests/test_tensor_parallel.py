@@ -1,4 +1,4 @@
-"""Tests of memwall.tensor_parallel: ring all-reduce against a brute-force ring, hand-derived
+"""Tests of memwall.beyond.tensor_parallel: ring all-reduce against a brute-force ring, hand-derived
 per-chip bytes, N = 1 against single-device decode, the closed-form optimum, and bad input."""
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Runs Hugging Face ``BertModel`` and ``GPT2Model`` (tiny configurations built fro
 download, ``attn_implementation="eager"``) in float64 with random weights, and writes to
 ``tests/data/transformer_reference.npz``:
 
-* the weights, converted to :mod:`memwall.numpy_transformer`'s layout (``x @ w + b``, Q/K/V side by
+* the weights, converted to :mod:`memwall.wall.numpy_transformer`'s layout (``x @ w + b``, Q/K/V side by
   side) and stored as float32; the torch models use exactly these float32 values (held in float64);
 * BERT: input hidden states ``bert.x`` ``(l, d)`` and the encoder output ``bert.y``;
 * GPT-2: input hidden states ``gpt2.x``, the full causal forward ``gpt2.y_prefill`` and the outputs of

@@ -17,7 +17,7 @@ compute-bound. With a fixed weight width the decode intensity does not move, so 
 the machine balance does: the paper's "memory wall" as one number per device
 (Gholami et al., arXiv 2403.14123, §II-III).
 
-Peaks follow the precision rules of :mod:`memwall.hardware` (``"max_16bit"`` is the paper's rule and
+Peaks follow the precision rules of :mod:`memwall.wall.hardware_trends` (``"max_16bit"`` is the paper's rule and
 the one the hardware-trends chapter uses for its balance fit).
 """
 

@@ -1,7 +1,7 @@
 r"""Fused attention: what keeping the ``l × l`` scores on chip does to the survey's encoder curve.
 
 In the survey's case study (Kim et al. 2023, arXiv 2302.14017, §2.2, reproduced by
-:mod:`memwall.survey`) BERT's arithmetic intensity rises with the sequence length ``l`` up to
+:mod:`memwall.wall.case_study`) BERT's arithmetic intensity rises with the sequence length ``l`` up to
 ``l = 512`` and then falls: the act-to-act operations (QKᵀ, softmax, score·V) write and re-read an
 ``h × l × l`` score tensor per layer, whose bytes grow as ``l²`` while the FLOPs per score element are
 only ``2·d_h`` (QKᵀ) + 4 (softmax) + ``2·d_h`` (score·V). A fused kernel (FlashAttention, Dao et al.

@@ -8,7 +8,7 @@ This module counts those bytes and finds where decode turns compute-bound:
 
 * :class:`MoESpec`: parameters split into always-read (attention, dense FFN layers, shared experts,
   routers, norms, LM head), routed experts, and gathered embeddings; :meth:`MoESpec.from_model_spec`
-  for :mod:`memwall.models` presets (Mixtral 8x7B, dense models), :data:`MOE_PRESETS` for DeepSeek-V2
+  for :mod:`memwall.specs` presets (Mixtral 8x7B, dense models), :data:`MOE_PRESETS` for DeepSeek-V2
   and DeepSeek-V3;
 * :func:`expected_distinct_experts`: expected routed experts a batch touches per layer;
 * :func:`decode_step_cost`, :func:`decode_step_grid`: FLOPs, bytes and intensity of a decode step;
@@ -162,7 +162,7 @@ def decode_step_cost(model: MoESpec | ModelSpec | str, batch: ArrayLike, context
     widths : memwall.widths.ByteWidths
         Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
     mla_form : {"absorbed", "naive"}
-        MLA computation (:mod:`memwall.attention_variants`).
+        MLA computation (:mod:`memwall.beyond.attention_cost`).
 
     Returns
     -------

@@ -15,7 +15,7 @@ Modules
 ``roofline``
     Interactive roofline chart (Altair): ceilings of a chosen device and precision, operations as points.
 ``gpu``
-    Charts of the stored GPU measurement (:mod:`memwall.gpu_reference`).
+    Charts of the stored GPU measurement (:mod:`memwall.wall.gpu_reference`).
 ``training``
     Training-memory charts: the paper's bars and the calculator.
 ``serving``

@@ -1,8 +1,8 @@
 """Interactive Altair charts of the chapter "Beyond the paper: serving and hardware".
 
-The charts take the tables of :mod:`memwall.speculative` and :mod:`memwall.tensor_parallel` and bind
+The charts take the tables of :mod:`memwall.beyond.speculative` and :mod:`memwall.beyond.tensor_parallel` and bind
 Vega-Lite parameters to a dropdown and a slider, so the reader explores them in the built page
-without a kernel. The book's theme comes from :mod:`memwall.plotting`.
+without a kernel. The book's theme comes from :mod:`memwall.charts`.
 """
 
 from __future__ import annotations

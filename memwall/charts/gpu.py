@@ -1,4 +1,4 @@
-"""Charts of the stored GPU measurement (:mod:`memwall.gpu_reference`)."""
+"""Charts of the stored GPU measurement (:mod:`memwall.wall.gpu_reference`)."""
 
 from __future__ import annotations
 

@@ -247,7 +247,7 @@ MLA_PRESETS: dict[str, AttentionShape] = {
 
 
 def get_attention(name: str) -> AttentionShape:
-    """An MLA preset, or the published attention of a :mod:`memwall.models` preset.
+    """An MLA preset, or the published attention of a :mod:`memwall.specs` preset.
 
     Parameters
     ----------

@@ -30,7 +30,7 @@ H200_DEVICE = "H200 SXM 141GB (Hopper)"
 """The ``data/hardware.csv`` row of the measured GPU (datasheet ceilings)."""
 
 DECODER_PRESET = "llama-3-8b"
-"""The :mod:`memwall.models` preset whose shapes the measured decoder has (``tools/gpu_reference.py``)."""
+"""The :mod:`memwall.specs` preset whose shapes the measured decoder has (``tools/gpu_reference.py``)."""
 
 
 def median_runs(table: pd.DataFrame) -> pd.DataFrame:

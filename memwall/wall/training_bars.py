@@ -61,7 +61,7 @@ def paper_bar_comparison(bars: pd.DataFrame | None = None) -> pd.DataFrame:
     ``"adam"`` weights and optimizer states without its gradients. Activations: Korthikanti et al.'s
     per-layer formula without recomputation or parallelism (16-bit activations) times the layer count,
     at the bar's sequence length and batch. Models: Transformer big (213M, 12 layers, decoder
-    cross-attention ignored), BERT-Large and GPT-2 XL from :mod:`memwall.models` presets. CNN bars are not
+    cross-attention ignored), BERT-Large and GPT-2 XL from :mod:`memwall.specs` presets. CNN bars are not
     modelled (we have no convolutional activation model): their "ours" columns are NaN and ``modelled`` is
     False.
     """
