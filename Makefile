@@ -1,7 +1,7 @@
 # memwall: two commands do everything on a fresh machine with Python >= 3.11:
 #   make book   create .venv, install, execute the chapters, build the site into _build/html
 #   make test   the same environment and build, then lint and the whole test suite
-#   make test-fast   unit tests only (no book build, browser, notebooks or wheel); under a minute on 2 cores
+#   make test-fast   unit tests only (no book build, browser, notebooks, wheel or tests marked slow); about 20 s on 2 cores
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -31,14 +31,17 @@ test: env
 	$(MAKE) --no-print-directory book
 	$(PY) -m pytest
 
-# Unit tests only: skips what needs a built site (_build/html), Chromium, notebook execution or a wheel build.
-FAST_TESTS := -m "not notebooks and not browser and not wheel" --ignore=tests/test_site.py \
+# Unit tests only: skips what needs a built site (_build/html), Chromium, notebook execution or a wheel build,
+# and the unit tests marked slow (subprocesses, measurements, the offline bundle; `make test` runs them all).
+FAST_TESTS := -m "not notebooks and not browser and not wheel and not slow" --ignore=tests/test_site.py \
 	--deselect tests/test_links.py::test_internal_links_and_anchors_resolve \
 	--deselect tests/test_links.py::test_every_notebook_chapter_offers_download_colab_and_binder \
 	--deselect tests/test_exercises.py::test_built_exercises_render_with_collapsed_solutions_and_outputs
 
+# PYTHONDONTWRITEBYTECODE (set in some containers) would make every run recompile the package and re-rewrite
+# the tests' asserts (about 3 s); the caches go to the ignored __pycache__/ folders.
 test-fast: env
-	$(PY) -m pytest -q $(FAST_TESTS)
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q $(FAST_TESTS)
 
 bench: env
 	$(PY) bench/bench_build.py

@@ -8,15 +8,17 @@ Chapters and the modules they use
 The memory wall
     ``chapters/hardware_trends`` (Compute outruns memory)
         :mod:`memwall.tables`, :mod:`memwall.trends`, :mod:`memwall.wall.hardware_trends`,
-        :mod:`memwall.wall.trend_checks`, :mod:`memwall.cost`, :mod:`memwall.charts.trends`.
+        :mod:`memwall.wall.trend_checks`, :mod:`memwall.cost`, :mod:`memwall.cost_totals`,
+        :mod:`memwall.charts.trends`.
     ``chapters/encoder_decoder`` (Encoder vs decoder: where the FLOPs and bytes go)
-        :mod:`memwall.cost`, :mod:`memwall.specs`, :mod:`memwall.tables`, :mod:`memwall.wall.case_study`,
-        :mod:`memwall.wall.hardware_trends`, :mod:`memwall.charts.case_study`.
+        :mod:`memwall.cost`, :mod:`memwall.cost_totals`, :mod:`memwall.specs`, :mod:`memwall.tables`,
+        :mod:`memwall.wall.case_study`, :mod:`memwall.wall.hardware_trends`, :mod:`memwall.charts.case_study`.
     ``chapters/roofline_measured`` (The roofline, measured)
-        :mod:`memwall.roofline`, :mod:`memwall.bounds`, :mod:`memwall.cost`, :mod:`memwall.specs`,
-        :mod:`memwall.tables`, :mod:`memwall.wall.measure`, :mod:`memwall.wall.numpy_transformer`,
-        :mod:`memwall.wall.hardware_trends`, :mod:`memwall.wall.trend_checks`, :mod:`memwall.serving.decode`,
-        :mod:`memwall.charts.roofline`, :mod:`memwall.charts.measured`, :mod:`memwall.charts.trends`.
+        :mod:`memwall.roofline`, :mod:`memwall.device_ceilings`, :mod:`memwall.bounds`, :mod:`memwall.cost`,
+        :mod:`memwall.cost_totals`, :mod:`memwall.specs`, :mod:`memwall.tables`, :mod:`memwall.wall.measure`,
+        :mod:`memwall.wall.numpy_transformer`, :mod:`memwall.wall.hardware_trends`, :mod:`memwall.wall.trend_checks`,
+        :mod:`memwall.serving.decode`, :mod:`memwall.charts.roofline`, :mod:`memwall.charts.measured`,
+        :mod:`memwall.charts.trends`.
     ``chapters/roofline_gpu`` (The roofline of a real accelerator)
         :mod:`memwall.wall.gpu_reference`, :mod:`memwall.roofline`, :mod:`memwall.specs`, :mod:`memwall.tables`,
         :mod:`memwall.serving.decode`, :mod:`memwall.charts.gpu`, :mod:`memwall.charts.measured`.
@@ -32,14 +34,15 @@ Breaking the wall
         :mod:`memwall.tables`, :mod:`memwall.charts.serving`.
     ``chapters/batching_kv_cache`` (Batching and the KV cache)
         :mod:`memwall.serving` (``memory``, ``decode``, ``frontier``, ``grids``), :mod:`memwall.cost`,
-        :mod:`memwall.specs`, :mod:`memwall.tables`, :mod:`memwall.charts.serving`.
+        :mod:`memwall.cost_totals`, :mod:`memwall.specs`, :mod:`memwall.tables`, :mod:`memwall.charts.serving`.
 Beyond the paper
     ``chapters/beyond_model_side`` (Beyond the paper: the model side)
         :mod:`memwall.specs` (``attention``, ``moe``), :mod:`memwall.beyond.attention_cost`,
         :mod:`memwall.beyond.fused_attention`, :mod:`memwall.beyond.moe_decode`, :mod:`memwall.serving`,
         :mod:`memwall.tables`, :mod:`memwall.charts.beyond`, :mod:`memwall.charts.case_study`.
     ``chapters/beyond_serving_hardware`` (Beyond the paper: serving and hardware)
-        :mod:`memwall.beyond.speculative`, :mod:`memwall.beyond.tensor_parallel`,
+        :mod:`memwall.beyond.speculative`, :mod:`memwall.beyond.speculative_grid`,
+        :mod:`memwall.beyond.tensor_parallel`, :mod:`memwall.beyond.allreduce`,
         :mod:`memwall.beyond.decode_balance`, :mod:`memwall.wall.hardware_trends`, :mod:`memwall.serving`,
         :mod:`memwall.specs`, :mod:`memwall.tables`, :mod:`memwall.charts.beyond_serving`,
         :mod:`memwall.charts.trends`.
@@ -61,9 +64,16 @@ Core modules
 ``cost``
     Operation-level FLOPs and DRAM bytes of Transformer inference (:func:`memwall.cost.cost_table`,
     :func:`memwall.cost.cost_arrays`).
+``cost_totals``
+    Summaries of a cost table: totals overall or per category (:func:`memwall.cost_totals.totals`), the pooled
+    intensity of some categories (:func:`memwall.cost_totals.category_intensity`).
 ``roofline``
     Roofline ceilings: ridge point (:func:`memwall.roofline.ridge_point`), attainable FLOP/s
-    (:func:`memwall.roofline.attainable_flop_per_s`), per-operation time bounds, device ceilings.
+    (:func:`memwall.roofline.attainable_flop_per_s`), per-operation time bounds, one device's ceilings
+    (:class:`memwall.roofline.Ceilings`).
+``device_ceilings``
+    Every datasheet device's ceilings and ridge point as one table
+    (:func:`memwall.device_ceilings.ceilings_table`).
 ``bounds``
     Roofline time bounds of a whole cost table: model latency and predicted ratios.
 ``trends``
@@ -87,8 +97,10 @@ Subpackages
     Serving a decoder on one device: quantisation schemes, memory footprint, decode bounds, the critical
     batch (:func:`memwall.serving.decode.critical_batch`), the throughput-latency frontier, tables.
 ``beyond``
-    Beyond the paper: attention variants' decode cost, fused attention, MoE decode, speculative decoding,
-    tensor parallelism, decode balance against the ridge.
+    Beyond the paper: attention variants' decode cost (``attention_cost``), fused attention
+    (``fused_attention``), MoE decode (``moe_decode``), speculative decoding (``speculative``; its tables over
+    acceptance rates and devices in ``speculative_grid``), tensor parallelism (``tensor_parallel``; the ring
+    all-reduce and link bandwidths in ``allreduce``), decode balance against the ridge (``decode_balance``).
 ``charts``
     Altair charts with one theme, one module per chart family; the roofline chart is
     :func:`memwall.charts.roofline.roofline_chart`. Charts never compute physics.

@@ -18,7 +18,7 @@ from memwall.trends import GrowthFit
 
 __all__ = ["A100", "B200", "DISPLAY_UNITS", "GAUDI3", "H100", "H100_PCIE", "H200", "K40", "MI300X", "MI355X", "TPU7X",
            "TPU_V5E", "V100", "XEON_GOLD_6242", "XEON_PHI_7290", "fit_each", "glue_number", "glue_text", "in_unit",
-           "stack_series"]
+           "in_units", "stack_series"]
 
 H100 = "H100 SXM5 80GB (Hopper)"
 """NVIDIA H100 SXM5, the book's reference accelerator (row name in ``data/hardware.csv``)."""
@@ -247,3 +247,46 @@ def fit_each(long: pd.DataFrame, value: str, *, name: str = "series",
                          f"present: {', '.join(map(repr, groups))}")
     return {lab: fit_series(groups[lab], value) for lab in labels}
 
+
+
+_SI_SUFFIXES = ("_bytes_per_s", "_flop_per_s", "_bytes", "_flop", "_s")
+
+
+def in_units(table: pd.DataFrame | pd.Series, units: Mapping[str, str]) -> pd.DataFrame | pd.Series:
+    """A copy of a table (columns) or series (entries) with SI fields shown in display units.
+
+    Each field named in ``units`` is converted with :func:`in_unit` and relabelled with its unit:
+    ``stream_best_bytes_per_s`` shown in ``"GB/s"`` becomes ``stream_best [GB/s]``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or pandas.Series
+        Values in SI base units.
+    units : mapping of str to str
+        Field -> display unit (:data:`DISPLAY_UNITS`).
+
+    Returns
+    -------
+    same type as ``table``
+
+    Raises
+    ------
+    ValueError
+        For a field that is not in the table, or an unknown unit.
+
+    Examples
+    --------
+    >>> in_units(pd.Series({"step_s": 0.004, "batch": 8}), {"step_s": "ms"}).to_dict()
+    {'step [ms]': 4.0, 'batch': 8.0}
+    """
+    fields = table.index if isinstance(table, pd.Series) else table.columns
+    missing = [f for f in units if f not in fields]
+    if missing:
+        raise ValueError(f"no field(s) {', '.join(missing)}; fields: {', '.join(map(str, fields))}")
+    out = table.copy()
+    names = {}
+    for field, unit in units.items():
+        out[field] = in_unit(table[field], unit)
+        stem = next((field[: -len(s)] for s in _SI_SUFFIXES if field.endswith(s)), field)
+        names[field] = f"{stem} [{unit}]"
+    return out.rename(index=names) if isinstance(out, pd.Series) else out.rename(columns=names)

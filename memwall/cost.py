@@ -51,7 +51,8 @@ Conventions (stated once, used everywhere)
 Output scope
 ------------
 Values are for the whole model: a block operation is summed over its ``count`` (= layers) instances;
-divide by ``count`` for one block. :func:`totals` aggregates a table by category or overall.
+divide by ``count`` for one block. :func:`memwall.cost_totals.totals` aggregates a table by category or
+overall.
 """
 
 from __future__ import annotations
@@ -68,8 +69,7 @@ from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import get_preset
 from memwall.widths import BF16, ByteWidths
 
-__all__ = ["CATEGORIES", "FLOPS_PER_ELEMENT", "PHASES", "OpCost", "category_intensity", "cost_arrays", "cost_table",
-           "totals"]
+__all__ = ["CATEGORIES", "FLOPS_PER_ELEMENT", "PHASES", "OpCost", "cost_arrays", "cost_table"]
 
 
 PHASES = ("prefill", "encode", "decode", "generate")
@@ -345,63 +345,3 @@ def cost_table(spec: ModelSpec | str, phase: str, seq_len: int, batch: int = 1, 
 
 def _ratio(flops: pd.Series, bytes_: pd.Series) -> pd.Series:
     return flops.where(bytes_ > 0) / bytes_.where(bytes_ > 0)
-
-
-def totals(df: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-    """Sum a :func:`cost_table` over all operations or per ``category``.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Output of :func:`cost_table`.
-    by : {None, "category"}
-        ``None`` for one ``total`` row, ``"category"`` for one row per category.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``flops`` [FLOP], ``bytes_read``, ``bytes_written``, ``bytes`` [B], ``intensity`` [FLOP/B].
-
-    Raises
-    ------
-    ValueError
-        If ``by`` is neither None nor ``"category"``.
-    """
-    cols = ["flops", "bytes_read", "bytes_written", "bytes"]
-    if by is None:
-        out = df[cols].sum().to_frame("total").T
-    elif by == "category":
-        out = df.groupby("category", sort=False)[cols].sum()
-    else:
-        raise ValueError(f"by must be None or 'category', got {by!r}")
-    out["intensity"] = _ratio(out["flops"], out["bytes"])
-    return out
-
-
-def category_intensity(df: pd.DataFrame, categories: Sequence[str]) -> float:
-    """Arithmetic intensity of a group of operation categories taken together.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Output of :func:`cost_table`.
-    categories : sequence of str
-        Categories to pool, e.g. ``("projection", "ffn")`` for the weight matmuls.
-
-    Returns
-    -------
-    float
-        Their summed FLOPs over their summed bytes. [FLOP/B]
-
-    Raises
-    ------
-    ValueError
-        If a category is unknown or none of the rows belong to the group.
-    """
-    unknown = [c for c in categories if c not in CATEGORIES]
-    if unknown:
-        raise ValueError(f"unknown categories {unknown}; allowed: {', '.join(CATEGORIES)}")
-    rows = df[df["category"].isin(list(categories))]
-    if rows.empty or rows["bytes"].sum() <= 0:
-        raise ValueError(f"no operation of categories {list(categories)} in the table")
-    return float(rows["flops"].sum() / rows["bytes"].sum())

@@ -18,9 +18,12 @@ moves ``M`` bytes takes at least
     t \\ge \\max(F / P,\\; M / B)
 
 seconds, and a model whose operations run one after the other takes at least the sum of its
-operations' bounds. :func:`predict_time` applies that sum to the per-operation FLOPs and bytes of
+operations' bounds. :func:`memwall.bounds.predict_time` applies that sum to the per-operation FLOPs and bytes of
 :mod:`memwall.cost`, which is how the survey the paper re-uses (Kim et al., arXiv 2302.14017, §2.2)
 reasons about BERT vs GPT-2 latency.
+
+:class:`Ceilings` holds one device's two ceilings (:meth:`Ceilings.from_hardware` reads them from the
+hardware table); :func:`memwall.device_ceilings.ceilings_table` lists every device's at once.
 
 The bound ignores everything a roofline ignores: latency of the first byte, cache reuse beyond the
 cost model's "each operand read once", kernel-launch and interpreter overheads, and overlap between
@@ -29,14 +32,13 @@ operations (a sum of maxima, not a max of sums).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-__all__ = ["PRECISION_COLUMNS", "Ceilings", "attainable_flop_per_s", "ceilings_table", "op_time_bound", "ridge_point"]
+__all__ = ["PRECISION_COLUMNS", "Ceilings", "attainable_flop_per_s", "op_time_bound", "ridge_point"]
 
 
 PRECISION_COLUMNS: dict[str, str] = {
@@ -208,55 +210,6 @@ class Ceilings:
             If a number is not finite and positive.
         """
         return cls(peak_flop_per_s, bandwidth_bytes_per_s, name=name, precision=precision)
-
-
-def ceilings_table(hardware: pd.DataFrame, precisions: Sequence[str] = ("fp32", "fp16", "fp8", "int8"),
-                   devices: Sequence[str] | None = None) -> pd.DataFrame:
-    """Every (device, precision) pair of the hardware table that has both ceilings.
-
-    Parameters
-    ----------
-    hardware : pandas.DataFrame
-        Table from :func:`memwall.tables.load_hardware`.
-    precisions : sequence of str
-        Keys of :data:`PRECISION_COLUMNS`.
-    devices : sequence of str, optional
-        Restrict to these devices (default: all, in table order).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``device``, ``precision``, ``peak_flop_per_s`` [FLOP/s], ``bandwidth_bytes_per_s`` [B/s],
-        ``ridge_flop_per_byte`` [FLOP/B]; pairs without a value are left out.
-
-    Raises
-    ------
-    ValueError
-        For an unknown precision or device.
-    """
-    for p in precisions:
-        if p not in PRECISION_COLUMNS:
-            raise ValueError(f"precision={p!r} is not known; allowed: {', '.join(PRECISION_COLUMNS)}")
-    table = hardware
-    if devices is not None:
-        unknown = [d for d in devices if d not in set(hardware["device"])]
-        if unknown:
-            raise ValueError(f"device={unknown[0]!r} is not in the hardware table")
-        table = hardware.set_index("device").loc[list(devices)].reset_index()
-    frames = []
-    for p in precisions:
-        part = pd.DataFrame({
-            "device": table["device"].to_numpy(),
-            "precision": p,
-            "peak_flop_per_s": table[PRECISION_COLUMNS[p]].to_numpy(dtype=float) * 1e12,
-            "bandwidth_bytes_per_s": table["memory_bandwidth_gb_per_s"].to_numpy(dtype=float) * 1e9,
-        })
-        frames.append(part.dropna())
-    out = pd.concat(frames, ignore_index=True)
-    order = {d: i for i, d in enumerate(table["device"])}
-    out = out.sort_values("device", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
-    out["ridge_flop_per_byte"] = ridge_point(out["peak_flop_per_s"].to_numpy(), out["bandwidth_bytes_per_s"].to_numpy())
-    return out
 
 
 # --------------------------------------------------------------------------------------------- bounds

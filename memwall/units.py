@@ -4,6 +4,13 @@ The package computes in SI base units: seconds [s], bytes [B], FLOPs [FLOP], FLO
 the units printed in tables, charts and the command line (ms, GB, GiB, TFLOP/s, ...) use these constants,
 at the edge (``memwall.book``, ``memwall.charts``, ``memwall.cli``), never inside a formula.
 
+Two kinds of table keep a published unit on purpose, because they set our numbers beside published ones
+and both columns must share the unit the reader checks against: the survey's case study
+(:mod:`memwall.wall.case_study`: GFLOP and GB, as printed in arXiv 2302.14017) and the paper's figures
+(:mod:`memwall.wall.training_bars`, the memory points of :mod:`memwall.wall.model_growth`: GB, as plotted).
+The data tables in ``data/`` carry their unit in every column name (``memory_bandwidth_gb_per_s``);
+the loaders and functions convert them to SI where they compute.
+
 Decimal prefixes follow SI (1 GB = 1e9 B; 1 TB/s = 1e12 B/s), as in datasheet bandwidths. Binary prefixes
 (1 GiB = 2**30 B) are the unit of device memory capacities in ``data/hardware.csv`` (JEDEC/NIST,
 https://physics.nist.gov/cuu/Units/binary.html).

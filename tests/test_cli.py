@@ -81,12 +81,14 @@ def test_validate_reports_bad_row(tmp_path, capsys):
     assert "interconnects.csv: line 2 (data row 1" in err and "column 'source_url'" in err
 
 
+@pytest.mark.slow  # a fresh interpreter imports the package: about 2 s
 def test_help_documents_units():
     out = subprocess.run([sys.executable, "-m", "memwall", "fit", "--help"], capture_output=True, text=True,
                          check=True).stdout
     assert "[x]" in out and "[years]" in out and "FLOP/s" in out
 
 
+@pytest.mark.slow  # a fresh interpreter imports the package: about 2 s
 def test_console_script_installed():
     exe = shutil.which("memwall", path=str(__import__("pathlib").Path(sys.executable).parent))
     assert exe, "the memwall entry point is not installed next to this Python (pip install -e .)"
@@ -95,13 +97,13 @@ def test_console_script_installed():
 
 
 def test_cost_totals_match_package(capsys):
-    from memwall import cost
+    from memwall import cost, cost_totals
 
     assert main(["cost", "--model", "gpt2", "--phase", "generate", "--seq-len", "128", "512", "--bytes", "1",
                  "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["seq_len"] for r in rows] == [128, 512]
-    expected = cost.totals(cost.cost_table("gpt2", "generate", 512, 1, widths=INT8))
+    expected = cost_totals.totals(cost.cost_table("gpt2", "generate", 512, 1, widths=INT8))
     assert rows[1]["flops"] == pytest.approx(float(expected["flops"].iloc[0]))
     assert rows[1]["intensity"] == pytest.approx(float(expected["intensity"].iloc[0]))
 
@@ -158,6 +160,7 @@ def test_roofline_bad_input(capsys):
     assert "give exactly one --device" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # times STREAM and GEMM on this machine, and py-cpuinfo starts a subprocess: about 2 s
 def test_measure_quick(capsys):
     assert main(["measure", "--quick", "--no-progress", "--format", "json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)

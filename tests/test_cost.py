@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memwall.cost import cost_arrays, cost_table, totals
+from memwall.cost import cost_arrays, cost_table
+from memwall.cost_totals import totals
 from memwall.specs import ModelSpec, get_preset, parameter_count
 from memwall.wall.case_study import bert_large_check, survey_case_study
 from memwall.widths import BF16, INT8, ByteWidths
@@ -371,7 +372,7 @@ def test_encoder_cannot_decode() -> None:
 
 
 def test_category_intensity_pools_weight_matmuls() -> None:
-    from memwall.cost import category_intensity
+    from memwall.cost_totals import category_intensity
 
     tab = cost_table("gpt2", "decode", 128, 1, widths=INT8)
     w = tab[tab["category"].isin(["projection", "ffn"])]

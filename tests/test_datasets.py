@@ -82,6 +82,22 @@ def _load_hw(d: Path):
     return tables.load_hardware(d / "hardware.csv", d / "memory_generations.csv")
 
 
+def test_loads_are_remembered_by_content_and_copied(tmp_path):
+    """A table is validated once per content: every call gets its own copy, an edit is read, a bad edit raises."""
+    d = _copy_tables(tmp_path)
+    first = _load_hw(d)
+    first.loc[0, "memory_bandwidth_gb_per_s"] = -1.0  # a caller's edit must not reach the next caller
+    again = _load_hw(d)
+    assert again is not first and again.loc[0, "memory_bandwidth_gb_per_s"] > 0
+    pd.testing.assert_frame_equal(again, tables.load_hardware())
+    device = _edit(d / "hardware.csv", 5, "memory_bandwidth_gb_per_s", "12345")
+    assert _load_hw(d).set_index("device").loc[device, "memory_bandwidth_gb_per_s"] == 12345.0
+    _edit(d / "memory_generations.csv", 0, "name", "HBM9")  # a hardware row's memory_type is now unknown
+    for _ in range(2):  # failures are not remembered
+        with pytest.raises(DataValidationError, match="memory_type"):
+            _load_hw(d)
+
+
 @pytest.mark.parametrize(
     ("column", "value", "reason"),
     [

@@ -92,9 +92,9 @@ def test_inference_fit_units():
     hw = pd.DataFrame({"device": ["gpu80"], "kind": ["gpu"], "memory_capacity_gib": [80.0]})
     out = model_growth.inference_fit(models, hw).set_index(["name", "precision"])
     # 80 GiB = 85.899 GB; 70B params x 2 B = 140 GB (no), x 1 B = 70 GB (yes); 405B x 0.5 B = 202.5 GB (no).
-    assert out.loc[("m70", "fp16"), "device_memory_gb"] == pytest.approx(85.899346, rel=1e-6)
+    assert out.loc[("m70", "fp16"), "device_memory_bytes"] == 80 * 2**30
     assert not out.loc[("m70", "fp16"), "fits"] and out.loc[("m70", "int8"), "fits"]
-    assert out.loc[("m405", "int4"), "weights_gb"] == pytest.approx(202.5)
+    assert out.loc[("m405", "int4"), "weights_bytes"] == pytest.approx(202.5e9)
     assert not out.loc[("m405", "int4"), "fits"]
     with pytest.raises(ValueError, match="precision='fp12' is not known; allowed: fp32, bf16"):
         model_growth.inference_fit(models, hw, precisions=["fp12"])

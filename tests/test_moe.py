@@ -28,7 +28,8 @@ def _monte_carlo_distinct(experts: int, active: int, tokens: int, trials: int, s
 
 
 @pytest.mark.parametrize("experts, active, tokens", [(8, 2, 1), (8, 2, 4), (8, 2, 32), (256, 8, 1), (256, 8, 8),
-                                                     (256, 8, 64), (160, 6, 16)])
+                                                     pytest.param(256, 8, 64, marks=pytest.mark.slow),  # about 1 s
+                                                     (160, 6, 16)])
 def test_expected_distinct_matches_monte_carlo(experts, active, tokens):
     mean, se = _monte_carlo_distinct(experts, active, tokens, trials=4000, seed=20240607)
     expected = moe_decode.expected_distinct_experts(experts, active, tokens)
@@ -136,6 +137,8 @@ def test_grid_and_table_shapes():
     assert set(g.columns) >= {"model", "context", "batch", "intensity", "distinct_experts"}
     t = moe_decode.moe_table({"Mixtral": "mixtral-8x7b", "Llama": "llama-3-8b"})
     assert t.loc["Mixtral", "distinct_1"] == 2 and np.isnan(t.loc["Llama", "distinct_1"])
+    # weights read per step, in bytes (SI)
+    assert t.loc["Mixtral", "weight_bytes_8"] == moe_decode.decode_step_cost("mixtral-8x7b", 8, 0).weight_bytes
 
 
 def test_bad_inputs():

@@ -259,6 +259,7 @@ def test_sampled_generation_sums_the_sampled_step_times(monkeypatch: pytest.Monk
     assert est == pytest.approx(length * a + b * length * (length - 1) / 2, rel=1e-12)  # 1.28 + 0.02016 s
 
 
+@pytest.mark.slow  # the encoder case draws BERT-Base's random weights before it is refused: about 2 s
 def test_sampled_generation_bad_input():
     from memwall.wall.numpy_transformer import time_generate_sampled
 

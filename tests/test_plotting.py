@@ -94,6 +94,6 @@ def test_issue5_charts():
     grid = training_bars.calculator_grid({"GPT-2 XL": "gpt2-xl"}, seq_lens=[1024], micro_batches=[1, 2],
                                            zero_stages=[0, 3], n_gpus=[1, 8], recomputes=["none"])
     assert len(grid) == 1 * 2 * 2 * 2 * 1 * 4
-    devices = pd.DataFrame({"device": ["x"], "memory_gb": [80.0]})
+    devices = pd.DataFrame({"device": ["x"], "memory_bytes": [80e9]})
     spec = charts.training_calculator_chart(grid, devices).to_dict()
     assert {p["name"] for p in spec["params"]} == {"m_pick", "s_pick", "z_pick", "g_pick", "r_pick", "d_pick"}

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from memwall.bounds import model_time, predict_time, predicted_ratio, roofline_table
 from memwall.charts import ceilings_frame, roofline_chart
 from memwall.cost import cost_table
+from memwall.device_ceilings import ceilings_table
 from memwall.roofline import (
     PRECISION_COLUMNS,
     Ceilings,
     attainable_flop_per_s,
-    ceilings_table,
     op_time_bound,
     ridge_point,
 )

@@ -26,8 +26,8 @@ from memwall.serving import (
     kv_cache_bytes,
     max_batch,
     max_context,
-    ms_per_token,
     request_split,
+    time_per_token,
     tokens_per_s,
 )
 from memwall.specs import get_preset, parameter_count
@@ -163,7 +163,7 @@ def test_decode_batch1_is_weight_bytes_over_bandwidth(h100: Ceilings) -> None:
     # ~ 4.02 ms. The bound is ~2 % lower because the embedding table is not read (one row per token).
     expected = parameter_count(get_preset("llama-2-7b")) * 2 / 3.35e12
     assert decode_step_time("llama-2-7b", h100) == pytest.approx(expected, rel=0.03)
-    assert ms_per_token("llama-2-7b", h100) == pytest.approx(1e3 * expected, rel=0.03)
+    assert time_per_token("llama-2-7b", h100) == pytest.approx(expected, rel=0.03)
     assert tokens_per_s("llama-2-7b", h100) == pytest.approx(1 / expected, rel=0.03)
     # W4A16 moves a quarter of the bytes: ~4x faster at batch 1.
     w4 = decode_step_time("llama-2-7b", h100, widths=get_scheme("W4A16").widths)
@@ -212,7 +212,7 @@ def test_frontier_shape(hardware: pd.DataFrame, h100: Ceilings) -> None:
     limit = max_batch("llama-3-8b", memory, 4096)
     assert df["batch"].iloc[-1] == limit == df.attrs["max_batch"]
     assert df["fits"].all() and df["batch"].is_monotonic_increasing
-    assert df["tokens_per_s"].is_monotonic_increasing and df["ms_per_token"].is_monotonic_increasing
+    assert df["tokens_per_s"].is_monotonic_increasing and df["time_per_token_s"].is_monotonic_increasing
     np.testing.assert_allclose(df["tokens_per_s"], df["batch"] / df["step_time_s"])
     # Explicit batches keep the rows that do not fit, flagged.
     extra = frontier("llama-3-8b", h100, memory, 4096, batches=[1, limit, limit + 1])

@@ -1,5 +1,5 @@
-"""Tests of memwall.beyond.speculative: the published acceptance formula against Monte-Carlo counters,
-hand-derived intensities, the verify pass against a decode step, and bad input."""
+"""Tests of memwall.beyond.speculative and speculative_grid: the published acceptance formula against
+Monte-Carlo counters, hand-derived intensities, the verify pass against a decode step, and bad input."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memwall.beyond.speculative import (
-    best_k,
     expected_tokens_per_step,
-    speculative_grid,
     speculative_time_per_token,
     time_per_token_from_steps,
     verify_step_time,
     weight_matmul_intensity,
 )
+from memwall.beyond.speculative_grid import best_k, speculative_grid
 from memwall.charts import speculative_chart
 from memwall.roofline import Ceilings
 from memwall.serving import ceilings_for, decode_step_time
@@ -164,15 +163,25 @@ def test_best_k_is_brute_force_minimum(h200):
     times = [speculative_time_per_token("llama-3-70b", "llama-3-8b", h200, 0.7, k).time_per_token_s
              for k in range(11)]
     assert tab["best_k"].iloc[0] == int(np.argmin(times))
+    assert tab["time_per_token_s"].iloc[0] == min(times)  # SI: seconds per token
+    assert tab["plain_time_per_token_s"].iloc[0] == times[0]
 
 
 def test_grid_and_chart():
     hw = load_hardware()
     grid = speculative_grid(hw, "llama-3-70b", "llama-3-8b", [H200], [0.5, 0.8], [0, 1, 2])
     assert len(grid) == 6 and set(grid["k"]) == {0, 1, 2}
+    one = speculative_time_per_token("llama-3-70b", "llama-3-8b", ceilings_for(hw, H200, "W16A16"), 0.8, 2)
+    row = grid[(grid["alpha"] == 0.8) & (grid["k"] == 2)].iloc[0]
+    assert row["time_per_token_s"] == pytest.approx(one.time_per_token_s, rel=1e-12)  # seconds, not ms
+    assert row["plain_time_per_token_s"] == pytest.approx(one.plain_time_per_token_s, rel=1e-12)
     spec = speculative_chart(grid).to_dict()
     names = {p["name"] for p in spec["params"]}
     assert {"s_device", "s_alpha"} <= names
+    # the chart shows milliseconds: its data carries the display column, 1e3 times the SI one
+    shown = next(iter(spec["datasets"].values()))
+    assert shown[0]["ms_per_token"] == 1e3 * grid["time_per_token_s"].iloc[0]
+    assert spec["layer"][1]["encoding"]["y"]["axis"]["title"].endswith("[ms] (roofline bound)")
     with pytest.raises(ValueError, match="lacks column"):
         speculative_chart(grid.drop(columns="speedup"))
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import altair as alt
+import pytest
 
 from memwall.sphinxext import offline_site
 
 
+@pytest.mark.slow  # vl-convert assembles the whole JavaScript bundle: about 2.5 s
 def test_bundle_presets_the_versions_altair_asks_for():
     src = offline_site.bundle_source()
     assert src.count("window.vegaEmbed") >= 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from memwall import charts, cost
+from memwall import charts, cost, cost_totals
 from memwall.wall import case_study
 from memwall.widths import INT8
 
@@ -13,7 +13,7 @@ from memwall.widths import INT8
 def test_length_sweep_matches_cost_table():
     sweep = case_study.length_sweep(case_study.SURVEY_MODELS, [128, 1024]).set_index(["model", "seq_len"])
     for model, (preset, phase) in case_study.SURVEY_MODELS.items():
-        tab = cost.totals(cost.cost_table(preset, phase, 1024, 1, widths=INT8))
+        tab = cost_totals.totals(cost.cost_table(preset, phase, 1024, 1, widths=INT8))
         assert sweep.loc[(model, 1024), "flops"] == pytest.approx(float(tab["flops"].iloc[0]))
         assert sweep.loc[(model, 1024), "bytes"] == pytest.approx(float(tab["bytes"].iloc[0]))
 

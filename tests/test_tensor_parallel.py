@@ -1,4 +1,4 @@
-"""Tests of memwall.beyond.tensor_parallel: ring all-reduce against a brute-force ring, hand-derived
+"""Tests of memwall.beyond.tensor_parallel and allreduce: ring all-reduce against a brute-force ring, hand-derived
 per-chip bytes, N = 1 against single-device decode, the closed-form optimum, and bad input."""
 
 from __future__ import annotations
@@ -9,14 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from memwall.beyond.allreduce import BASE_LATENCY_S, HOP_LATENCY_S, link_bandwidth, ring_allreduce_time
 from memwall.beyond.tensor_parallel import (
-    BASE_LATENCY_S,
-    HOP_LATENCY_S,
     allreduce_bytes_per_step,
     best_chip_count,
-    link_bandwidth,
     optimal_chips_closed_form,
-    ring_allreduce_time,
     tp_decode_time,
     tp_sweep,
 )
@@ -149,13 +146,13 @@ def test_fits_flags_memory(h100):
 
 
 def test_best_chip_count_and_crossover():
-    sweep = pd.DataFrame({"chips": [1, 2, 4, 8], "ms_per_token": [10.0, 6.0, 5.0, 5.5],
-                          "weights_ms": [10.0, 5.0, 2.5, 1.25], "allreduce_ms": [0.0, 1.0, 2.5, 4.2]})
+    sweep = pd.DataFrame({"chips": [1, 2, 4, 8], "time_per_token_s": [10e-3, 6e-3, 5e-3, 5.5e-3],
+                          "weights_s": [10e-3, 5e-3, 2.5e-3, 1.25e-3], "allreduce_s": [0.0, 1e-3, 2.5e-3, 4.2e-3]})
     out = best_chip_count(sweep)
-    assert out["best_chips"] == 4 and out["best_ms"] == 5.0 and out["crossover_chips"] == 8.0
+    assert out["best_chips"] == 4 and out["best_time_per_token_s"] == 5e-3 and out["crossover_chips"] == 8.0
     assert np.isnan(best_chip_count(sweep.iloc[:2])["crossover_chips"])
     with pytest.raises(ValueError, match="tp_sweep"):
-        best_chip_count(sweep.drop(columns="weights_ms"))
+        best_chip_count(sweep.drop(columns="weights_s"))
 
 
 def test_closed_form_optimum_matches_brute_force():
@@ -169,10 +166,19 @@ def test_closed_form_optimum_matches_brute_force():
 def test_sweep_and_chart(h100):
     sw = tp_sweep("llama-3-70b", h100, [1, 2, 4], 450e9, 0.47e-6)
     assert list(sw["chips"]) == [1, 2, 4]
-    assert sw["ms_per_token"].to_numpy() == pytest.approx((sw["step_ms"] + sw["allreduce_ms"]).to_numpy())
+    assert sw["time_per_token_s"].to_numpy() == pytest.approx((sw["step_s"] + sw["allreduce_s"]).to_numpy())
+    r = tp_decode_time("llama-3-70b", h100, [1, 2, 4], 450e9, 0.47e-6)
+    assert (sw["time_per_token_s"].to_numpy() == r.total_s).all()  # SI: seconds and bytes, as tp_decode_time
+    assert (sw["weight_bytes_per_chip"].to_numpy() == r.weight_bytes_per_chip).all()
     grid = sw.assign(setup="H100 over NVLink", log2_batch=0)
-    names = {p["name"] for p in tp_chart(grid).to_dict()["params"]}
+    chart = tp_chart(grid).to_dict()
+    names = {p["name"] for p in chart["params"]}
     assert {"tp_setup", "tp_log2batch"} <= names
+    # the chart shows milliseconds
+    shown = next(iter(chart["datasets"].values()))
+    total = [row["ms"] for row in shown if row["term"] == "total per token"]
+    assert total == list(1e3 * sw["time_per_token_s"])
+    assert chart["layer"][0]["encoding"]["y"]["axis"]["title"] == "time [ms]"
 
 
 # ---------------------------------------------------------------------------------------- errors

@@ -305,7 +305,7 @@ def moe_table(models: dict[str, MoESpec | ModelSpec | str], batches: tuple[int, 
     pandas.DataFrame
         Index ``model``; ``total_params``, ``active_params`` [parameters], ``active_share`` (fraction),
         ``routed_experts``, ``active_experts``, ``shared_experts`` [experts], and per batch ``B``:
-        ``distinct_B`` [experts per MoE layer] and ``weight_gb_B`` (weights read per step) [GB = 1e9 B].
+        ``distinct_B`` [experts per MoE layer] and ``weight_bytes_B`` (weights read per step) [B].
     """
     rows = []
     for label, model in models.items():
@@ -316,6 +316,6 @@ def moe_table(models: dict[str, MoESpec | ModelSpec | str], batches: tuple[int, 
         for b in batches:
             step = decode_step_cost(s, b, 0, widths=ByteWidths(weight=weight_bytes))
             row[f"distinct_{b}"] = step.distinct_experts if s.moe_layers else float("nan")
-            row[f"weight_gb_{b}"] = step.weight_bytes / 1e9
+            row[f"weight_bytes_{b}"] = step.weight_bytes
         rows.append(row)
     return pd.DataFrame(rows).set_index("model")

@@ -18,10 +18,11 @@ This module computes, with :mod:`memwall.cost` and the roofline of :mod:`memwall
 * :func:`verify_ops`, :func:`verify_step_time`: the verify pass over ``k + 1`` tokens against a KV cache;
 * :func:`time_per_token_from_steps`, :func:`speculative_time_per_token`: the time-per-token bound
   ``(k · draft step + verify pass) / expected tokens`` against plain decode;
-* :func:`best_k`: the ``k`` that minimises it for each ``alpha``;
-* :func:`speculative_grid`: a table over devices, ``alpha`` and ``k`` for an interactive chart.
+* :func:`memwall.beyond.speculative_grid.best_k` (the ``k`` that minimises it for each ``alpha``) and
+  :func:`memwall.beyond.speculative_grid.speculative_grid` (a table over devices, ``alpha`` and ``k``
+  for an interactive chart) build tables from these, in :mod:`memwall.beyond.speculative_grid`.
 
-Conventions as in :mod:`memwall.serving`: fused attention, logits for every scored position, bytes in
+Conventions as in :mod:`memwall.serving`: fused attention, logits for every scored position, bytes and times in
 SI units, one multiply-add = 2 FLOPs. Not modelled: the draft catching up on a rejected token's cache,
 tree-structured drafts, sampling overheads, batching several sequences.
 """
@@ -31,20 +32,18 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 from memwall._checks import _check_array
 from memwall.cost import OpCost, cost_arrays
 from memwall.roofline import Ceilings
 from memwall.serving.decode import decode_step_time
-from memwall.serving.schemes import ceilings_for, get_scheme
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import decoder_spec
 from memwall.widths import BF16, ByteWidths
 
-__all__ = ["SpeculativeBound", "best_k", "expected_tokens_per_step", "speculative_grid", "speculative_time_per_token",
-           "time_per_token_from_steps", "verify_ops", "verify_step_time", "weight_matmul_intensity"]
+__all__ = ["SpeculativeBound", "expected_tokens_per_step", "speculative_time_per_token", "time_per_token_from_steps",
+           "verify_ops", "verify_step_time", "weight_matmul_intensity"]
 
 
 _WEIGHT_CATEGORIES = ("projection", "ffn")
@@ -185,7 +184,7 @@ def verify_step_time(spec: ModelSpec | str, ceilings: Ceilings, k: ArrayLike, co
         Target decoder or preset name.
     ceilings : Ceilings
         Device running the target.
-    k, context, weight_bytes, act_bytes, kv_bytes
+    k, context, widths
         As in :func:`verify_ops`. [tokens], [B/element]
 
     Returns
@@ -207,7 +206,7 @@ def weight_matmul_intensity(spec: ModelSpec | str, k: ArrayLike, context: ArrayL
 
     Parameters
     ----------
-    spec, k, context, weight_bytes, act_bytes, kv_bytes
+    spec, k, context, widths
         As in :func:`verify_ops`; ``k = 0`` is a plain decode step. [tokens], [B/element]
 
     Returns
@@ -350,101 +349,3 @@ def speculative_time_per_token(target: ModelSpec | str, draft: ModelSpec | str, 
     fields = (draft_step, verify, tokens, per_token, plain, np.asarray(plain) / np.asarray(per_token))
     return SpeculativeBound(*(_out(np.broadcast_to(np.asarray(x, dtype=float), shape)) for x in fields))
 
-
-def best_k(target: ModelSpec | str, draft: ModelSpec | str, ceilings: Ceilings, alpha: ArrayLike, k_max: int = 16,
-           context: int = 1024, *, widths: ByteWidths = BF16) -> pd.DataFrame:
-    """The number of drafted tokens that minimises the time per token, for each acceptance rate.
-
-    Parameters
-    ----------
-    target, draft : ModelSpec or str
-        Target and draft decoders.
-    ceilings : Ceilings
-        Device of both models.
-    alpha : float or array_like of float, shape (n,)
-        Acceptance rates in ``[0, 1]``.
-    k_max : int
-        Largest ``k`` searched (``0 … k_max``; ``k = 0`` is plain decoding). [tokens]
-    context : int
-        Tokens in the KV caches. [tokens]
-    widths : memwall.widths.ByteWidths
-        Storage widths of weights, activations and the KV cache (keyword-only; default ``BF16``). [B/element]
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per ``alpha``: ``alpha``, ``best_k`` [tokens], ``tokens_per_step`` [tokens],
-        ``ms_per_token`` [ms] at ``best_k``, ``plain_ms_per_token`` [ms] and ``speedup`` [x].
-
-    Raises
-    ------
-    ValueError
-        ``k_max`` not a non-negative integer; otherwise as :func:`speculative_time_per_token`.
-    """
-    if isinstance(k_max, bool) or not isinstance(k_max, (int, np.integer)) or k_max < 0:
-        raise ValueError(f"k_max must be a non-negative integer, got {k_max!r}")
-    a = np.atleast_1d(_alpha(alpha)).ravel()
-    ks = np.arange(k_max + 1)
-    res = speculative_time_per_token(target, draft, ceilings, a[:, None], ks[None, :], context, widths=widths)
-    t = np.asarray(res.time_per_token_s)
-    i = np.argmin(t, axis=1)  # ties: the smallest k
-    rows = np.arange(a.size)
-    return pd.DataFrame({
-        "alpha": a,
-        "best_k": ks[i],
-        "tokens_per_step": np.asarray(res.tokens_per_step)[rows, i],
-        "ms_per_token": 1e3 * t[rows, i],
-        "plain_ms_per_token": 1e3 * np.asarray(res.plain_time_per_token_s)[rows, i],
-        "speedup": np.asarray(res.speedup)[rows, i],
-    })
-
-
-def speculative_grid(hardware: pd.DataFrame, target: str, draft: str, devices: list[str],
-                     alphas: ArrayLike, ks: ArrayLike, context: int = 1024,
-                     scheme: str = "W16A16") -> pd.DataFrame:
-    """Time per token over devices, acceptance rates and draft lengths (for an interactive chart).
-
-    Parameters
-    ----------
-    hardware : pandas.DataFrame
-        Table from :func:`memwall.tables.load_hardware`.
-    target, draft : str
-        Preset names.
-    devices : list of str
-        Device names of the hardware table.
-    alphas : array_like of float
-        Acceptance rates in ``[0, 1]``.
-    ks : array_like of int
-        Draft lengths. [tokens]
-    context : int
-        Tokens in the KV caches. [tokens]
-    scheme : str
-        Precision scheme (:func:`memwall.serving.get_scheme`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``device``, ``alpha``, ``k``, ``tokens_per_step`` [tokens], ``ms_per_token`` [ms],
-        ``plain_ms_per_token`` [ms] and ``speedup`` [x].
-
-    Raises
-    ------
-    ValueError
-        Unknown device or scheme, and as :func:`speculative_time_per_token`.
-    """
-    widths = get_scheme(scheme).widths
-    a = np.atleast_1d(_alpha(alphas)).ravel()
-    kk = np.atleast_1d(_check_array("ks", ks, integer=True, minimum=0)).ravel()
-    frames = []
-    for device in devices:
-        ceil = ceilings_for(hardware, device, scheme)
-        res = speculative_time_per_token(target, draft, ceil, a[:, None], kk[None, :], context, widths=widths)
-        aa, kg = np.meshgrid(a, kk, indexing="ij")
-        frames.append(pd.DataFrame({
-            "device": device, "alpha": np.round(aa.ravel(), 6), "k": kg.ravel().astype(np.int64),
-            "tokens_per_step": np.asarray(res.tokens_per_step).ravel(),
-            "ms_per_token": 1e3 * np.asarray(res.time_per_token_s).ravel(),
-            "plain_ms_per_token": 1e3 * np.broadcast_to(res.plain_time_per_token_s, aa.shape).ravel(),
-            "speedup": np.asarray(res.speedup).ravel(),
-        }))
-    return pd.concat(frames, ignore_index=True)

@@ -6,25 +6,10 @@ weights per decode step, but the partial outputs of the attention output project
 down projection must be summed across chips: **two all-reduces per layer** of the ``B × d`` activations
 in the forward pass. The all-reduces sit on the critical path (the next layer needs their result).
 
-A ring all-reduce of ``S`` bytes over ``N`` chips takes ``2 (N - 1)`` steps, each sending ``S / N``
-bytes to the next chip while receiving from the previous one (Patarasuk and Yuan, *Bandwidth optimal
-all-reduce algorithms for clusters of workstations*, J. Parallel Distrib. Comput. 69(2), 2009,
-doi 10.1016/j.jpdc.2008.09.002):
-
-.. math::
-
-    t_\text{AR}(S, N) = t_0 + 2 (N - 1)\,\ell + \frac{2 (N - 1)}{N} \frac{S}{\beta},
-
-with ``β`` the **per-direction** link bandwidth of one chip (a ring sends and receives at once),
-``ℓ`` a latency per ring step and ``t_0`` a fixed launch latency. NCCL's tuning model uses the same
-form (``src/graph/tuning.cc``: latency ``baseLat + nsteps · hwLat`` plus bytes over bus bandwidth,
-``nsteps = 2 (N - 1)`` for all-reduce); its constants for the low-latency (LL) ring protocol are the
-defaults here, see :data:`HOP_LATENCY_S` and :data:`BASE_LATENCY_S`.
-
-Pitfall: NVLink, Infinity Fabric and TPU ICI are quoted **bidirectionally** (NVLink 4.0: 900 GB/s =
-450 GB/s each way), PCIe usually per direction (x16 Gen5: 63 GB/s each way, "128 GB/s" in NVIDIA's
-bidirectional wording). Use ``device_gb_per_s_per_direction`` of ``data/interconnects.csv`` or
-``chip_to_chip_gb_per_s_per_direction`` of :func:`memwall.tables.load_hardware`, never the quoted sum.
+Each all-reduce is a ring all-reduce, ``t_AR = t_0 + 2 (N - 1) ℓ + 2 (N - 1)/N · S/β`` with ``β`` the
+**per-direction** link bandwidth of one chip: :func:`memwall.beyond.allreduce.ring_allreduce_time`, with
+NCCL's latency constants and the link bandwidths of ``data/interconnects.csv`` in
+:mod:`memwall.beyond.allreduce`.
 
 Per chip, a decode step is bounded by the roofline of :mod:`memwall.serving` applied to its share of
 each operation (:func:`tp_decode_time`). Not modelled: overlap of communication with compute,
@@ -41,6 +26,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from memwall._checks import _check_array, _check_precision
+from memwall.beyond.allreduce import BASE_LATENCY_S, ring_allreduce_time
 from memwall.cost import OpCost, cost_arrays
 from memwall.roofline import Ceilings, _positive
 from memwall.serving.memory import footprint
@@ -48,27 +34,8 @@ from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import decoder_spec
 from memwall.widths import BF16, ByteWidths
 
-__all__ = ["BASE_LATENCY_S", "HOP_LATENCY_S", "NCCL_TUNING_URL", "TPBound", "allreduce_bytes_per_step",
-           "best_chip_count", "link_bandwidth", "optimal_chips_closed_form", "ring_allreduce_time", "tp_decode_time",
+__all__ = ["TPBound", "allreduce_bytes_per_step", "best_chip_count", "optimal_chips_closed_form", "tp_decode_time",
            "tp_sweep"]
-
-
-NCCL_TUNING_URL = ("https://github.com/NVIDIA/nccl/blob/01afd20a77b5804e0ecf1042509dd9d20ebf9e93/"
-                   "src/graph/tuning.cc")
-"""NCCL's tuning model (v2.7 era), the source of the latency constants below."""
-
-HOP_LATENCY_S: dict[str, float] = {"nvlink": 0.47e-6, "pcie": 1.0e-6, "infiniband": 2.7e-6}
-"""Latency per ring step of an all-reduce by link family. [s]
-
-NCCL's ``hwLat`` for the ring algorithm with the LL (low-latency) protocol, which NCCL picks for the
-small messages of decode: NVLink 0.47 µs, PCI 1.0 µs, network 2.7 µs (:data:`NCCL_TUNING_URL`). They
-are NCCL's model constants, not measurements of a particular machine; pass your own ``hop_latency_s``
-to explore."""
-
-BASE_LATENCY_S: float = 3.6e-6
-"""Fixed latency of one ring all-reduce, NCCL's ``baseLat`` for ring/LL (:data:`NCCL_TUNING_URL`). [s]"""
-
-_LINK_FAMILIES = {"nvlink": "nvlink", "pcie": "pcie", "infiniband": "infiniband"}
 
 
 def _spec(spec: ModelSpec | str) -> ModelSpec:
@@ -84,88 +51,7 @@ def _chips(chips: ArrayLike) -> np.ndarray:
     return _check_array("chips", chips, integer=True, minimum=1)
 
 
-# ------------------------------------------------------------------------------------------- links
-
-
-def link_bandwidth(interconnects: pd.DataFrame, name: str) -> tuple[float, str]:
-    """Per-direction bandwidth of one chip over a link generation of ``data/interconnects.csv``.
-
-    Parameters
-    ----------
-    interconnects : pandas.DataFrame
-        Table from :func:`memwall.tables.load_interconnects`.
-    name : str
-        Exact value of its ``name`` column, e.g. ``"NVLink 4.0"`` or ``"PCIe 5.0"``.
-
-    Returns
-    -------
-    bandwidth : float
-        ``device_gb_per_s_per_direction · 1e9``: what one chip sends (and, at the same time,
-        receives) over all its links of that generation. [B/s]
-    family : str
-        The ``family`` column (``"nvlink"``, ``"pcie"``, ``"infiniband"``), the key of
-        :data:`HOP_LATENCY_S`.
-
-    Raises
-    ------
-    ValueError
-        Unknown ``name`` (lists the names) or no per-device bandwidth in the table.
-    """
-    rows = interconnects[interconnects["name"] == name]
-    if rows.empty:
-        raise ValueError(f"link {name!r} is not in the interconnect table; names: "
-                         f"{', '.join(map(str, interconnects['name']))}")
-    row = rows.iloc[0]
-    if pd.isna(row["device_gb_per_s_per_direction"]):
-        raise ValueError(f"link {name!r} has no per-device bandwidth in the table")
-    return float(row["device_gb_per_s_per_direction"]) * 1e9, str(row["family"])
-
-
-# -------------------------------------------------------------------------------------- all-reduce
-
-
-def ring_allreduce_time(message_bytes: ArrayLike, chips: ArrayLike, link_bytes_per_s: ArrayLike,
-                        hop_latency_s: ArrayLike, base_latency_s: ArrayLike = 0.0) -> float | np.ndarray:
-    """Time of one ring all-reduce of ``message_bytes`` over ``chips`` chips.
-
-    Parameters
-    ----------
-    message_bytes : float or array_like of float
-        Bytes each chip holds and must end up with, summed. [B]
-    chips : int or array_like of int
-        Chips in the ring (1: no communication). [chips]
-    link_bytes_per_s : float or array_like of float
-        Per-direction bandwidth of one chip to its ring neighbour. [B/s]
-    hop_latency_s : float or array_like of float
-        Latency of each of the ``2 (N - 1)`` ring steps. [s]
-    base_latency_s : float or array_like of float
-        Fixed latency of the collective, paid once when ``N > 1``. [s]
-
-    Returns
-    -------
-    float or numpy.ndarray
-        ``base + 2 (N-1) hop + 2 (N-1)/N · S / β`` for ``N > 1``, exactly 0 for ``N = 1``. [s]
-
-    Raises
-    ------
-    ValueError
-        Negative or non-finite bytes or latencies, ``chips`` not a positive integer, a bandwidth not
-        positive.
-
-    Notes
-    -----
-    Reduce-scatter then all-gather, ``N - 1`` steps each, every step moving ``S / N`` bytes per chip
-    (Patarasuk and Yuan 2009, doi 10.1016/j.jpdc.2008.09.002): ``2 (N-1)/N · S`` bytes leave every
-    chip, the minimum for any all-reduce, which makes the ring bandwidth-optimal.
-    """
-    s = _check_array("message_bytes", message_bytes, integer=False, minimum=0)
-    n = _chips(chips)
-    bw = _positive("link_bytes_per_s", link_bytes_per_s)
-    hop = _check_array("hop_latency_s", hop_latency_s, integer=False, minimum=0)
-    base = _check_array("base_latency_s", base_latency_s, integer=False, minimum=0)
-    steps = 2.0 * (n - 1.0)
-    t = base + steps * hop + steps / n * s / bw
-    return _out(np.where(n > 1, t, 0.0))
+# ------------------------------------------------------------------------------- all-reduces per step
 
 
 def allreduce_bytes_per_step(spec: ModelSpec | str, batch: ArrayLike = 1,
@@ -271,11 +157,11 @@ def tp_decode_time(spec: ModelSpec | str, ceilings: Ceilings, chips: ArrayLike, 
     chips : int or array_like of int
         Tensor-parallel degree ``N``, at most ``spec.heads``. [chips]
     link_bytes_per_s : float
-        Per-direction chip-to-chip bandwidth (:func:`link_bandwidth`). [B/s]
+        Per-direction chip-to-chip bandwidth (:func:`memwall.beyond.allreduce.link_bandwidth`). [B/s]
     hop_latency_s : float
-        Latency per ring step (e.g. ``HOP_LATENCY_S["nvlink"]``). [s]
+        Latency per ring step (e.g. ``allreduce.HOP_LATENCY_S["nvlink"]``). [s]
     base_latency_s : float
-        Fixed latency per all-reduce (default :data:`BASE_LATENCY_S`). [s]
+        Fixed latency per all-reduce (default :data:`memwall.beyond.allreduce.BASE_LATENCY_S`). [s]
     batch : int or array_like of int
         Sequences. [sequences]
     context : int or array_like of int
@@ -295,7 +181,7 @@ def tp_decode_time(spec: ModelSpec | str, ceilings: Ceilings, chips: ArrayLike, 
     ------
     ValueError
         ``chips`` not an integer in ``[1, heads]``; widths, batch, context, bandwidth or latencies as
-        in :func:`ring_allreduce_time` and :func:`memwall.cost.cost_arrays`.
+        in :func:`memwall.beyond.allreduce.ring_allreduce_time` and :func:`memwall.cost.cost_arrays`.
 
     Notes
     -----
@@ -348,15 +234,15 @@ def tp_sweep(spec: ModelSpec | str, ceilings: Ceilings, chips: ArrayLike, link_b
 
     Parameters
     ----------
-    spec, ceilings, chips, link_bytes_per_s, hop_latency_s, base_latency_s, batch, context, \
-weight_bytes, act_bytes, kv_bytes, memory_bytes
+    spec, ceilings, chips, link_bytes_per_s, hop_latency_s, base_latency_s, batch, context, widths, \
+memory_bytes
         As in :func:`tp_decode_time` (scalars except ``chips``).
 
     Returns
     -------
     pandas.DataFrame
-        ``chips``, ``ms_per_token``, ``step_ms``, ``weights_ms``, ``allreduce_ms`` [ms],
-        ``weight_gb_per_chip`` [GB] and ``fits``.
+        ``chips``, ``time_per_token_s`` (``total_s``), ``step_s``, ``weights_s``, ``allreduce_s`` [s],
+        ``weight_bytes_per_chip`` [B] and ``fits``.
 
     Raises
     ------
@@ -366,10 +252,10 @@ weight_bytes, act_bytes, kv_bytes, memory_bytes
     n = np.atleast_1d(_chips(chips)).ravel()
     r = tp_decode_time(spec, ceilings, n, link_bytes_per_s, hop_latency_s, base_latency_s, batch, context,
                        widths=widths, memory_bytes=memory_bytes)
-    return pd.DataFrame({"chips": n.astype(np.int64), "ms_per_token": 1e3 * np.asarray(r.total_s),
-                         "step_ms": 1e3 * np.asarray(r.step_s), "weights_ms": 1e3 * np.asarray(r.weights_s),
-                         "allreduce_ms": 1e3 * np.asarray(r.allreduce_s),
-                         "weight_gb_per_chip": np.asarray(r.weight_bytes_per_chip) / 1e9,
+    return pd.DataFrame({"chips": n.astype(np.int64), "time_per_token_s": np.asarray(r.total_s),
+                         "step_s": np.asarray(r.step_s), "weights_s": np.asarray(r.weights_s),
+                         "allreduce_s": np.asarray(r.allreduce_s),
+                         "weight_bytes_per_chip": np.asarray(r.weight_bytes_per_chip),
                          "fits": np.asarray(r.fits, dtype=bool)})
 
 
@@ -384,8 +270,8 @@ def best_chip_count(sweep: pd.DataFrame) -> dict[str, float]:
     Returns
     -------
     dict
-        ``best_chips``: the chip count with the smallest ``ms_per_token`` (ties: fewest chips);
-        ``best_ms``: that time [ms]; ``crossover_chips``: the smallest chip count whose all-reduce term
+        ``best_chips``: the chip count with the smallest ``time_per_token_s`` (ties: fewest chips);
+        ``best_time_per_token_s``: that time [s]; ``crossover_chips``: the smallest chip count whose all-reduce term
         exceeds its weight-streaming term, NaN if none in the table.
 
     Raises
@@ -393,13 +279,13 @@ def best_chip_count(sweep: pd.DataFrame) -> dict[str, float]:
     ValueError
         If the table is empty or lacks a column of :func:`tp_sweep`.
     """
-    need = {"chips", "ms_per_token", "weights_ms", "allreduce_ms"}
+    need = {"chips", "time_per_token_s", "weights_s", "allreduce_s"}
     if sweep.empty or not need <= set(sweep.columns):
         raise ValueError(f"sweep must be a non-empty tp_sweep table with columns {sorted(need)}")
     s = sweep.sort_values("chips", kind="stable")
-    best = s.loc[s["ms_per_token"].idxmin()]
-    over = s[s["allreduce_ms"] > s["weights_ms"]]
-    return {"best_chips": int(best["chips"]), "best_ms": float(best["ms_per_token"]),
+    best = s.loc[s["time_per_token_s"].idxmin()]
+    over = s[s["allreduce_s"] > s["weights_s"]]
+    return {"best_chips": int(best["chips"]), "best_time_per_token_s": float(best["time_per_token_s"]),
             "crossover_chips": float(over["chips"].iloc[0]) if len(over) else float("nan")}
 
 

@@ -1,8 +1,9 @@
 """Interactive Altair charts of the chapter "Beyond the paper: serving and hardware".
 
-The charts take the tables of :mod:`memwall.beyond.speculative` and :mod:`memwall.beyond.tensor_parallel` and bind
-Vega-Lite parameters to a dropdown and a slider, so the reader explores them in the built page
-without a kernel. The book's theme comes from :mod:`memwall.charts`.
+The charts take the tables of :mod:`memwall.beyond.speculative_grid` and :mod:`memwall.beyond.tensor_parallel` and
+bind Vega-Lite parameters to a dropdown and a slider, so the reader explores them in the built page
+without a kernel. The tables are in SI units (seconds); the charts show milliseconds. The book's theme
+comes from :mod:`memwall.charts`.
 """
 
 from __future__ import annotations
@@ -10,12 +11,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from memwall.book import in_unit
 from memwall.charts.theme import log_axis
 
 __all__ = ["speculative_chart", "tp_chart"]
-
-
-
 
 
 def _need(table: pd.DataFrame, columns: list[str], what: str) -> None:
@@ -30,7 +29,8 @@ def speculative_chart(grid: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
     Parameters
     ----------
     grid : pandas.DataFrame
-        Output of :func:`memwall.beyond.speculative.speculative_grid` with acceptance rates on a 5 % grid.
+        Output of :func:`memwall.beyond.speculative_grid.speculative_grid` with acceptance rates on a 5 % grid
+        (times in seconds).
     title : str
         Chart title.
 
@@ -43,11 +43,14 @@ def speculative_chart(grid: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
     Raises
     ------
     ValueError
-        If a column of :func:`memwall.beyond.speculative.speculative_grid` is missing.
+        If a column of :func:`memwall.beyond.speculative_grid.speculative_grid` is missing.
     """
-    _need(grid, ["device", "alpha", "k", "ms_per_token", "plain_ms_per_token", "speedup", "tokens_per_step"],
+    _need(grid, ["device", "alpha", "k", "time_per_token_s", "plain_time_per_token_s", "speedup", "tokens_per_step"],
           "grid")
-    data = grid.assign(alpha_pct=(100 * grid["alpha"]).round().astype(int))
+    shown = {"time_per_token_s": "ms_per_token", "plain_time_per_token_s": "plain_ms_per_token"}
+    data = grid.rename(columns=shown).assign(  # SI in, milliseconds on the chart
+        **{ms: in_unit(grid[si], "ms") for si, ms in shown.items()},
+        alpha_pct=(100 * grid["alpha"]).round().astype(int))
     devices = list(dict.fromkeys(data["device"]))
     pcts = sorted(data["alpha_pct"].unique())
     step = int(pcts[1] - pcts[0]) if len(pcts) > 1 else 1
@@ -78,15 +81,15 @@ def tp_chart(grid: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
     Parameters
     ----------
     grid : pandas.DataFrame
-        Rows of :func:`memwall.beyond.tensor_parallel.tp_sweep` with added columns ``setup`` (device and
-        link, a label) and ``log2_batch``.
+        Rows of :func:`memwall.beyond.tensor_parallel.tp_sweep` (times in seconds) with added columns ``setup``
+        (device and link, a label) and ``log2_batch``.
     title : str
         Chart title.
 
     Returns
     -------
     altair.LayerChart
-        Three lines on a log time axis: one chip's roofline step, the all-reduces, and their sum;
+        Three lines on a log time axis [ms]: one chip's roofline step, the all-reduces, and their sum;
         counts whose share does not fit in one chip's memory are drawn faded.
 
     Raises
@@ -94,12 +97,13 @@ def tp_chart(grid: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
     ValueError
         If a column is missing.
     """
-    _need(grid, ["setup", "log2_batch", "chips", "ms_per_token", "step_ms", "allreduce_ms", "fits"], "grid")
+    _need(grid, ["setup", "log2_batch", "chips", "time_per_token_s", "step_s", "allreduce_s", "fits"], "grid")
     setups = list(dict.fromkeys(grid["setup"]))
     long = grid.melt(id_vars=["setup", "log2_batch", "chips", "fits"],
-                     value_vars=["ms_per_token", "step_ms", "allreduce_ms"], var_name="term", value_name="ms")
-    long["term"] = long["term"].map({"ms_per_token": "total per token", "step_ms": "one chip's decode step",
-                                     "allreduce_ms": "all-reduces (2 per layer)"})
+                     value_vars=["time_per_token_s", "step_s", "allreduce_s"], var_name="term", value_name="ms")
+    long["ms"] = in_unit(long["ms"], "ms")  # SI in, milliseconds on the chart
+    long["term"] = long["term"].map({"time_per_token_s": "total per token", "step_s": "one chip's decode step",
+                                     "allreduce_s": "all-reduces (2 per layer)"})
     long = long[long["ms"] > 0]
     p_set = alt.param(name="tp_setup", value=setups[0], bind=alt.binding_select(options=setups, name="setup "))
     p_b = alt.param(name="tp_log2batch", value=0, bind=alt.binding_range(

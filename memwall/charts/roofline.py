@@ -28,7 +28,8 @@ _CEILING_COLUMNS = ["device", "precision", "peak_flop_per_s", "bandwidth_bytes_p
 
 
 def ceilings_frame(ceilings: Sequence[Ceilings]) -> pd.DataFrame:
-    """Ceiling sets as a table for :func:`roofline_chart` (concatenate with :func:`memwall.roofline.ceilings_table`).
+    """Ceiling sets as a table for :func:`roofline_chart` (concatenate with
+    :func:`memwall.device_ceilings.ceilings_table`).
 
     Parameters
     ----------
@@ -72,7 +73,7 @@ def roofline_chart(
         positive intensity are left out.
     ceilings : pandas.DataFrame or sequence of Ceilings
         Ceiling sets with ``device``, ``precision``, ``peak_flop_per_s`` [FLOP/s] and
-        ``bandwidth_bytes_per_s`` [B/s] (e.g. :func:`memwall.roofline.ceilings_table`, plus
+        ``bandwidth_bytes_per_s`` [B/s] (e.g. :func:`memwall.device_ceilings.ceilings_table`, plus
         :func:`ceilings_frame` of measured ones).
     device, precision : str, optional
         Initial dropdown choices (default: the first device and the first precision it has).

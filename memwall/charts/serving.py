@@ -6,6 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from memwall.book import in_unit
 from memwall.charts.theme import log_axis
 
 __all__ = ["frontier_chart", "quantization_chart"]
@@ -32,7 +33,9 @@ def quantization_chart(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
     p_dev = alt.param(name="q_device", value=devices[0], bind=alt.binding_select(options=devices, name="device "))
     p_bits = alt.param(name="q_log2bits", value=4, bind=alt.binding_range(min=2, max=4, step=1,
                                                                            name="log2(weight bits) "))
-    data = table[["model", "device", "scheme", "weight_bits", "ms_per_token", "footprint_gb", "memory_gb", "fits"]]
+    data = table[["model", "device", "scheme", "weight_bits", "fits"]].assign(  # SI in, display units out
+        ms_per_token=in_unit(table["time_per_token_s"], "ms"), footprint_gb=in_unit(table["footprint_bytes"], "GB"),
+        memory_gb=in_unit(table["memory_bytes"], "GB"))
     # a fixed log axis over every device and width: each halving of the bits moves a point the same distance
     lo, hi = float(data["ms_per_token"].min()) / 1.5, float(data["ms_per_token"].max()) * 1.5
     return alt.Chart(data).transform_filter(
@@ -73,6 +76,8 @@ def frontier_chart(grid: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
     p_k = alt.param(name="f_log2batch", value=0, bind=alt.binding_range(min=int(grid["k"].min()),
                                                                       max=int(grid["k"].max()), step=1,
                                                                       name="log2(batch) "))
+    grid = grid.assign(ms_per_token=in_unit(grid["time_per_token_s"], "ms"),  # SI in, display units out
+                       footprint_gb=in_unit(grid["footprint_bytes"], "GB"))
     base = alt.Chart(grid).transform_filter(
         (alt.datum.device == p_dev) & (alt.datum.context == alt.expr.pow(2, p_ctx)))
     x = alt.X("ms_per_token:Q", scale=alt.Scale(type="log"), axis=log_axis("time per output token [ms]"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from memwall.book import in_unit
+
 __all__ = ["memory_bars_chart", "training_calculator_chart"]
 
 
@@ -47,7 +49,7 @@ def training_calculator_chart(grid: pd.DataFrame, devices: pd.DataFrame, *, titl
     grid : pandas.DataFrame
         Output of :func:`memwall.wall.training_bars.calculator_grid`.
     devices : pandas.DataFrame
-        ``device`` and ``memory_gb`` [GB] of the devices offered as the capacity line.
+        ``device`` and ``memory_bytes`` [B] of the devices offered as the capacity line.
     title : str
         Chart title.
 
@@ -65,7 +67,9 @@ def training_calculator_chart(grid: pd.DataFrame, devices: pd.DataFrame, *, titl
               pick("recompute", "r_pick", "recomputation "), pick("device", "d_pick", "device ", devices)]
     m, s, z, g, r, d = params
     parts = {"weights": 0, "gradients": 1, "optimizer": 2, "activations": 3}
-    bars = alt.Chart(grid.assign(part_order=grid["part"].map(parts))).transform_filter(
+    grid = grid.assign(part_order=grid["part"].map(parts), gb=in_unit(grid["bytes"], "GB"))  # SI in, GB out
+    devices = devices.assign(memory_gb=in_unit(devices["memory_bytes"], "GB"))
+    bars = alt.Chart(grid).transform_filter(
         (alt.datum.model == m) & (alt.datum.seq_len == s) & (alt.datum.zero_stage == z)
         & (alt.datum.n_gpus == g) & (alt.datum.recompute == r)
     ).mark_bar().encode(

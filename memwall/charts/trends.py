@@ -8,6 +8,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from memwall.book import in_unit
 from memwall.charts.theme import log_axis, years_to_dates
 from memwall.trends import GrowthFit
 
@@ -193,7 +194,8 @@ def fit_matrix_chart(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
     altair.Chart
     """
     order = ["fp16", "int8", "int4", "none"]
-    data = table[["name", "device", "widest_fitting", "total_params_billion", "device_memory_gb"]]
+    data = table[["name", "device", "widest_fitting", "total_params_billion"]].assign(  # SI in, GB out
+        device_memory_gb=in_unit(table["device_memory_bytes"], "GB"))
     base = alt.Chart(data).encode(
         x=alt.X("device:N", title=None, sort=None, axis=alt.Axis(labelAngle=-40, labelLimit=120)),
         y=alt.Y("name:N", title=None, sort=alt.EncodingSortField("total_params_billion", order="ascending")),

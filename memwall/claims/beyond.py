@@ -13,7 +13,7 @@ import functools
 import numpy as np
 
 from memwall import specs, tables
-from memwall.beyond import decode_balance, fused_attention, moe_decode, tensor_parallel
+from memwall.beyond import allreduce, decode_balance, fused_attention, moe_decode, tensor_parallel
 from memwall.claims.core import Claim, NotApplicable, register
 from memwall.serving import schemes
 from memwall.wall import gpu_reference
@@ -67,9 +67,9 @@ def _tp_stops_helping() -> bool:
     hw = tables.load_hardware()
     links = tables.load_interconnects()
     device = "H100 SXM5 80GB (Hopper)"
-    bw, family = tensor_parallel.link_bandwidth(links, "PCIe 5.0")
+    bw, family = allreduce.link_bandwidth(links, "PCIe 5.0")
     sweep = tensor_parallel.tp_sweep("llama-3-70b", schemes.ceilings_for(hw, device, "W16A16"), np.arange(1, 65), bw,
-                                     tensor_parallel.HOP_LATENCY_S[family], context=1024,
+                                     allreduce.HOP_LATENCY_S[family], context=1024,
                                      memory_bytes=schemes.device_memory_bytes(hw, device))
     return tensor_parallel.best_chip_count(sweep)["best_chips"] < 64
 

@@ -43,7 +43,8 @@ from memwall.claims.paper_data import (
     _paper_model_fits,
     _sweep,
 )
-from memwall.cost import cost_table, totals
+from memwall.cost import cost_table
+from memwall.cost_totals import totals
 from memwall.serving import grids
 from memwall.specs.presets import get_preset
 from memwall.wall import hardware_trends, model_growth, training_memory
@@ -205,7 +206,7 @@ def _register_training() -> None:
         method="Llama-3-8B, 4096 tokens: per-GPU optimizer memory with ZeRO-1 over 8 GPUs below that without ZeRO "
                "(memwall.wall.training_memory.training_memory)",
         ours_paper_data=na,
-        ours_extended=lambda: bool(per_gpu(zero_stage=1, n_gpus=8)["optimizer_gb"] < per_gpu()["optimizer_gb"])))
+        ours_extended=lambda: bool(per_gpu(zero_stage=1, n_gpus=8)["optimizer_bytes"] < per_gpu()["optimizer_bytes"])))
     register(Claim(
         claim_id="mit-recompute-cuts-activations", chapter=TM, section=MITIGATIONS,
         statement="Rematerialisation (activation recomputation) trades extra compute for much less activation memory.",
@@ -214,14 +215,15 @@ def _register_training() -> None:
         method="Llama-3-8B, 4096 tokens: activation memory with full recomputation at most a tenth of that "
                "without (memwall.wall.training_memory.training_memory)",
         ours_paper_data=na,
-        ours_extended=lambda: bool(per_gpu(recompute="full")["activations_gb"] * 10 <= per_gpu()["activations_gb"])))
+        ours_extended=lambda: bool(per_gpu(recompute="full")["activations_bytes"] * 10
+                                   <= per_gpu()["activations_bytes"])))
 
     h100 = "H100 SXM5 80GB (Hopper)"
 
     def quant_helps() -> bool:
         t = grids.quantization_table(_hw(), ["llama-3-8b"], [h100], ["W16A16", "W4A16"], 1024).set_index("scheme")
-        return bool(t.loc["W4A16", "ms_per_token"] < t.loc["W16A16", "ms_per_token"]
-                    and t.loc["W4A16", "footprint_gb"] < t.loc["W16A16", "footprint_gb"])
+        return bool(t.loc["W4A16", "time_per_token_s"] < t.loc["W16A16", "time_per_token_s"]
+                    and t.loc["W4A16", "footprint_bytes"] < t.loc["W16A16", "footprint_bytes"])
 
     register(Claim(
         claim_id="mit-quantization-size-latency", chapter=QZ, section=MITIGATIONS,

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from memwall import bounds, claims, cost, roofline, specs, tables
+from memwall import bounds, claims, cost, cost_totals, device_ceilings, roofline, specs, tables
+from memwall.book import in_unit
 from memwall.serving import decode, memory, schemes
 from memwall.tables.validation import DataValidationError
 from memwall.wall import hardware_trends, measure, numpy_transformer, trend_checks
@@ -127,7 +128,7 @@ def _cmd_cost(args: argparse.Namespace) -> pd.DataFrame:
         table = cost.cost_table(spec, args.phase, length, args.batch, widths=ByteWidths(weight=wb, act=ab, kv=kb),
                                 **options)
         if not args.per_op:
-            table = cost.totals(table).reset_index(drop=True)
+            table = cost_totals.totals(table).reset_index(drop=True)
         head = {"model": spec.name, "phase": args.phase, "seq_len": length, "batch": args.batch,
                 "weight_bytes": wb, "act_bytes": ab, "kv_bytes": kb}
         frames.append(table.assign(**head)[[*head, *table.columns]])
@@ -154,7 +155,7 @@ def _cmd_roofline(args: argparse.Namespace) -> pd.DataFrame:
             raise ValueError("--phase and --seq-len need --model (and one --device)")
         for device in args.device:  # a clear error for an unknown device or a missing precision
             roofline.Ceilings.from_hardware(hw, device, args.precision)
-        table = roofline.ceilings_table(hw, precisions=(args.precision,), devices=args.device or None)
+        table = device_ceilings.ceilings_table(hw, precisions=(args.precision,), devices=args.device or None)
         return table.assign(peak_tflop_per_s=table["peak_flop_per_s"] / 1e12,
                             bandwidth_gb_per_s=table["bandwidth_bytes_per_s"] / 1e9)
     if not args.device or len(args.device) != 1 or args.phase is None or args.seq_len is None:
@@ -186,8 +187,8 @@ def _cmd_serve(args: argparse.Namespace) -> pd.DataFrame:
                 "model": args.model, "device": args.device, "scheme": scheme.name, "batch": batch, "context": context,
                 "step_time_s": float(decode.decode_step_time(args.model, ceil, batch, context, widths=w)),
                 "tokens_per_s": float(decode.tokens_per_s(args.model, ceil, batch, context, widths=w)),
-                "ms_per_token": float(decode.ms_per_token(args.model, ceil, batch, context, widths=w)),
-                "footprint_gb": float(fp.total) / 1e9, "device_memory_gb": mem / 1e9,
+                "ms_per_token": float(in_unit(decode.time_per_token(args.model, ceil, batch, context, widths=w), "ms")),
+                "footprint_gb": float(in_unit(fp.total, "GB")), "device_memory_gb": float(in_unit(mem, "GB")),
                 "fits": bool(fp.total <= mem),
                 "max_batch": int(memory.max_batch(args.model, mem, context, widths=w)),
                 "critical_batch_closed_form": float(decode.critical_batch(None, ceil,

@@ -41,8 +41,8 @@ __all__ = [
     "kv_cache_bytes",
     "max_batch",
     "max_context",
-    "ms_per_token",
     "quantization_table",
     "request_split",
+    "time_per_token",
     "tokens_per_s",
 ]

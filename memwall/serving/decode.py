@@ -7,7 +7,7 @@ turns compute-bound, while each sequence's KV cache adds traffic that no batch a
 turns :mod:`memwall.cost` and :mod:`memwall.roofline` into the decode quantities the paper's argument
 needs (Gholami et al., *AI and Memory Wall*, arXiv 2403.14123, §III):
 
-* :func:`decode_step_time`, :func:`tokens_per_s`, :func:`ms_per_token`: roofline bound of a step;
+* :func:`decode_step_time`, :func:`tokens_per_s`, :func:`time_per_token`: roofline bound of a step;
 * :func:`critical_batch_closed_form`, :func:`critical_batch`: the batch where decode turns
   compute-bound, and how context length, KV precision and grouped-query attention move it
   (:data:`CRITICAL_BATCH_SEARCH_LIMIT` bounds the search).
@@ -52,7 +52,7 @@ from memwall.specs.model_spec import ModelSpec
 from memwall.widths import BF16, ByteWidths
 
 __all__ = ["CRITICAL_BATCH_SEARCH_LIMIT", "critical_batch", "critical_batch_closed_form", "decode_step_time",
-           "ms_per_token", "tokens_per_s"]
+           "time_per_token", "tokens_per_s"]
 
 
 
@@ -147,9 +147,12 @@ def tokens_per_s(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1
     return _out(np.asarray(batch, dtype=float) / step)
 
 
-def ms_per_token(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1, context: ArrayLike = 0, *,
-                 widths: ByteWidths = BF16, **options: bool) -> float | np.ndarray:
-    """Lower bound on the time between two tokens of one sequence: ``1000 · decode_step_time``.
+def time_per_token(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1, context: ArrayLike = 0, *,
+                   widths: ByteWidths = BF16, **options: bool) -> float | np.ndarray:
+    """Lower bound on the time between two tokens of one sequence (time per output token, TPOT).
+
+    Every sequence of the batch gets one token per decode step, so this is :func:`decode_step_time`
+    seen from one sequence; it is named for what a serving benchmark reports (TPOT).
 
     Parameters
     ----------
@@ -159,14 +162,14 @@ def ms_per_token(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1
     Returns
     -------
     float or numpy.ndarray
-        Inter-token latency seen by each sequence of the batch. [ms]
+        Inter-token latency seen by each sequence of the batch. [s]
 
     Raises
     ------
     ValueError
         As :func:`decode_step_time`.
     """
-    return _out(1e3 * np.asarray(decode_step_time(spec, ceilings, batch, context, widths=widths, **options)))
+    return decode_step_time(spec, ceilings, batch, context, widths=widths, **options)
 
 
 # --------------------------------------------------------------------------------- critical batch

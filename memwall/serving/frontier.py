@@ -25,7 +25,7 @@ __all__ = ["RequestSplit", "frontier", "request_split"]
 
 # ------------------------------------------------------------------------------------------ frontier
 
-_FRONTIER_COLUMNS = ["batch", "step_time_s", "tokens_per_s", "ms_per_token", "footprint_bytes",
+_FRONTIER_COLUMNS = ["batch", "step_time_s", "tokens_per_s", "time_per_token_s", "footprint_bytes",
                      "weights_bytes", "kv_cache_bytes", "activation_bytes", "fits", "compute_bound"]
 
 
@@ -56,8 +56,8 @@ def frontier(spec: ModelSpec | str, ceilings: Ceilings, device_memory_bytes: flo
     -------
     pandas.DataFrame
         One row per batch: ``batch`` [sequences], ``step_time_s`` [s], ``tokens_per_s`` (per device)
-        [tokens/s], ``ms_per_token`` (per sequence) [ms], ``footprint_bytes``, ``weights_bytes``,
-        ``kv_cache_bytes``, ``activation_bytes`` [B], ``fits`` and ``compute_bound`` (step FLOP time
+        [tokens/s], ``time_per_token_s`` (per sequence; equal to the step time) [s], ``footprint_bytes``,
+        ``weights_bytes``, ``kv_cache_bytes``, ``activation_bytes`` [B], ``fits`` and ``compute_bound`` (step FLOP time
         at least its memory time). ``attrs`` holds ``max_batch`` and ``message``; when not even one
         sequence fits, the default table is empty, ``attrs["max_batch"] == 0`` and the message says
         how much memory the weights alone need.
@@ -93,7 +93,7 @@ def frontier(spec: ModelSpec | str, ceilings: Ceilings, device_memory_bytes: flo
         "batch": b.astype(np.int64),
         "step_time_s": step,
         "tokens_per_s": b / step if b.size else step,
-        "ms_per_token": 1e3 * step,
+        "time_per_token_s": step,
         "footprint_bytes": np.broadcast_to(fp.total, b.shape),
         "weights_bytes": np.broadcast_to(fp.weights, b.shape),
         "kv_cache_bytes": np.broadcast_to(fp.kv_cache, b.shape),

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from memwall.serving.decode import critical_batch_closed_form, ms_per_token
+from memwall.serving.decode import critical_batch_closed_form, time_per_token
 from memwall.serving.frontier import frontier
 from memwall.serving.memory import footprint
 from memwall.serving.schemes import ceilings_for, device_memory_bytes, get_scheme
@@ -33,9 +33,9 @@ def quantization_table(hardware: pd.DataFrame, models: Sequence[str], devices: S
     Returns
     -------
     pandas.DataFrame
-        One row per (model, device, scheme): ``weight_bits`` [bit], ``ms_per_token`` [ms] (roofline bound,
-        batch 1), ``footprint_gb`` [GB = 1e9 B] (weights + KV cache + activations at batch 1), ``memory_gb``
-        [GB] and ``fits``. Devices without a peak for the scheme's compute format are left out.
+        One row per (model, device, scheme): ``weight_bits`` [bit], ``time_per_token_s`` [s] (roofline
+        bound, batch 1), ``footprint_bytes`` [B] (weights + KV cache + activations at batch 1),
+        ``memory_bytes`` [B] and ``fits``. Devices without a peak for the scheme's compute format are left out.
     """
     rows = []
     for device in devices:
@@ -51,8 +51,8 @@ def quantization_table(hardware: pd.DataFrame, models: Sequence[str], devices: S
                 fp = footprint(model, 1, context, widths=widths)
                 rows.append({"model": model, "device": device, "scheme": scheme.name,
                              "weight_bits": 8 * widths.weight,
-                             "ms_per_token": float(ms_per_token(model, ceil, 1, context, widths=widths)),
-                             "footprint_gb": float(fp.total) / 1e9, "memory_gb": mem / 1e9,
+                             "time_per_token_s": float(time_per_token(model, ceil, 1, context, widths=widths)),
+                             "footprint_bytes": float(fp.total), "memory_bytes": mem,
                              "fits": bool(fp.total <= mem)})
     return pd.DataFrame(rows)
 
@@ -112,8 +112,8 @@ def frontier_grid(hardware: pd.DataFrame, model: str, devices: Sequence[str], co
     Returns
     -------
     pandas.DataFrame
-        ``device``, ``context``, ``k``, ``batch``, ``tokens_per_s`` [tokens/s per device], ``ms_per_token``
-        [ms], ``footprint_gb`` [GB] and ``fits`` (footprint within the device memory).
+        ``device``, ``context``, ``k``, ``batch``, ``tokens_per_s`` [tokens/s per device],
+        ``time_per_token_s`` [s], ``footprint_bytes`` [B] and ``fits`` (footprint within the device memory).
     """
     widths = get_scheme(scheme).widths
     frames = []
@@ -123,7 +123,6 @@ def frontier_grid(hardware: pd.DataFrame, model: str, devices: Sequence[str], co
         ks = np.asarray(batch_exponents)
         for context in contexts:
             f = frontier(model, ceil, mem, int(context), batches=2**ks, widths=widths)
-            frames.append(f.assign(device=device, context=int(context), k=ks,
-                                   footprint_gb=f["footprint_bytes"] / 1e9))
+            frames.append(f.assign(device=device, context=int(context), k=ks))
     out = pd.concat(frames, ignore_index=True)
-    return out[["device", "context", "k", "batch", "tokens_per_s", "ms_per_token", "footprint_gb", "fits"]]
+    return out[["device", "context", "k", "batch", "tokens_per_s", "time_per_token_s", "footprint_bytes", "fits"]]

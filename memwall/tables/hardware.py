@@ -9,7 +9,7 @@ import pandera.pandas as pa
 
 from memwall.tables.paths import _path
 from memwall.tables.rules import _CONF, _EXTRA, _NOTES, _SOURCE, _one_of, _positive, _with_dates
-from memwall.tables.validation import ColumnRule, date_check, read_validated_csv
+from memwall.tables.validation import ColumnRule, _memo_by_content, _memoized, date_check, read_validated_csv
 
 __all__ = ["DIRECTIONS", "FP16_UNITS", "HARDWARE_RULES", "INTERCONNECT_RULES", "KINDS", "MEMORY_RULES",
            "hardware_rules", "load_hardware", "load_interconnects", "load_memory_generations"]
@@ -121,6 +121,7 @@ INTERCONNECT_RULES: dict[str, ColumnRule] = {
 }
 
 
+@_memoized("memory_generations.csv")
 def load_memory_generations(path: str | Path | None = None) -> pd.DataFrame:
     """Load and validate ``memory_generations.csv``.
 
@@ -196,6 +197,11 @@ def load_hardware(path: str | Path | None = None, memory_path: str | Path | None
     hardware_path = _path("hardware.csv", path)
     if not hardware_path.is_file():
         raise FileNotFoundError(f"data table not found: {hardware_path}")
+    memory = _path("memory_generations.csv", memory_path)
+    return _memo_by_content("load_hardware", [hardware_path, memory], lambda: _load_hardware(hardware_path, memory))
+
+
+def _load_hardware(hardware_path: Path, memory_path: Path) -> pd.DataFrame:
     rules = hardware_rules(_memory_names(memory_path))
     df = read_validated_csv(
         hardware_path, rules, key="device", unique=["device"],
@@ -209,6 +215,7 @@ def load_hardware(path: str | Path | None = None, memory_path: str | Path | None
     return df.sort_values(["date", "device"], kind="stable").reset_index(drop=True)
 
 
+@_memoized("interconnects.csv")
 def load_interconnects(path: str | Path | None = None) -> pd.DataFrame:
     """Load and validate ``interconnects.csv``.
 

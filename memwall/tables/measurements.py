@@ -11,7 +11,7 @@ import pandera.pandas as pa
 
 from memwall.tables.paths import _path
 from memwall.tables.rules import _SOURCE, _one_of, _positive
-from memwall.tables.validation import ColumnRule, date_check, read_validated_csv
+from memwall.tables.validation import ColumnRule, _memoized, date_check, read_validated_csv
 
 __all__ = ["GPU_EXPERIMENTS", "GPU_REFERENCE_RULES", "REFERENCE_EXPERIMENTS", "REFERENCE_RULES", "load_gpu_reference",
            "load_reference_measurements"]
@@ -39,6 +39,7 @@ REFERENCE_RULES: dict[str, ColumnRule] = {
 }
 
 
+@_memoized("reference_measurements.csv")
 def load_reference_measurements(path: str | Path | None = None) -> pd.DataFrame:
     """Load the stored reference measurement of one machine (``reference_measurements.csv``).
 
@@ -122,6 +123,7 @@ def _derived_columns_agree(df: pd.DataFrame) -> pd.Series:
     return ok
 
 
+@_memoized("gpu_reference_measurements.csv")
 def load_gpu_reference(path: str | Path | None = None) -> pd.DataFrame:
     """Load the stored GPU measurement (``gpu_reference_measurements.csv``).
 

@@ -9,7 +9,7 @@ import pandas as pd
 from memwall.tables.paper import _frame_check
 from memwall.tables.paths import _path
 from memwall.tables.rules import _ERRATA_NOTES, _ROW_SOURCE, CONFIDENCE_LEVELS, _one_of, _positive, _with_dates
-from memwall.tables.validation import ColumnRule, date_check, read_validated_csv
+from memwall.tables.validation import ColumnRule, _memoized, date_check, read_validated_csv
 
 __all__ = ["ARCHITECTURES", "MODEL_RULES", "load_models"]
 
@@ -45,6 +45,7 @@ def _active_not_above_total(df: pd.DataFrame) -> pd.Series:
     return df["active_params_billion"].isna() | (df["active_params_billion"] <= df["total_params_billion"])
 
 
+@_memoized("models.csv")
 def load_models(path: str | Path | None = None) -> pd.DataFrame:
     """Load ``models.csv``: notable language models with total and active parameter counts.
 

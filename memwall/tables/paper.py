@@ -24,7 +24,7 @@ import pandera.pandas as pa
 
 from memwall.tables.paths import _path
 from memwall.tables.rules import _ERRATA_NOTES, _NOTES, _ROW_SOURCE, _SOURCE, _one_of, _positive, _with_dates
-from memwall.tables.validation import ColumnRule, date_check, read_validated_csv
+from memwall.tables.validation import ColumnRule, _memoized, date_check, read_validated_csv
 
 __all__ = ["FIGURES", "PAPER_MODEL_POINT_RULES", "PAPER_POINT_RULES", "PAPER_PRECISIONS", "PAPER_SERIES",
            "PAPER_TRAINING_MEMORY_RULES", "POINT_SERIES", "SURVEY_METRICS", "SURVEY_RULES", "load_paper_hw_points",
@@ -53,6 +53,7 @@ PAPER_POINT_RULES: dict[str, ColumnRule] = {
 }
 
 
+@_memoized("paper_hw_scaling_points.csv")
 def load_paper_hw_points(path: str | Path | None = None) -> pd.DataFrame:
     """Load the points of the paper's hardware-scaling figure (Gholami et al. 2024, Fig. 1).
 
@@ -106,6 +107,7 @@ def _unit_matches_metric(df: pd.DataFrame) -> pd.Series:
     return df["unit"] == df["metric"].map(SURVEY_METRICS)
 
 
+@_memoized("survey_case_study.csv")
 def load_survey_case_study(path: str | Path | None = None) -> pd.DataFrame:
     """Load the survey's published case-study values (Kim et al., arXiv 2302.14017, Figs. 4-6, 9, 32; Tables 3, 11).
 
@@ -184,6 +186,7 @@ def _memory_over_six(df: pd.DataFrame) -> pd.Series:
     return implied.isna() | ((df["plotted_value"] - implied).abs() <= 0.005 * implied)
 
 
+@_memoized("paper_model_points.csv")
 def load_paper_model_points(path: str | Path | None = None) -> pd.DataFrame:
     """Load the plotted points of the paper's model-size and training-compute figures.
 
@@ -223,6 +226,7 @@ def _sums_to_total(df: pd.DataFrame) -> pd.Series:
     return (parts - df["total_gb"]).abs() <= 0.011
 
 
+@_memoized("paper_training_memory.csv")
 def load_paper_training_memory(path: str | Path | None = None) -> pd.DataFrame:
     """Load the eight bars of the paper's training-memory figure.
 

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
+import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
+
+from memwall.tables.paths import _path
 
 __all__ = ["ColumnRule", "DataValidationError", "date_check", "read_validated_csv", "url_check", "urls_check"]
 
@@ -231,6 +235,51 @@ def _cell_problems(path: Path, raw: pd.DataFrame, rules: Mapping[str, ColumnRule
                 problems.append(f"{path.name}: {where(i)}column {column!r}: has leading or trailing spaces; "
                                 f"got {value!r}")
     return problems
+
+
+_MEMO: dict[tuple[object, ...], pd.DataFrame] = {}
+_MEMO_SIZE = 32
+
+
+def _memo_by_content(name: str, files: Sequence[Path], load: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """``load()``, computed once per process for each content of ``files``; every call gets its own copy.
+
+    A loader's table depends only on the bytes of the files it reads, not on where they lie, so a table
+    validated once need not be validated again while those bytes are unchanged (the book and the tests load
+    ``hardware.csv`` dozens of times, and copies of it). The key is the files' SHA-256 digests, not their
+    modification times, so a file rewritten within one clock tick is still read afresh. Failures are not
+    remembered: a bad table raises on every call (its message names its own path), and a missing or
+    unreadable file is left to ``load`` to report.
+    """
+    try:
+        key = (name, *(hashlib.sha256(Path(f).read_bytes()).digest() for f in files))
+    except OSError:
+        return load()
+    table = _MEMO.get(key)
+    if table is None:
+        table = load()
+        if len(_MEMO) >= _MEMO_SIZE:
+            del _MEMO[next(iter(_MEMO))]
+        _MEMO[key] = table
+    return table.copy()
+
+
+def _memoized(filename: str) -> Callable[[Callable[[Path], pd.DataFrame]], Callable[..., pd.DataFrame]]:
+    """Decorator for the loader ``load(path=None)`` of one table: :func:`_memo_by_content` of the file it reads.
+
+    ``path`` defaults to ``data_dir() / filename`` and is resolved before the lookup, so a change of
+    ``$MEMWALL_DATA_DIR`` reads the other folder's table.
+    """
+
+    def decorate(load: Callable[[Path], pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+        @functools.wraps(load)
+        def loader(path: str | Path | None = None) -> pd.DataFrame:
+            resolved = _path(filename, path)
+            return _memo_by_content(load.__name__, [resolved], lambda: load(resolved))
+
+        return loader
+
+    return decorate
 
 
 def read_validated_csv(

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from memwall.cost import CATEGORIES, cost_arrays, cost_table, totals
+from memwall.cost import CATEGORIES, cost_arrays, cost_table
+from memwall.cost_totals import totals
 from memwall.specs.presets import get_preset
 from memwall.tables.paper import load_survey_case_study
 from memwall.widths import INT8, ByteWidths

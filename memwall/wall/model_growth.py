@@ -267,8 +267,8 @@ def inference_fit(models: pd.DataFrame | None = None, hardware: pd.DataFrame | N
     Returns
     -------
     pandas.DataFrame
-        One row per (model, precision, device): ``weights_gb`` = total params · bytes/param / 1e9 [GB],
-        ``device_memory_gb`` = capacity GiB · 2**30 / 1e9 [GB], ``fraction`` = weights / device memory,
+        One row per (model, precision, device): ``weights_bytes`` = total params · bytes/param [B],
+        ``device_memory_bytes`` = capacity GiB · 2**30 [B], ``fraction`` = weights / device memory,
         ``fits`` (``fraction <= 1``).
 
     Raises
@@ -299,9 +299,9 @@ def inference_fit(models: pd.DataFrame | None = None, hardware: pd.DataFrame | N
     p = pd.DataFrame({"precision": precisions, "bytes_per_param": [BYTES_PER_PARAM[x] for x in precisions], "_k": 1})
     d = acc[["device", "memory_capacity_gib"]].assign(_k=1)
     out = m.merge(p, on="_k").merge(d, on="_k").drop(columns="_k")
-    out["weights_gb"] = out["total_params_billion"] * 1e9 * out["bytes_per_param"] / GB
-    out["device_memory_gb"] = out["memory_capacity_gib"] * GIB / GB
-    out["fraction"] = out["weights_gb"] / out["device_memory_gb"]
+    out["weights_bytes"] = out["total_params_billion"] * 1e9 * out["bytes_per_param"]
+    out["device_memory_bytes"] = out["memory_capacity_gib"] * GIB
+    out["fraction"] = out["weights_bytes"] / out["device_memory_bytes"]
     out["fits"] = out["fraction"] <= 1.0
     return out.reset_index(drop=True)
 
@@ -318,7 +318,7 @@ def widest_fitting_format(fit: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``name``, ``device``, ``widest_fitting`` (e.g. ``"fp16"``, or ``"none"`` if no format fits),
-        ``total_params_billion`` [billion params] and ``device_memory_gb`` [GB]; no rows for an empty input.
+        ``total_params_billion`` [billion params] and ``device_memory_bytes`` [B]; no rows for an empty input.
     """
     order = fit.sort_values("bytes_per_param", ascending=False, kind="stable")
     rows = []
@@ -327,8 +327,9 @@ def widest_fitting_format(fit: pd.DataFrame) -> pd.DataFrame:
         rows.append({"name": name, "device": device,
                      "widest_fitting": fitting["precision"].iloc[0] if len(fitting) else "none",
                      "total_params_billion": group["total_params_billion"].iloc[0],
-                     "device_memory_gb": group["device_memory_gb"].iloc[0]})
-    return pd.DataFrame(rows, columns=["name", "device", "widest_fitting", "total_params_billion", "device_memory_gb"])
+                     "device_memory_bytes": group["device_memory_bytes"].iloc[0]})
+    return pd.DataFrame(rows, columns=["name", "device", "widest_fitting", "total_params_billion",
+                                       "device_memory_bytes"])
 
 
 def redate_point(points: pd.DataFrame, name: str, date: str) -> pd.DataFrame:

@@ -109,7 +109,7 @@ def calculator_grid(models: Mapping[str, str], *, seq_lens: Sequence[int], micro
     -------
     pandas.DataFrame
         ``model``, ``seq_len``, ``micro_batch``, ``zero_stage``, ``n_gpus``, ``recompute``, ``part``
-        (weights, gradients, optimizer, activations) and ``gb`` [GB per GPU].
+        (weights, gradients, optimizer, activations) and ``bytes`` [B per GPU].
 
     Raises
     ------
@@ -126,9 +126,10 @@ def calculator_grid(models: Mapping[str, str], *, seq_lens: Sequence[int], micro
                     t = training_memory(spec, seq_len=s.ravel(), micro_batch=b.ravel(), optimizer=optimizer,
                                         zero_stage=stage, n_gpus=gpus, recompute=rec)
                     long = t.melt(id_vars=["seq_len", "micro_batch"],
-                                  value_vars=["weights_gb", "gradients_gb", "optimizer_gb", "activations_gb"],
-                                  var_name="part", value_name="gb")
-                    long["part"] = long["part"].str.removesuffix("_gb")
+                                  value_vars=["weights_bytes", "gradients_bytes", "optimizer_bytes",
+                                              "activations_bytes"],
+                                  var_name="part", value_name="bytes")
+                    long["part"] = long["part"].str.removesuffix("_bytes")
                     frames.append(long.assign(model=name, zero_stage=stage, n_gpus=gpus, recompute=rec))
     return pd.concat(frames, ignore_index=True)
 

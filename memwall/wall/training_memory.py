@@ -25,7 +25,7 @@ FFN; for grouped-query or gated-FFN models it is an approximation. Embeddings, t
 loss are not counted (the paper's Eq. 3 adds them for the first pipeline stage); pipeline parallelism is
 not modelled.
 
-Units: bytes [B] inside; decimal GB (1e9 B) in the ``*_gb`` columns.
+Units: bytes [B] everywhere; conversion to GB happens in the chapters (:func:`memwall.book.in_unit`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from numpy.typing import ArrayLike
 
 from memwall.specs.model_spec import ModelSpec, parameter_count
 from memwall.specs.presets import get_preset
-from memwall.wall.model_growth import GB
 
 __all__ = ["OPTIMIZERS", "RECOMPUTE", "ZERO_STAGES", "BytesPerParam", "activation_bytes_per_layer",
            "attention_score_share", "bytes_per_param", "logits_bytes", "model_state_bytes", "training_memory"]
@@ -349,8 +348,7 @@ def training_memory(model: ModelSpec | None = None, *, seq_len: ArrayLike, micro
     -------
     pandas.DataFrame
         One row per (seq_len, micro_batch) pair: ``seq_len``, ``micro_batch``, ``weights_bytes``,
-        ``gradients_bytes``, ``optimizer_bytes``, ``activations_bytes``, ``total_bytes`` [B] and the same
-        four parts and total as ``*_gb`` [GB = 1e9 B].
+        ``gradients_bytes``, ``optimizer_bytes``, ``activations_bytes``, ``total_bytes`` [B].
 
     Raises
     ------
@@ -382,6 +380,4 @@ def training_memory(model: ModelSpec | None = None, *, seq_len: ArrayLike, micro
     out["activations_bytes"] = n_layers * per_layer.ravel()
     parts = ["weights", "gradients", "optimizer", "activations"]
     out["total_bytes"] = out[[f"{p}_bytes" for p in parts]].sum(axis=1)
-    for p in [*parts, "total"]:
-        out[f"{p}_gb"] = out[f"{p}_bytes"] / GB
     return out

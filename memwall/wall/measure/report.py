@@ -262,10 +262,10 @@ def summarize_measurements(rows: pd.DataFrame) -> pd.Series:
     Returns
     -------
     pandas.Series
-        ``machine``, ``measured_on``, ``logical_cpus``, ``stream_best_gb_per_s`` [GB/s],
-        ``gemm_fp32_gflop_per_s`` [GFLOP/s], ``ridge_fp32_flop_per_byte`` [FLOP/B] (the envelope ridge, as
+        ``machine``, ``measured_on``, ``logical_cpus``, ``stream_best_bytes_per_s`` [B/s],
+        ``gemm_fp32_flop_per_s`` [FLOP/s], ``ridge_fp32_flop_per_byte`` [FLOP/B] (the envelope ridge, as
         :meth:`MachineReport.ceilings`: best FP32 rate of the GEMMs and the GEMV sweep over the best
-        bandwidth of STREAM and the sweep), ``gemv_b1_gflop_per_s`` and ``gemv_bmax_gflop_per_s`` [GFLOP/s], and
+        bandwidth of STREAM and the sweep), ``gemv_b1_flop_per_s`` and ``gemv_bmax_flop_per_s`` [FLOP/s], and
         ``decoder_encoder_ratio_l128`` (GPT-2 generate / BERT-Base encode at l = 128; NaN if not measured).
 
     Raises
@@ -297,12 +297,12 @@ def summarize_measurements(rows: pd.DataFrame) -> pd.Series:
         "machine": machines["machine"].iloc[0],
         "measured_on": machines["measured_on"].iloc[0],
         "logical_cpus": int(rows["logical_cpus"].iloc[0]),
-        "stream_best_gb_per_s": bw / 1e9,
-        "gemm_fp32_gflop_per_s": peak / 1e9,
+        "stream_best_bytes_per_s": bw,
+        "gemm_fp32_flop_per_s": peak,
         "ridge_fp32_flop_per_byte": env_peak / env_bw,
-        "gemv_b1_gflop_per_s": float(gemv.loc[batches == batches.min(), "flop_per_s"].iloc[0]) / 1e9
+        "gemv_b1_flop_per_s": float(gemv.loc[batches == batches.min(), "flop_per_s"].iloc[0])
         if not gemv.empty else float("nan"),
-        "gemv_bmax_gflop_per_s": float(gemv.loc[batches == batches.max(), "flop_per_s"].iloc[0]) / 1e9
+        "gemv_bmax_flop_per_s": float(gemv.loc[batches == batches.max(), "flop_per_s"].iloc[0])
         if not gemv.empty else float("nan"),
         "decoder_encoder_ratio_l128": ratio,
     })

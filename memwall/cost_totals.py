@@ -1,0 +1,77 @@
+"""Summaries of a :func:`memwall.cost.cost_table`: totals overall or per category, and pooled intensities.
+
+:func:`memwall.cost.cost_table` gives one row per operation, whole-model values (see the conventions of
+:mod:`memwall.cost`); the functions here add rows up. A sum of FLOPs over a sum of bytes is the arithmetic
+intensity of the operations taken together [FLOP/B]: what a roofline sees if they ran as one kernel, not the
+mean of their intensities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from memwall.cost import CATEGORIES, _ratio
+
+__all__ = ["category_intensity", "totals"]
+
+
+def totals(df: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Sum a :func:`memwall.cost.cost_table` over all operations or per ``category``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Output of :func:`memwall.cost.cost_table`.
+    by : {None, "category"}
+        ``None`` for one ``total`` row, ``"category"`` for one row per category.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``flops`` [FLOP], ``bytes_read``, ``bytes_written``, ``bytes`` [B], ``intensity`` [FLOP/B].
+
+    Raises
+    ------
+    ValueError
+        If ``by`` is neither None nor ``"category"``.
+    """
+    cols = ["flops", "bytes_read", "bytes_written", "bytes"]
+    if by is None:
+        out = df[cols].sum().to_frame("total").T
+    elif by == "category":
+        out = df.groupby("category", sort=False)[cols].sum()
+    else:
+        raise ValueError(f"by must be None or 'category', got {by!r}")
+    out["intensity"] = _ratio(out["flops"], out["bytes"])
+    return out
+
+
+def category_intensity(df: pd.DataFrame, categories: Sequence[str]) -> float:
+    """Arithmetic intensity of a group of operation categories taken together.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Output of :func:`memwall.cost.cost_table`.
+    categories : sequence of str
+        Categories to pool, e.g. ``("projection", "ffn")`` for the weight matmuls.
+
+    Returns
+    -------
+    float
+        Their summed FLOPs over their summed bytes. [FLOP/B]
+
+    Raises
+    ------
+    ValueError
+        If a category is unknown or none of the rows belong to the group.
+    """
+    unknown = [c for c in categories if c not in CATEGORIES]
+    if unknown:
+        raise ValueError(f"unknown categories {unknown}; allowed: {', '.join(CATEGORIES)}")
+    rows = df[df["category"].isin(list(categories))]
+    if rows.empty or rows["bytes"].sum() <= 0:
+        raise ValueError(f"no operation of categories {list(categories)} in the table")
+    return float(rows["flops"].sum() / rows["bytes"].sum())
