@@ -16,9 +16,9 @@ import pandas as pd
 from memwall import units
 from memwall.trends import GrowthFit
 
-__all__ = ["A100", "B200", "DISPLAY_UNITS", "GAUDI3", "H100", "H100_PCIE", "H200", "K40", "MI300X", "MI355X", "TPU7X",
-           "TPU_V5E", "V100", "XEON_GOLD_6242", "XEON_PHI_7290", "fit_each", "glue_number", "glue_text", "in_unit",
-           "in_units", "stack_series"]
+__all__ = ["A100", "B200", "CLAIM_VALUES", "DISPLAY_UNITS", "GAUDI3", "H100", "H100_PCIE", "H200", "K40", "MI300X",
+           "MI355X", "TPU7X", "TPU_V5E", "V100", "XEON_GOLD_6242", "XEON_PHI_7290", "fit_each", "glue_claim",
+           "glue_number", "glue_text", "in_unit", "in_units", "stack_series"]
 
 H100 = "H100 SXM5 80GB (Hopper)"
 """NVIDIA H100 SXM5, the book's reference accelerator (row name in ``data/hardware.csv``)."""
@@ -290,3 +290,37 @@ def in_units(table: pd.DataFrame | pd.Series, units: Mapping[str, str]) -> pd.Da
         stem = next((field[: -len(s)] for s in _SI_SUFFIXES if field.endswith(s)), field)
         names[field] = f"{stem} [{unit}]"
     return out.rename(index=names) if isinstance(out, pd.Series) else out.rename(columns=names)
+
+
+CLAIM_VALUES = ("ours_paper_data", "ours_extended", "paper_value")
+"""Which value of a claims-ledger row :func:`glue_claim` glues."""
+
+
+def glue_claim(key: str, claim_id: str, value: str = "ours_paper_data", unit: str = "1") -> None:
+    """Glue a number that is also a claim of the ledger, from the ledger (so prose and report cannot disagree).
+
+    Parameters
+    ----------
+    key : str
+        Glue name, unique in the chapter.
+    claim_id : str
+        Id of a registered claim (:func:`memwall.claims.claim_ids`).
+    value : {"ours_paper_data", "ours_extended", "paper_value"}
+        Our value from the paper's own data, our value from the extended data, or the paper's value.
+    unit : str
+        Display unit (:data:`DISPLAY_UNITS`).
+
+    Raises
+    ------
+    ValueError
+        For an unknown claim id or ``value``, or a claim that is not numeric (a yes/no claim, NaN).
+    """
+    from memwall.claims import evaluate  # the ledger computes; this module only displays
+
+    if value not in CLAIM_VALUES:
+        raise ValueError(f"value={value!r} is not one of {', '.join(CLAIM_VALUES)}")
+    row = evaluate(claim_id)
+    number = row[value]
+    if row["kind"] != "number" or isinstance(number, bool) or not isinstance(number, int | float) or number != number:
+        raise ValueError(f"claim {claim_id!r} has no numeric {value} (got {number!r})")
+    glue_number(key, float(number), unit=unit)

@@ -15,7 +15,12 @@ from numpy.typing import ArrayLike
 
 from memwall._checks import _check_precision
 
-__all__ = ["BF16", "FP32", "INT8", "ByteWidths"]
+__all__ = ["BF16", "BYTES_PER_ELEMENT", "FP32", "INT8", "ByteWidths"]
+
+BYTES_PER_ELEMENT: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+"""Storage of one element in each number format [B/element] (IEEE 754 binary32/binary16; bfloat16; the OCP
+FP8 formats, https://www.opencompute.org/documents/ocp-8-bit-floating-point-specification-ofp8-revision-1-0-2023-12-01-pdf-1;
+4-bit integer weights as packed by GPTQ/AWQ, scales not counted)."""
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,9 @@ class ByteWidths:
         return cls(weight=width, act=width, kv=width)
 
 
-BF16 = ByteWidths(2.0, 2.0, 2.0)
+BF16 = ByteWidths.uniform(BYTES_PER_ELEMENT["bf16"])
 """16-bit weights, activations and KV cache (bf16/fp16): the default everywhere."""
-INT8 = ByteWidths(1.0, 1.0, 1.0)
+INT8 = ByteWidths.uniform(BYTES_PER_ELEMENT["int8"])
 """8-bit everything: the survey's setting (Kim et al. 2023, arXiv 2302.14017, §2.2)."""
-FP32 = ByteWidths(4.0, 4.0, 4.0)
+FP32 = ByteWidths.uniform(BYTES_PER_ELEMENT["fp32"])
 """32-bit everything (numpy float32 runs)."""

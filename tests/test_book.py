@@ -239,3 +239,36 @@ def test_fit_each_with_labels_picks_and_orders_series():
         book.fit_each(long, "v", name="s", labels=["w"])
     with pytest.raises(ValueError, match="at least 2"):
         book.fit_each(long, "v", name="s", labels=["z"])
+
+
+# --- glue_claim / in_units ----------------------------------------------------------------------------------
+
+def test_glue_claim_glues_the_ledger_value(glued):
+    from memwall import claims
+
+    row = claims.evaluate("hw-flops-per-2y")
+    book.glue_claim("ours", "hw-flops-per-2y")
+    book.glue_claim("ext", "hw-flops-per-2y", "ours_extended")
+    book.glue_claim("printed", "hw-flops-per-2y", "paper_value")
+    assert glued["ours"][0] == row["ours_paper_data"] and glued["ext"][0] == row["ours_extended"]
+    assert glued["printed"][0] == 3.0  # the paper's legend: 3.0x per 2 years (arXiv 2403.14123, Fig. 1)
+
+
+def test_glue_claim_rejects_bad_values(glued):
+    with pytest.raises(ValueError, match="value='ours' is not one of"):
+        book.glue_claim("k", "hw-flops-per-2y", "ours")
+    with pytest.raises(ValueError, match="not registered"):
+        book.glue_claim("k", "no-such-claim")
+    with pytest.raises(ValueError, match="no numeric"):
+        book.glue_claim("k", "mit-decode-memory-bound", "paper_value")  # a yes/no claim
+    assert "k" not in glued
+
+
+def test_in_units_converts_and_relabels():
+    frame = pd.DataFrame({"time_per_token_s": [0.004, 0.02], "footprint_bytes": [16e9, 80e9], "batch": [1, 8]})
+    shown = book.in_units(frame, {"time_per_token_s": "ms", "footprint_bytes": "GB"})
+    assert list(shown.columns) == ["time_per_token [ms]", "footprint [GB]", "batch"]
+    assert shown["time_per_token [ms]"].tolist() == [4.0, 20.0] and shown["footprint [GB]"].tolist() == [16.0, 80.0]
+    assert frame["time_per_token_s"].tolist() == [0.004, 0.02]  # the input is not changed
+    with pytest.raises(ValueError, match="no field"):
+        book.in_units(frame, {"latency_s": "ms"})

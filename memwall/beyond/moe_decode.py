@@ -55,7 +55,6 @@ uncounted activation traffic reaches about 5 % of the bytes.
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
@@ -65,6 +64,7 @@ from numpy.typing import ArrayLike
 from memwall._checks import _check_array, _check_precision
 from memwall.beyond.attention_cost import decode_attention_cost
 from memwall.roofline import Ceilings
+from memwall.serving.decode import CRITICAL_BATCH_SEARCH_LIMIT, smallest_compute_bound_batch
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.moe import MoESpec, get_moe
 from memwall.widths import BF16, ByteWidths
@@ -74,7 +74,7 @@ __all__ = ["StepCost", "critical_batch", "decode_step_cost", "decode_step_grid",
 
 
 #: Largest batch :func:`critical_batch` searches before answering ``np.inf``. [sequences]
-SEARCH_LIMIT = 2**24
+SEARCH_LIMIT = CRITICAL_BATCH_SEARCH_LIMIT
 
 
 def expected_distinct_experts(experts: ArrayLike, active: ArrayLike, tokens: ArrayLike) -> float | np.ndarray:
@@ -238,20 +238,10 @@ def critical_batch(model: MoESpec | ModelSpec | str, ceilings: Ceilings, context
             raise ValueError(f"{name} must be a scalar for critical_batch, got {value!r}")
     ridge = ceilings.ridge_flop_per_byte
 
-    def bound(b: int) -> bool:
-        return decode_step_cost(model, b, context, widths=ByteWidths(weight=weight_bytes, act=act_bytes, kv=kv_bytes),
-                                mla_form=mla_form).intensity >= ridge
+    def compute_bound(b: np.ndarray) -> np.ndarray:
+        return np.asarray(decode_step_cost(model, b, context, widths=widths, mla_form=mla_form).intensity) >= ridge
 
-    if not bound(SEARCH_LIMIT):
-        return math.inf
-    lo, hi = 1, SEARCH_LIMIT
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if bound(mid):
-            hi = mid
-        else:
-            lo = mid + 1
-    return float(lo)
+    return float(smallest_compute_bound_batch(compute_bound, limit=SEARCH_LIMIT))
 
 
 def decode_step_grid(models: dict[str, MoESpec | ModelSpec | str], contexts: ArrayLike, batches: ArrayLike, *,

@@ -41,6 +41,8 @@ Conventions
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -52,6 +54,7 @@ from memwall.specs.model_spec import ModelSpec
 from memwall.widths import BF16, ByteWidths
 
 __all__ = ["CRITICAL_BATCH_SEARCH_LIMIT", "critical_batch", "critical_batch_closed_form", "decode_step_time",
+           "smallest_compute_bound_batch",
            "time_per_token", "tokens_per_s"]
 
 
@@ -291,16 +294,53 @@ def critical_batch(spec: ModelSpec | str | None, ceilings: Ceilings, context: Ar
         bytes_ = sum(o.bytes_read + o.bytes_written for o in chosen)
         return flops / ceilings.peak_flop_per_s >= bytes_ / ceilings.bandwidth_bytes_per_s
 
-    one = np.ones(np.broadcast_shapes(*(np.shape(x) for x in (weight_bytes, act_bytes, kv_bytes, context))))
-    lo, hi = one.copy(), one * CRITICAL_BATCH_SEARCH_LIMIT
-    at_one, at_limit = compute_bound(lo), compute_bound(hi)
+    shape = np.broadcast_shapes(*(np.shape(x) for x in (weight_bytes, act_bytes, kv_bytes, context)))
+    return _out(smallest_compute_bound_batch(compute_bound, shape))
+
+
+def smallest_compute_bound_batch(compute_bound: Callable[[np.ndarray], np.ndarray], shape: tuple[int, ...] = (), *,
+                                 limit: int = CRITICAL_BATCH_SEARCH_LIMIT) -> np.ndarray:
+    """The smallest batch at which a decode step is compute-bound: the one search behind every critical batch.
+
+    Parameters
+    ----------
+    compute_bound : callable
+        ``compute_bound(batch)`` takes an array of batches of shape ``shape`` [sequences] and returns a boolean
+        array: whether the step at that batch needs at least as long for its FLOPs as for its bytes
+        (``F / P >= M / BW``, i.e. intensity at or above the ridge point). It must be monotone in the batch
+        (memory-bound below some batch, compute-bound from it on), as decode steps are: FLOPs grow linearly
+        with the batch and bytes sub-linearly.
+    shape : tuple of int
+        Shape of the batches passed to ``compute_bound`` (the broadcast shape of the other arguments).
+    limit : int
+        Largest batch searched. [sequences]
+
+    Returns
+    -------
+    numpy.ndarray, shape ``shape``
+        The batch [sequences]; ``1`` where already compute-bound at batch 1; ``inf`` where still
+        memory-bound at ``limit``.
+
+    Notes
+    -----
+    Vectorised bisection on integers: ``log2(limit)`` evaluations of ``compute_bound``. Used by
+    :func:`critical_batch` (dense decoders) and :func:`memwall.beyond.moe_decode.critical_batch`.
+
+    Examples
+    --------
+    >>> smallest_compute_bound_batch(lambda b: b >= 300).item()
+    300.0
+    """
+    one = np.ones(shape)
+    lo, hi = one.copy(), one * limit
+    at_one, at_limit = np.asarray(compute_bound(lo)), np.asarray(compute_bound(hi))
     # Invariant: memory-bound at lo, compute-bound at hi (entries decided at the ends are left alone).
     while True:
         open_ = ~at_one & at_limit & (hi - lo > 1)
         if not open_.any():
             break
         mid = np.floor((lo + hi) / 2)
-        cb = compute_bound(mid)
+        cb = np.asarray(compute_bound(mid))
         hi = np.where(open_ & cb, mid, hi)
         lo = np.where(open_ & ~cb, mid, lo)
-    return _out(np.where(at_one, 1.0, np.where(at_limit, hi, np.inf)))
+    return np.where(at_one, 1.0, np.where(at_limit, hi, np.inf))

@@ -27,14 +27,13 @@ from memwall.tables.paper import load_paper_model_points
 from memwall.trends import GrowthFit, decimal_year, fit_exponential
 from memwall.units import GB, GIB
 from memwall.wall.hardware_trends import fit_series, record_setters, select_window
+from memwall.widths import BYTES_PER_ELEMENT
 
-__all__ = ["BYTES_PER_PARAM", "PAPER_PRINTED_MODEL_RATES", "PARAM_ROW_SETS", "accelerator_memory_growth",
+__all__ = ["PAPER_PRINTED_MODEL_RATES", "PARAM_ROW_SETS", "accelerator_memory_growth",
            "growth_by_window", "inference_fit", "paper_model_fits", "redate_point", "widest_fitting_format"]
 
 
 
-BYTES_PER_PARAM: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
-"""Storage per weight of each inference format [B/param]; int4 ignores the per-group scales (a few %)."""
 
 PARAM_ROW_SETS = ("dense", "moe_total", "moe_active")
 """Which models and which count enter a parameter-growth fit:
@@ -260,7 +259,7 @@ def inference_fit(models: pd.DataFrame | None = None, hardware: pd.DataFrame | N
     hardware : pandas.DataFrame, optional
         Table from :func:`memwall.tables.load_hardware`.
     precisions : iterable of str
-        Weight formats, keys of :data:`BYTES_PER_PARAM`.
+        Weight formats, keys of :data:`BYTES_PER_ELEMENT`.
     devices : iterable of str, optional
         Device names from ``hardware.csv``; default every GPU/TPU/accelerator with a memory capacity.
 
@@ -285,7 +284,7 @@ def inference_fit(models: pd.DataFrame | None = None, hardware: pd.DataFrame | N
     hardware = load_hardware() if hardware is None else hardware
     precisions = list(precisions)
     for p in precisions:
-        _check_choice("precision", p, BYTES_PER_PARAM)
+        _check_choice("precision", p, BYTES_PER_ELEMENT)
     acc = hardware[hardware["kind"].isin(ACCELERATOR_KINDS)].dropna(subset=["memory_capacity_gib"])
     if devices is not None:
         devices = list(devices)
@@ -296,7 +295,7 @@ def inference_fit(models: pd.DataFrame | None = None, hardware: pd.DataFrame | N
         if acc.empty:
             raise ValueError(f"devices: none of {devices} has a memory capacity in hardware.csv")
     m = models[["name", "total_params_billion"]].assign(_k=1)
-    p = pd.DataFrame({"precision": precisions, "bytes_per_param": [BYTES_PER_PARAM[x] for x in precisions], "_k": 1})
+    p = pd.DataFrame({"precision": precisions, "bytes_per_param": [BYTES_PER_ELEMENT[x] for x in precisions], "_k": 1})
     d = acc[["device", "memory_capacity_gib"]].assign(_k=1)
     out = m.merge(p, on="_k").merge(d, on="_k").drop(columns="_k")
     out["weights_bytes"] = out["total_params_billion"] * 1e9 * out["bytes_per_param"]
