@@ -3,8 +3,9 @@
 Chapters are narrative plus calls into :mod:`memwall`; what they repeat lives here. Nothing here computes
 physics: :func:`glue_number` converts an SI value to the unit the prose prints, :data:`H100` and friends
 name rows of ``data/hardware.csv`` so that a chapter never retypes a device name, and
-:func:`stack_series` builds the long table that the trend charts take, :func:`fit_each` the fits
-drawn over it.
+:func:`stack_series` builds the long table that the trend charts take (the fits drawn over it come from
+:func:`memwall.wall.hardware_trends.fit_each`). :func:`glue_claim` glues a number that is also a claim
+from the claims ledger, so that prose and reproduction report cannot disagree.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from memwall import units
-from memwall.trends import GrowthFit
 
 __all__ = ["A100", "B200", "CLAIM_VALUES", "DISPLAY_UNITS", "GAUDI3", "H100", "H100_PCIE", "H200", "K40", "MI300X",
-           "MI355X", "TPU7X", "TPU_V5E", "V100", "XEON_GOLD_6242", "XEON_PHI_7290", "fit_each", "glue_claim",
+           "MI355X", "TPU7X", "TPU_V5E", "V100", "XEON_GOLD_6242", "XEON_PHI_7290", "glue_claim",
            "glue_number", "glue_text", "in_unit", "in_units", "stack_series"]
 
 H100 = "H100 SXM5 80GB (Hopper)"
@@ -204,49 +204,6 @@ def stack_series(series: Mapping[str, pd.DataFrame | tuple[pd.DataFrame, str]], 
     if not parts:
         return pd.DataFrame(columns=[name, date, value, *keep])
     return pd.concat(parts, ignore_index=True)
-
-
-def fit_each(long: pd.DataFrame, value: str, *, name: str = "series",
-             labels: Sequence[str] | None = None) -> dict[str, GrowthFit]:
-    """An exponential trend per series of a long table, for the ``fits`` of a growth chart.
-
-    Each series is fitted by :func:`memwall.wall.hardware_trends.fit_series` (least squares of
-    ``log10(value)`` on the fractional ``year``, rows with a missing value dropped).
-
-    Parameters
-    ----------
-    long : pandas.DataFrame
-        Rows with the columns ``name``, ``year`` and ``value`` (e.g. :func:`stack_series` output with
-        ``keep=("year", ...)``).
-    value : str
-        Column to fit (positive).
-    name : str
-        Column that labels each row's series.
-    labels : sequence of str, optional
-        Series to fit, in this order; default: every series, in sorted order (as ``groupby``).
-
-    Returns
-    -------
-    dict of str to GrowthFit
-        Label -> fit, in the order of ``labels``.
-
-    Raises
-    ------
-    ValueError
-        If a label names no rows of ``long`` (listing the labels present), or a series has fewer than
-        two points to fit.
-    """
-    from memwall.wall.hardware_trends import fit_series  # the wall layer imports the core, not the reverse
-
-    groups = dict(list(long.groupby(name, sort=True)))
-    if labels is None:
-        labels = list(groups)
-    unknown = [lab for lab in labels if lab not in groups]
-    if unknown:
-        raise ValueError(f"no rows labelled {', '.join(map(repr, unknown))} in column {name!r}; "
-                         f"present: {', '.join(map(repr, groups))}")
-    return {lab: fit_series(groups[lab], value) for lab in labels}
-
 
 
 _SI_SUFFIXES = ("_bytes_per_s", "_flop_per_s", "_bytes", "_flop", "_s")

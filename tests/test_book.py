@@ -10,6 +10,7 @@ import pytest
 
 from memwall import book, tables
 from memwall.trends import fit_exponential
+from memwall.wall import hardware_trends
 
 from .conftest import DATA
 
@@ -224,7 +225,7 @@ def test_fit_each_fits_every_series_in_sorted_order():
     long = pd.DataFrame({"series": ["b"] * 3 + ["a"] * 3, "year": np.r_[years, years],
                          "date": pd.to_datetime(["2000-01-01", "2002-01-01", "2004-01-01"] * 2),
                          "v": [1.0, 3.0, 9.0, 1.0, 2.0, 4.0]})
-    fits = book.fit_each(long, "v")
+    fits = hardware_trends.fit_each(long, "v")
     assert list(fits) == ["a", "b"]  # as groupby
     assert math.isclose(fits["a"].per_2_years, 2.0) and math.isclose(fits["b"].per_2_years, 3.0)
     assert fits["b"] == fit_exponential(years, [1.0, 3.0, 9.0])
@@ -233,12 +234,12 @@ def test_fit_each_fits_every_series_in_sorted_order():
 def test_fit_each_with_labels_picks_and_orders_series():
     long = pd.DataFrame({"s": ["x", "x", "y", "y", "z"], "year": [2000.0, 2002.0, 2000.0, 2002.0, 2001.0],
                          "date": pd.to_datetime(["2000-01-01"] * 5), "v": [1.0, 4.0, 1.0, 2.0, 5.0]})
-    fits = book.fit_each(long, "v", name="s", labels=["y", "x"])
+    fits = hardware_trends.fit_each(long, "v", name="s", labels=["y", "x"])
     assert list(fits) == ["y", "x"] and math.isclose(fits["x"].per_2_years, 4.0)
     with pytest.raises(ValueError, match=r"no rows labelled 'w' in column 's'; present: 'x', 'y', 'z'"):
-        book.fit_each(long, "v", name="s", labels=["w"])
+        hardware_trends.fit_each(long, "v", name="s", labels=["w"])
     with pytest.raises(ValueError, match="at least 2"):
-        book.fit_each(long, "v", name="s", labels=["z"])
+        hardware_trends.fit_each(long, "v", name="s", labels=["z"])
 
 
 # --- glue_claim / in_units ----------------------------------------------------------------------------------

@@ -43,12 +43,11 @@ def _per_key_and_fixed(a: AttentionShape, kb: np.ndarray, ab: np.ndarray, form: 
                        ) -> tuple[float, np.ndarray, float, np.ndarray]:
     """Per layer and sequence: (FLOPs per attended key, bytes per attended key, fixed FLOPs, fixed bytes)."""
     h, sm = a.heads, FLOPS_PER_ELEMENT["softmax"]
+    bytes_key = kv_elements_per_token(a) // a.layers * kb  # the cache one token leaves in one layer
     if a.kind != "mla":
         flops_key = h * (2.0 * a.head_dim + sm + 2.0 * a.v_head_dim)
-        bytes_key = a.kv_heads * (a.head_dim + a.v_head_dim) * kb
         return flops_key, bytes_key, 0.0, h * (a.head_dim + a.v_head_dim) * ab
     r, dr = a.kv_lora_rank, a.rope_dim
-    bytes_key = (r + dr) * kb
     if form == "absorbed":  # queries and outputs live in the latent space (width r, plus the rotary part)
         return h * (2.0 * (r + dr) + sm + 2.0 * r), bytes_key, 0.0, h * ((r + dr) + r) * ab
     up = 2.0 * r * h * (a.head_dim + a.v_head_dim)  # decompress one cached token for all heads

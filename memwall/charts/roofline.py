@@ -11,20 +11,23 @@ its intensity and at the throughput the roofline allows it, ``min(peak, intensit
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from memwall.charts.theme import log_axis
-from memwall.roofline import Ceilings
+
+if TYPE_CHECKING:  # types only: charts draw computed data and import no computing module
+    from memwall.roofline import Ceilings
 
 __all__ = ["ceilings_frame", "roofline_chart"]
 
 
 
 
-_CEILING_COLUMNS = ["device", "precision", "peak_flop_per_s", "bandwidth_bytes_per_s"]
+_CEILING_COLUMNS = ["device", "precision", "peak_flop_per_s", "bandwidth_bytes_per_s", "ridge_flop_per_byte"]
 
 
 def ceilings_frame(ceilings: Sequence[Ceilings]) -> pd.DataFrame:
@@ -72,8 +75,8 @@ def roofline_chart(
         optional ``label`` column (e.g. ``"GPT-2 decode"``) sets the point shape. Rows with no
         positive intensity are left out.
     ceilings : pandas.DataFrame or sequence of Ceilings
-        Ceiling sets with ``device``, ``precision``, ``peak_flop_per_s`` [FLOP/s] and
-        ``bandwidth_bytes_per_s`` [B/s] (e.g. :func:`memwall.device_ceilings.ceilings_table`, plus
+        Ceiling sets with ``device``, ``precision``, ``peak_flop_per_s`` [FLOP/s],
+        ``bandwidth_bytes_per_s`` [B/s] and ``ridge_flop_per_byte`` [FLOP/B] (e.g. :func:`memwall.device_ceilings.ceilings_table`, plus
         :func:`ceilings_frame` of measured ones).
     device, precision : str, optional
         Initial dropdown choices (default: the first device and the first precision it has).
@@ -108,7 +111,6 @@ def roofline_chart(
 
     ceil = ceilings[_CEILING_COLUMNS].copy()
     ceil["key"] = ceil["device"].astype(str) + "|" + ceil["precision"].astype(str)
-    ceil["ridge_flop_per_byte"] = ceil["peak_flop_per_s"] / ceil["bandwidth_bytes_per_s"]
     devices = list(dict.fromkeys(ceil["device"].astype(str)))
     device = device if device is not None else devices[0]
     if device not in devices:

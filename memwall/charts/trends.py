@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import altair as alt
 import numpy as np
@@ -10,7 +11,9 @@ import pandas as pd
 
 from memwall.book import in_unit
 from memwall.charts.theme import log_axis, years_to_dates
-from memwall.trends import GrowthFit
+
+if TYPE_CHECKING:  # types only: charts draw computed data and import no computing module
+    from memwall.trends import GrowthFit
 
 __all__ = ["balance_chart", "fit_matrix_chart", "growth_chart", "ratio_chart"]
 

@@ -18,14 +18,27 @@ Sparsity-doubled figures never enter: the table holds dense peaks only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
 from memwall.roofline import ridge_point
 from memwall.trends import GrowthFit, fit_exponential
 
-__all__ = ["PAPER_PRINTED_RATES", "PRECISION_RULES", "ROW_SETS", "SERIES_LABELS", "fit_series", "machine_balance",
-           "normalize_to_first", "peak_flops", "record_setters", "select_window"]
+__all__ = [
+    "PAPER_PRINTED_RATES",
+    "PRECISION_RULES",
+    "ROW_SETS",
+    "SERIES_LABELS",
+    "fit_each",
+    "fit_series",
+    "machine_balance",
+    "normalize_to_first",
+    "peak_flops",
+    "record_setters",
+    "select_window",
+]
 
 
 PRECISION_RULES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -286,3 +299,43 @@ def normalize_to_first(table: pd.DataFrame, value: str) -> pd.Series:
     """
     first = table.sort_values("date", kind="stable")[value].iloc[0]
     return table[value] / first
+
+
+def fit_each(long: pd.DataFrame, value: str, *, name: str = "series",
+             labels: Sequence[str] | None = None) -> dict[str, GrowthFit]:
+    """An exponential trend per series of a long table, for the ``fits`` of a growth chart.
+
+    Each series is fitted by :func:`fit_series` (least squares of
+    ``log10(value)`` on the fractional ``year``, rows with a missing value dropped).
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Rows with the columns ``name``, ``year`` and ``value`` (e.g. :func:`memwall.book.stack_series` output with
+        ``keep=("year", ...)``).
+    value : str
+        Column to fit (positive).
+    name : str
+        Column that labels each row's series.
+    labels : sequence of str, optional
+        Series to fit, in this order; default: every series, in sorted order (as ``groupby``).
+
+    Returns
+    -------
+    dict of str to GrowthFit
+        Label -> fit, in the order of ``labels``.
+
+    Raises
+    ------
+    ValueError
+        If a label names no rows of ``long`` (listing the labels present), or a series has fewer than
+        two points to fit.
+    """
+    groups = dict(list(long.groupby(name, sort=True)))
+    if labels is None:
+        labels = list(groups)
+    unknown = [lab for lab in labels if lab not in groups]
+    if unknown:
+        raise ValueError(f"no rows labelled {', '.join(map(repr, unknown))} in column {name!r}; "
+                         f"present: {', '.join(map(repr, groups))}")
+    return {lab: fit_series(groups[lab], value) for lab in labels}
