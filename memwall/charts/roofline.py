@@ -76,8 +76,8 @@ def roofline_chart(
         positive intensity are left out.
     ceilings : pandas.DataFrame or sequence of Ceilings
         Ceiling sets with ``device``, ``precision``, ``peak_flop_per_s`` [FLOP/s],
-        ``bandwidth_bytes_per_s`` [B/s] and ``ridge_flop_per_byte`` [FLOP/B] (e.g. :func:`memwall.device_ceilings.ceilings_table`, plus
-        :func:`ceilings_frame` of measured ones).
+        ``bandwidth_bytes_per_s`` [B/s] and ``ridge_flop_per_byte`` [FLOP/B] (e.g.
+        :func:`memwall.device_ceilings.ceilings_table`, plus :func:`ceilings_frame` of measured ones).
     device, precision : str, optional
         Initial dropdown choices (default: the first device and the first precision it has).
     title : str
