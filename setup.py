@@ -23,7 +23,8 @@ class BuildPyWithData(build_py):
             return  # an editable install reads the clone's data/ directly
         source = Path(__file__).resolve().parent / "data"
         target = Path(self.build_lib) / "memwall" / "data"
-        target.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(target, ignore_errors=True)  # a table deleted from data/ must not ship from an old build
+        target.mkdir(parents=True)
         for pattern in DATA_PATTERNS:
             for path in sorted(source.glob(pattern)):
                 shutil.copy2(path, target / path.name)

@@ -95,7 +95,9 @@ Subpackages
     ``wall.numpy_transformer`` (a numpy BERT/GPT-2 to time encoding against generation).
 ``serving``
     Serving a decoder on one device: quantisation schemes, memory footprint, decode bounds, the critical
-    batch (:func:`memwall.serving.decode.critical_batch`), the throughput-latency frontier, tables.
+    batch (:func:`memwall.serving.decode.critical_batch`; its search, shared with the MoE version
+    :func:`memwall.beyond.moe_decode.critical_batch`, is :func:`memwall.serving.decode.smallest_compute_bound_batch`),
+    the throughput-latency frontier, tables.
 ``beyond``
     Beyond the paper: attention variants' decode cost (``attention_cost``), fused attention
     (``fused_attention``), MoE decode (``moe_decode``), speculative decoding (``speculative``; its tables over

@@ -19,7 +19,7 @@ from types import ModuleType
 import memwall
 
 OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-DOCS_TOOLCHAIN = {"sphinx", "myst_nb", "docutils", "jupyter_book"}
+DOCS_TOOLCHAIN = {"sphinx", "myst_nb", "jupyter_book"}  # docutils is a dependency of memwall itself
 NEVER_IMPORT = {"memwall.__main__"}  # importing it runs the command line
 
 

@@ -6,8 +6,10 @@ The tracked files (``git ls-files``) are copied to a temporary folder and built 
 packages of the running one through a ``.pth`` file naming the running interpreter's site-packages folders: a
 ``.pth`` line that is a path is only appended to ``sys.path``, so the ``.pth`` files inside those folders (among
 them the editable install's finder of this clone's ``memwall``) are not executed, and ``import memwall`` finds
-the wheel's copy. The commands run from a folder outside the repository, so nothing of the clone (``data/``,
-``chapters/``) is within reach. About 15-25 s, most of it the wheel build.
+the wheel's copy. So that the borrowed packages cannot hide a dependency the wheel forgets to declare, the fresh
+environment sees only the distributions in the closure of the wheel's ``Requires-Dist`` (a folder of links to
+their files), as after a fresh ``pip install``. The commands run from a folder outside the repository, so
+nothing of the clone (``data/``, ``chapters/``) is within reach. About 15-25 s, most of it the wheel build.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import csv
 import io
 import os
 import shutil
-import site
 import subprocess
 import sys
 import zipfile
@@ -67,6 +68,41 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return wheels[0]
 
 
+def _declared_site(wheel: Path, folder: Path) -> Path:
+    """A folder of links to the installed files of the distributions that the wheel's ``Requires-Dist`` closure
+    names, and nothing else: a module the wheel forgets to declare is missing there, as after ``pip install``."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    with zipfile.ZipFile(wheel) as z:
+        meta = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
+        requires = [line.split(":", 1)[1].strip() for line in z.read(meta).decode().splitlines()
+                    if line.startswith("Requires-Dist:")]
+    seen: set[str] = set()
+    todo = [Requirement(r) for r in requires]
+    folder.mkdir(parents=True)
+    while todo:
+        req = todo.pop()
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        name = req.name.lower().replace("_", "-")
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            pytest.fail(f"the wheel requires {req}, which the running environment does not have")
+        todo += [Requirement(r) for r in (dist.requires or [])]
+        base = Path(dist.locate_file(""))
+        for top in {f.parts[0] for f in dist.files or [] if f.parts and f.parts[0] != ".."}:
+            link = folder / top
+            if not link.exists() and (base / top).exists():
+                link.symlink_to(base / top)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment outside the repository with the wheel installed (``--no-deps``)."""
@@ -76,8 +112,9 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     python = env_dir / "bin" / "python"
     purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                    cwd=env_dir.parent).stdout.strip()
-    # Path lines only: the running venv's own .pth files (the editable memwall's finder) are not executed.
-    (Path(purelib) / "_memwall_test_deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    # A path line only: the .pth files inside that folder (the editable memwall's finder) are not executed.
+    declared = _declared_site(wheel, env_dir.parent / "declared-site-packages")
+    (Path(purelib) / "_memwall_test_deps.pth").write_text(f"{declared}\n")
     _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--disable-pip-version-check",
           "-q", str(wheel)], cwd=env_dir.parent)
     return env_dir
@@ -117,6 +154,14 @@ def test_fresh_venv_imports_the_wheel_not_the_clone(venv: Path, outside: Path):
     assert module_file.is_relative_to(venv.resolve()), f"memwall imported from {module_file}, not the fresh venv"
     assert not module_file.is_relative_to(ROOT)
     assert data_dir == module_file.parent / "data", f"tables read from {data_dir}, not the wheel's memwall/data"
+
+
+def test_fresh_venv_refuses_undeclared_modules(venv: Path, outside: Path):
+    # Only declared packages are there: sphinx is in the running environment (the book needs it), not in the wheel's.
+    code = "import memwall.cli, memwall.claims, memwall.charts, memwall.book\ntry:\n    import sphinx\n" \
+           "except ModuleNotFoundError as e:\n    print('refused', e)\n"
+    out = _run([str(venv / "bin" / "python"), "-c", code], cwd=outside, env=_env()).stdout
+    assert "refused" in out, out
 
 
 def test_installed_validate_passes(venv: Path, outside: Path):

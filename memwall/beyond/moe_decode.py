@@ -49,7 +49,7 @@ weight used per token, the LM head included) plus the attention core of
 the expected touched experts) plus the attention core's query, cache and output traffic. Not
 counted: the embedding gather, activations between operations (``O(B·d)`` per operation, small next to
 weights at small batch), norms and activation-function FLOPs, router top-k selection. Up to batch 16 this
-agrees with :func:`memwall.cost.cost_arrays` within 3 % (``tests/test_moe.py``); at batch 256 the
+agrees with :func:`memwall.cost.cost_arrays` within 3 % (``tests/test_moe_decode.py``); at batch 256 the
 uncounted activation traffic reaches about 5 % of the bytes.
 """
 

@@ -50,7 +50,7 @@ As in :mod:`memwall.cost`: 1 multiply-add = 2 FLOPs; softmax 4 FLOPs per score
 ``context + 1`` keys (the cache and the new token); scores stay on chip (FlashAttention-style, as
 serving kernels run; :mod:`memwall.serving`). Bytes = the query read, the cache read, the output
 written. For MHA/GQA/MQA this is exactly the ``qk_matmul``, ``softmax`` and ``sv_matmul`` rows of
-:func:`memwall.cost.cost_arrays` with ``fused_attention=True`` (``tests/test_attention_variants.py``
+:func:`memwall.cost.cost_arrays` with ``fused_attention=True`` (``tests/test_attention.py``
 checks it).
 """
 

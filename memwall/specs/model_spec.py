@@ -7,7 +7,7 @@ published configurations, each with the URL it was read from, are in :mod:`memwa
 
 Parameter counts follow the Hugging Face implementations of each family (``BertModel``,
 ``GPT2Model``, ``LlamaForCausalLM``, ``MistralForCausalLM``, ``MixtralForCausalLM``), so that
-:func:`parameter_count` reproduces the numbers those classes report; ``tests/test_models.py`` checks
+:func:`parameter_count` reproduces the numbers those classes report; ``tests/test_specs.py`` checks
 each preset against its published count.
 
 DeepSeek-V2 and DeepSeek-V3 are not described by a :class:`ModelSpec`. Their multi-head latent attention
