@@ -64,7 +64,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from memwall._checks import _check_array, _check_precision
+from memwall._checks import _check_array
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import get_preset
 from memwall.widths import BF16, ByteWidths
@@ -201,9 +201,9 @@ def cost_arrays(spec: ModelSpec | Sequence[ModelSpec], phase: str, seq_len: Arra
                              "(use phase='encode')")
     length = _check_array("seq_len", seq_len, integer=True, minimum=0 if phase == "decode" else 1)
     b = _check_array("batch", batch, integer=True, minimum=1)
-    wb = _check_precision("weight_bytes", weight_bytes)
-    ab = _check_precision("act_bytes", act_bytes)
-    kb = _check_precision("kv_bytes", kv_bytes)
+    wb = np.asarray(weight_bytes, dtype=float)
+    ab = np.asarray(act_bytes, dtype=float)
+    kb = np.asarray(kv_bytes, dtype=float)
     ndim = max(x.ndim for x in (length, b, wb, ab, kb))
     m = _dims(spec, ndim)
     d, h, dh, qd, kvd, f = m["d"], m["h"], m["dh"], m["qd"], m["kvd"], m["f"]

@@ -104,8 +104,8 @@ def decode_attention_cost(attention: AttentionShape | ModelSpec | str, context: 
     a = _shape(attention)
     n = _check_array("context", context, integer=True, minimum=0) + 1.0
     b = _check_array("batch", batch, integer=True, minimum=1)
-    kb = _check_precision("kv_bytes", kv_bytes)
-    ab = _check_precision("act_bytes", act_bytes)
+    kb = np.asarray(kv_bytes, dtype=float)
+    ab = np.asarray(act_bytes, dtype=float)
     fk, bk, f0, b0 = _per_key_and_fixed(a, kb, ab, mla_form)
     flops = a.layers * b * (n * fk + f0)
     bytes_ = a.layers * b * (n * bk + b0)

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from memwall._checks import _check_array, _check_precision
+from memwall._checks import _check_array
 from memwall.cost import cost_arrays
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import get_preset
@@ -121,8 +121,8 @@ def attention_core_bytes(spec: ModelSpec | str, seq_len: ArrayLike, mode: str, b
     if mode == "tiled":
         if sram_elements is None:
             raise ValueError("mode='tiled' needs sram_elements (on-chip memory M in elements)")
-        ab = _check_precision("act_bytes", act_bytes)
-        kb = _check_precision("kv_bytes", kv_bytes)
+        ab = np.asarray(act_bytes, dtype=float)
+        kb = np.asarray(kv_bytes, dtype=float)
         b = _check_array("batch", batch, integer=True, minimum=1)
         n = _check_array("seq_len", seq_len, integer=True, minimum=1)
         total = np.asarray(tiled_attention_elements(n, spec.head_dim, sram_elements))

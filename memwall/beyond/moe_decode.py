@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from memwall._checks import _check_array, _check_precision
+from memwall._checks import _check_array
 from memwall.beyond.attention_cost import decode_attention_cost
 from memwall.roofline import Ceilings
 from memwall.serving.decode import CRITICAL_BATCH_SEARCH_LIMIT, smallest_compute_bound_batch
@@ -183,7 +183,7 @@ def decode_step_cost(model: MoESpec | ModelSpec | str, batch: ArrayLike, context
     weight_bytes = widths.weight
     spec = get_moe(model)
     b = _check_array("batch", batch, integer=True, minimum=1)
-    wb = _check_precision("weight_bytes", weight_bytes)
+    wb = np.asarray(weight_bytes, dtype=float)
     touched = expected_distinct_experts(spec.routed_experts, spec.active_experts, b)
     weights = (spec.dense_params + spec.moe_layers * (spec.shared_experts + np.asarray(touched))
                * spec.expert_params) * wb

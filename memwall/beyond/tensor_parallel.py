@@ -201,11 +201,11 @@ def tp_decode_time(spec: ModelSpec | str, ceilings: Ceilings, chips: ArrayLike, 
                          f"got {int(np.max(n))}")
     b = _check_array("batch", batch, integer=True, minimum=1)
     c = _check_array("context", context, integer=True, minimum=0)
-    wb = _check_precision("weight_bytes", weight_bytes)
-    ab = _check_precision("act_bytes", act_bytes)
-    kb = _check_precision("kv_bytes", kv_bytes)
-    ops: dict[str, OpCost] = cost_arrays(spec, "decode", c, b, widths=ByteWidths(weight=wb, act=ab, kv=kb),
-                                         fused_attention=True, include_lm_head=True)
+    wb = np.asarray(weight_bytes, dtype=float)
+    ab = np.asarray(act_bytes, dtype=float)
+    kb = np.asarray(kv_bytes, dtype=float)
+    ops: dict[str, OpCost] = cost_arrays(spec, "decode", c, b, widths=widths, fused_attention=True,
+                                         include_lm_head=True)
     wbytes = _weight_bytes(spec, b, c, wb, ab, kb)
     peak, bw = ceilings.peak_flop_per_s, ceilings.bandwidth_bytes_per_s
     step = 0.0
@@ -216,7 +216,7 @@ def tp_decode_time(spec: ModelSpec | str, ceilings: Ceilings, chips: ArrayLike, 
         weights = weights + wbytes[name] / m_div
     count, message = allreduce_bytes_per_step(spec, b, ab)
     allreduce = count * np.asarray(ring_allreduce_time(message, n, link_bytes_per_s, hop_latency_s, base_latency_s))
-    fp = footprint(spec, b, c, widths=ByteWidths(weight=wb, act=ab, kv=kb))
+    fp = footprint(spec, b, c, widths=widths)
     per_chip_memory = (np.asarray(fp.weights) / n + np.asarray(fp.kv_cache) / np.minimum(n, spec.kv_heads)
                        + np.asarray(fp.activations))
     total = step + allreduce

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from memwall.charts.theme import log_axis
+from memwall.charts.theme import log_axis, require_positive
 
 __all__ = ["op_explorer_chart", "share_chart", "sweep_chart"]
 
@@ -37,8 +37,7 @@ def sweep_chart(sweep: pd.DataFrame, *, metric: str, y_title: str, published: pd
     ValueError
         If ``metric`` holds a non-positive number.
     """
-    if (sweep[metric] <= 0).any():
-        raise ValueError(f"column {metric!r} has non-positive values; a log axis needs > 0")
+    require_positive(sweep, metric)
     x = alt.X("seq_len:Q", scale=alt.Scale(type="log", base=2), title="sequence length l [tokens]",
               axis=alt.Axis(values=sorted(sweep["seq_len"].unique().tolist())))
     colour = alt.Color("model:N", title=None)

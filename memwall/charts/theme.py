@@ -14,7 +14,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-__all__ = ["PALETTE", "log_axis", "years_to_dates"]
+__all__ = ["PALETTE", "log_axis", "require_positive", "years_to_dates"]
 
 
 
@@ -36,6 +36,12 @@ def _memwall_theme() -> alt.theme.ThemeConfig:
             "range": {"category": list(PALETTE)},
         }
     }
+
+
+def require_positive(table: pd.DataFrame, column: str) -> None:
+    """Raise ``ValueError`` naming ``column`` if it holds a value <= 0 (a log axis cannot show it)."""
+    if (table[column] <= 0).any():
+        raise ValueError(f"column {column!r} has non-positive values; a log axis needs > 0")
 
 
 def log_axis(title: str) -> alt.Axis:

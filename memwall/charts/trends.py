@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from memwall.book import in_unit
-from memwall.charts.theme import log_axis, years_to_dates
+from memwall.charts.theme import log_axis, require_positive, years_to_dates
 
 if TYPE_CHECKING:  # types only: charts draw computed data and import no computing module
     from memwall.trends import GrowthFit
@@ -68,8 +68,7 @@ def growth_chart(
     missing = [c for c in needed if c not in points.columns]
     if missing:
         raise ValueError(f"points lacks column(s) {missing}; has {list(points.columns)}")
-    if (points[value] <= 0).any():
-        raise ValueError(f"column {value!r} has non-positive values; a log axis needs > 0")
+    require_positive(points, value)
     data = points[list(dict.fromkeys(needed))].copy()
     labels = {name: fit_label.format(name=name, per2=fit.per_2_years, per20=fit.per_20_years)
               for name, fit in (fits or {}).items()}
@@ -166,8 +165,7 @@ def ratio_chart(table: pd.DataFrame, *, ratio: str, series: str, label: str, y_t
     ValueError
         If ``ratio`` holds a non-positive number.
     """
-    if (table[ratio] <= 0).any():
-        raise ValueError(f"column {ratio!r} has non-positive values; a log axis needs > 0")
+    require_positive(table, ratio)
     data = table[["date", ratio, series, label]]
     ticks = [v for v in (0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100)
              if data[ratio].min() / 3 <= v <= data[ratio].max() * 3]

@@ -288,7 +288,7 @@ def critical_batch(spec: ModelSpec | str | None, ceilings: Ceilings, context: Ar
 
     def compute_bound(b: np.ndarray) -> np.ndarray:
         ops = _decode_ops(spec, b, context, fused_attention=fused_attention, include_lm_head=include_lm_head,
-                          widths=ByteWidths(weight=weight_bytes, act=act_bytes, kv=kv_bytes))
+                          widths=widths)
         chosen = [o for o in ops.values() if categories is None or o.category in categories]
         flops = sum(o.flops for o in chosen)
         bytes_ = sum(o.bytes_read + o.bytes_written for o in chosen)

@@ -158,9 +158,9 @@ def footprint(spec: ModelSpec | str, batch: ArrayLike, context: ArrayLike, *, wi
     spec = _spec(spec)
     b = _check_array("batch", batch, integer=True, minimum=1)
     c = _check_array("context", context, integer=True, minimum=0)
-    wb = _check_precision("weight_bytes", weight_bytes)
-    kb = _check_precision("kv_bytes", kv_bytes)
-    ab = _check_precision("act_bytes", act_bytes)
+    wb = np.asarray(weight_bytes, dtype=float)
+    kb = np.asarray(kv_bytes, dtype=float)
+    ab = np.asarray(act_bytes, dtype=float)
     return _footprint(spec, b, c, wb, kb, ab, fused_attention)
 
 
@@ -205,15 +205,12 @@ def max_batch(spec: ModelSpec | str, device_memory_bytes: ArrayLike, context: Ar
     ValueError
         Negative or non-finite memory, ``context`` negative, a width not positive, an encoder.
     """
-    weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     spec = _spec(spec)
     mem = _memory(device_memory_bytes)
     c = _check_array("context", context, integer=True, minimum=0)
-    wb = _check_precision("weight_bytes", weight_bytes)
-    kb = _check_precision("kv_bytes", kv_bytes)
-    ab = _check_precision("act_bytes", act_bytes)
+    wb = np.asarray(widths.weight, dtype=float)
     weights = parameter_count(spec) * wb
-    const, per_token = _per_sequence(spec, fused_attention=fused_attention, widths=ByteWidths(act=ab, kv=kb))
+    const, per_token = _per_sequence(spec, fused_attention=fused_attention, widths=widths)
     per_seq = const + per_token * c
     guess = np.maximum(np.floor((mem - weights) / per_seq), 0.0)
 
@@ -254,15 +251,12 @@ def max_context(spec: ModelSpec | str, device_memory_bytes: ArrayLike, batch: Ar
     ValueError
         Negative memory, ``batch`` not a positive integer, a width not positive, an encoder.
     """
-    weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     spec = _spec(spec)
     mem = _memory(device_memory_bytes)
     b = _check_array("batch", batch, integer=True, minimum=1)
-    wb = _check_precision("weight_bytes", weight_bytes)
-    kb = _check_precision("kv_bytes", kv_bytes)
-    ab = _check_precision("act_bytes", act_bytes)
+    wb = np.asarray(widths.weight, dtype=float)
     weights = parameter_count(spec) * wb
-    const, per_token = _per_sequence(spec, fused_attention=fused_attention, widths=ByteWidths(act=ab, kv=kb))
+    const, per_token = _per_sequence(spec, fused_attention=fused_attention, widths=widths)
 
     def fits(n: np.ndarray) -> np.ndarray:
         return weights + b * (const + per_token * n) <= mem
