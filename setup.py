@@ -11,11 +11,11 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-DATA_PATTERNS = ("*.csv", "*.md")
+DATA_PATTERNS = ("*.csv", "*.md", "*.json")
 
 
 class BuildPyWithData(build_py):
-    """``build_py`` that also copies ``data/*.csv`` and ``data/*.md`` to ``<build>/memwall/data/``."""
+    """``build_py`` that also copies ``data/*.csv``, ``*.md`` and ``*.json`` to ``<build>/memwall/data/``."""
 
     def run(self) -> None:
         super().run()

@@ -46,6 +46,12 @@ Beyond the paper
         :mod:`memwall.beyond.decode_balance`, :mod:`memwall.wall.hardware_trends`, :mod:`memwall.serving`,
         :mod:`memwall.specs`, :mod:`memwall.tables`, :mod:`memwall.charts.beyond_serving`,
         :mod:`memwall.charts.trends`.
+Your own case
+    ``chapters/own_model`` (Bring your own model)
+        :mod:`memwall.specs.hf_config` (a Hugging Face ``config.json`` to a ``ModelSpec``),
+        :mod:`memwall.device_lookup` (device names as people type them), :mod:`memwall.quick`,
+        :mod:`memwall.cost`, :mod:`memwall.serving`, :mod:`memwall.device_ceilings`,
+        :mod:`memwall.charts.roofline`, :mod:`memwall.claims.own_model`.
 Reference
     ``chapters/reproduction_report`` (Reproduction report)
         :mod:`memwall.claims`. Every chapter above also shows its own claims with
@@ -74,6 +80,13 @@ Core modules
 ``device_ceilings``
     Every datasheet device's ceilings and ridge point as one table
     (:func:`memwall.device_ceilings.ceilings_table`).
+``device_lookup``
+    Devices by the names people type (``"h100"``, ``"MI300X"``, ``"TPU v5e"``;
+    :func:`memwall.device_lookup.find_device`), and the validated hardware table cached by content for the
+    command line.
+``quick``
+    One configuration fast: prefill bound, decode-step bound and footprint in microseconds
+    (:func:`memwall.quick.estimate`), from the same cached coefficients as :mod:`memwall.cost`.
 ``bounds``
     Roofline time bounds of a whole cost table: model latency and predicted ratios.
 ``trends``
@@ -87,8 +100,9 @@ Subpackages
     Validated loaders and schemas of every table in ``data/``; ``tables.paths`` finds the tables
     (``$MEMWALL_DATA_DIR``, else the wheel's ``memwall/data/``, else the clone's ``data/``).
 ``specs``
-    Model descriptions: dense specs and presets, attention variants and the KV-bytes formula
-    (:func:`memwall.specs.attention.kv_bytes_per_token`), MoE specs.
+    Model descriptions: ``ModelSpec`` (dense, GQA, sliding windows, MLA, MoE with shared experts) and presets,
+    Hugging Face ``config.json`` loading (``hf_config``), attention variants and the KV-bytes formula
+    (:func:`memwall.specs.attention.kv_bytes_per_token`; windows in ``kv_cache_elements``), MoE splits.
 ``wall``
     The paper's part of the book: hardware trends and their robustness checks, the survey's case study, the
     stored H200 measurement, model growth, training memory; ``wall.measure`` (this machine's roofline) and

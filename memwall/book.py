@@ -16,8 +16,8 @@ import pandas as pd
 
 from memwall import units
 
-__all__ = ["A100", "B200", "CLAIM_VALUES", "DISPLAY_UNITS", "GAUDI3", "H100", "H100_PCIE", "H200", "K40", "MI300X",
-           "MI355X", "TPU7X", "TPU_V5E", "V100", "XEON_GOLD_6242", "XEON_PHI_7290", "glue_claim",
+__all__ = ["A100", "B200", "CLAIM_VALUES", "DISPLAY_UNITS", "GAUDI3", "GLUED", "H100", "H100_PCIE", "H200", "K40",
+           "MI300X", "MI355X", "TPU7X", "TPU_V5E", "V100", "XEON_GOLD_6242", "XEON_PHI_7290", "glue_claim",
            "glue_number", "glue_text", "in_unit", "in_units", "stack_series"]
 
 H100 = "H100 SXM5 80GB (Hopper)"
@@ -122,11 +122,8 @@ def glue_number(key: str, value: object, unit: str = "1") -> None:
     ValueError
         For an unknown unit.
     """
-    from myst_nb import glue  # imported here: the package works without myst-nb outside the book
-
     plain = in_unit(value, unit)
-    plain = plain.item() if hasattr(plain, "item") else plain
-    glue(key, plain, display=False)
+    _glue(key, plain.item() if hasattr(plain, "item") else plain)
 
 
 def glue_text(key: str, value: object) -> None:
@@ -144,9 +141,22 @@ def glue_text(key: str, value: object) -> None:
     None
         Nothing: a cell that ends with the call displays no output.
     """
-    from myst_nb import glue
+    _glue(key, str(value))
 
-    glue(key, str(value), display=False)
+
+GLUED: dict[str, object] = {}
+"""Every value glued in this Python session, by key: what the prose of a chapter shows. Outside the book
+(a downloaded notebook run with ``memwall`` installed but not myst-nb) this is where the values go."""
+
+
+def _glue(key: str, value: object) -> None:
+    """Record ``value`` under ``key`` in :data:`GLUED` and, when myst-nb is installed, glue it for the page."""
+    GLUED[key] = value
+    try:
+        from myst_nb import glue  # imported here: the package works without myst-nb outside the book
+    except ImportError:
+        return
+    glue(key, value, display=False)
 
 
 def stack_series(series: Mapping[str, pd.DataFrame | tuple[pd.DataFrame, str]], *, value: str, date: str = "date",

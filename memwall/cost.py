@@ -29,11 +29,49 @@ Conventions (stated once, used everywhere)
 * **Fusion.** ``fused_attention=True`` keeps the scores on chip (FlashAttention-style, Dao et al.
   2022, arXiv 2205.14135): QKᵀ reads Q and K and writes nothing, softmax moves nothing, score·V reads
   V and writes the output; FLOPs are unchanged.
-* **Grouped-query attention.** A K/V head shared by ``heads / kv_heads`` query heads is read once.
-* **Mixture of experts.** Each token runs ``active_experts`` FFNs. The weights read per step are those
-  of the experts that some token in the step uses: ``E·(1 - (1 - k/E)^T)`` experts in expectation for
-  ``T`` tokens routed uniformly at random (an assumption; real routers are not uniform). A router
-  matmul (``d × E``) and a weighted combine of the ``k`` expert outputs are added.
+* **Grouped-query attention.** A K/V head shared by ``heads / kv_heads`` query heads is read once;
+  values may be narrower than keys (``value_head_dim``).
+* **Mixture of experts.** Each token runs ``active_experts`` routed FFNs on each of the ``moe_layers``
+  (``layers - dense_layers``) MoE layers. The weights read per step are those of the experts that some
+  token in the step uses: ``E·(1 - (1 - k/E)^T)`` experts in expectation for ``T`` tokens routed
+  uniformly at random (an assumption; real routers are not uniform). A router matmul (``d × E``) and a
+  weighted combine of the ``k`` expert outputs are added on MoE layers only. A shared expert
+  (``shared_ffn_dim``; DeepSeek-V2, arXiv 2405.04434, §2.2.1; Qwen2-MoE) runs on every token of a MoE
+  layer (``shared_ffn_*`` rows, weights read once per step), its output added in the combine, scaled
+  by a ``d → 1`` sigmoid gate where the model has one (``shared_gate``). The first ``dense_layers``
+  (DeepSeek ``first_k_dense_replace``) run a dense FFN of ``dense_ffn_dim`` (``dense_ffn_*`` rows).
+* **Multi-head latent attention** (MLA; DeepSeek-V2, arXiv 2405.04434, §2.1; DeepSeek-V3, arXiv
+  2412.19437, §2.1.1), ``h`` heads of ``d_h`` (``head_dim`` = ``qk_nope_head_dim``) plus a rotary part
+  ``d_h^R`` (``rope_head_dim``), values of ``d_v``, latent ``d_c`` (``kv_lora_rank``), query bottleneck
+  ``d_c'`` (``q_lora_rank``). Projections: ``q_a_proj`` (``d → d_c'``), ``q_a_norm``, ``q_b_proj``
+  (``d_c' → h·(d_h + d_h^R)``), or ``q_proj`` (``d → h·(d_h + d_h^R)``) when ``d_c'`` = 0;
+  ``kv_a_proj`` (``d → d_c + d_h^R``; its output is what the KV cache stores, written at ``kv_bytes``),
+  ``kv_a_norm`` (over ``d_c``), ``kv_b_proj`` (``d_c → h·(d_h + d_v)``), ``o_proj`` (``h·d_v → d``).
+  **Prefill** (and encode) uses the naive form: ``kv_b_proj`` runs on every token and materialises
+  per-head keys and values (written at ``kv_bytes``); attention is then MHA with a query/key width of
+  ``d_h + d_h^R`` (the rotary key, shared by all heads, read once per row) and a value width ``d_v``.
+  **Decode** (and generate) uses the absorbed form (DeepSeek-V2 §2.1.2: "we can absorb W^UK into W^Q,
+  and W^UV into W^O"): ``kv_b_proj`` multiplies each query's non-rotary part by ``W_UK`` and the
+  latent attention output by ``W_UV``, the same weight bytes and FLOPs as applying it to one token;
+  attention is multi-query attention over the cached latent, with score width ``d_c + d_h^R`` and
+  value width ``d_c``, each cache row of ``d_c + d_h^R`` elements read once for all heads (by
+  ``qk_matmul``; ``sv_matmul`` reads the latent again only when scores go to DRAM). The decode
+  attention rows then equal the absorbed form of
+  :func:`memwall.beyond.attention_cost.decode_attention_cost` (``tests/test_cost.py`` checks it).
+* **Sliding windows** (Mistral 7B, arXiv 2310.06825, §2; Gemma 2/3; gpt-oss): on each of the
+  ``sliding_layers`` layers a query attends to at most ``sliding_window`` = ``w`` keys; the other
+  layers attend to the whole context. A decode step with ``l_kv`` cached tokens attends to and reads
+  ``min(l_kv + 1, w)`` cache rows on a sliding layer; ``generate`` of ``L`` tokens sums that over the
+  steps, ``S(L, w) = Σ_{i=1..L} min(i, w)``. Prefill with ``causal_halving=True`` counts ``S(l, w)``
+  score pairs per head on a sliding layer; without it the full ``l × l`` grid, as eager attention
+  computes it (the window is a mask, not skipped work). Each K/V row of a prefill is read once either
+  way.
+* **Other block details.** ``qk_norm`` (Qwen3, Gemma 3) adds an RMSNorm over every query and key head
+  (``qk_norm`` row: 4 FLOPs per element, the ``2·d_h`` scales read as weights); ``norms_per_block`` > 2
+  (Gemma 2/3 put norms after attention and after the FFN as well) adds a ``post_norms`` row of
+  ``norms_per_block - 2`` norms over ``d`` per layer; ``attention_sinks`` (gpt-oss) adds one logit per
+  query and head to the softmax (4 FLOPs each, the ``h`` sink values read as weights); ``qkv_bias``
+  (Qwen2) puts biases on the Q, K and V projections only.
 * **Scope.** Embeddings and the LM head are excluded by default, as in the survey;
   ``include_lm_head=True`` adds the final norm and the LM-head matmul for every position (Hugging Face
   causal LMs compute logits for all positions in a forward pass), ``include_embeddings=True`` adds the
@@ -48,6 +86,19 @@ Conventions (stated once, used everywhere)
   GELU from LayerNorm). Each nonlinear op reads its inputs and writes its output once (norm
   parameters are read as weights).
 
+Not modelled: Gemma's embedding scaling and logit soft-capping, rotary embeddings, MLA's ``q_b_proj``
+bias and norm variants other than LayerNorm/RMSNorm.
+
+Evaluation
+----------
+Every operation's FLOPs and bytes are written once, in :func:`_op_terms`, as a sum of per-spec
+coefficients times a few per-configuration quantities (:data:`_BASIS`: tokens, weight reads, expected
+experts read, cache rows and score pairs on global and sliding layers) times one width (none for FLOPs,
+``weight``, ``act`` or ``kv`` for bytes). The coefficients of a spec (or a tuple of specs) are built once
+and cached; :func:`cost_arrays` evaluates them with one matrix product over any broadcast of
+configurations, and :mod:`memwall.quick` with the same coefficients and :func:`_basis` on Python floats
+for one configuration.
+
 Output scope
 ------------
 Values are for the whole model: a block operation is summed over its ``count`` (= layers) instances;
@@ -57,17 +108,20 @@ overall.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 from memwall._checks import _check_array
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import get_preset
 from memwall.widths import BF16, ByteWidths
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where a DataFrame is built: the CLI's fast path never loads pandas
 
 __all__ = ["CATEGORIES", "FLOPS_PER_ELEMENT", "PHASES", "OpCost", "cost_arrays", "cost_table"]
 
@@ -85,6 +139,26 @@ FLOPS_PER_ELEMENT: dict[str, float] = {
     "add": 1.0,
 }
 
+#: Per-configuration quantities every cost is a linear combination of (see :func:`_basis`).
+_BASIS = ("tok", "step", "touched", "rows_g", "rows_s", "pairs_g", "pairs_s")
+#: What multiplies a term: nothing (FLOPs) or one of the three widths (bytes).
+_SLOTS = ("flop", "weight", "act", "kv")
+_J = len(_BASIS)
+_B = {name: j for j, name in enumerate(_BASIS)}
+_S = {name: i for i, name in enumerate(_SLOTS)}
+
+#: Every operation in execution order (a spec has a subset of them).
+_ORDER = (
+    "embedding", "q_a_proj", "q_a_norm", "q_b_proj", "q_proj", "kv_a_proj", "kv_a_norm", "kv_b_proj", "k_proj",
+    "v_proj", "qk_norm", "qk_matmul", "softmax", "sv_matmul", "o_proj", "residual_attn", "norm_attn", "router",
+    "ffn_gate", "ffn_up", "ffn_act", "ffn_down", "dense_ffn_gate", "dense_ffn_up", "dense_ffn_act",
+    "dense_ffn_down", "shared_gate", "shared_ffn_gate", "shared_ffn_up", "shared_ffn_act", "shared_ffn_down",
+    "moe_combine", "residual_ffn", "norm_ffn", "post_norms", "final_norm", "lm_head",
+)
+#: Operations listed for several specs even when none of them has one (zero cost), as before MLA.
+_LEGACY = ("q_proj", "k_proj", "v_proj", "qk_matmul", "softmax", "sv_matmul", "o_proj", "residual_attn",
+           "norm_attn", "router", "ffn_gate", "ffn_up", "ffn_act", "ffn_down", "moe_combine", "residual_ffn",
+           "norm_ffn")
 
 
 class OpCost(NamedTuple):
@@ -115,34 +189,231 @@ def _check_phase(phase: str) -> str:
     return "prefill" if phase == "encode" else phase
 
 
-def _dims(spec: ModelSpec | Sequence[ModelSpec], ndim: int) -> dict[str, np.ndarray]:
-    """Architecture fields as float arrays; several specs give a leading model axis."""
-    specs = [spec] if isinstance(spec, ModelSpec) else list(spec)
-    if not specs or not all(isinstance(s, ModelSpec) for s in specs):
-        raise ValueError(f"spec must be a ModelSpec or a non-empty sequence of them, got {spec!r}")
-    shape = (len(specs),) + (1,) * ndim if not isinstance(spec, ModelSpec) else ()
+# ------------------------------------------------------------------------------ the one op list
 
-    def col(values: list[float]) -> np.ndarray:
-        return np.asarray(values, dtype=float).reshape(shape)
+#: A term: (coefficient, slot, basis quantity).
+_Term = tuple[float, str, str]
 
-    return {
-        "layers": col([s.layers for s in specs]),
-        "d": col([s.d_model for s in specs]),
-        "h": col([s.heads for s in specs]),
-        "dh": col([s.head_dim for s in specs]),
-        "qd": col([s.q_dim for s in specs]),
-        "kvd": col([s.kv_dim for s in specs]),
-        "f": col([s.ffn_dim for s in specs]),
-        "vocab": col([s.vocab_size for s in specs]),
-        "experts": col([s.experts for s in specs]),
-        "active": col([s.active_experts for s in specs]),
-        "bias": col([float(s.bias) for s in specs]),
-        "gated": col([float(s.ffn_kind == "gated") for s in specs]),
-        "layernorm": col([float(s.norm == "layernorm") for s in specs]),
-        "causal": col([float(s.causal) for s in specs]),
-        "final_norm": col([float(s.final_norm) for s in specs]),
-        "learned_pos": col([float(s.learned_positions) for s in specs]),
-    }
+
+class _Op(NamedTuple):
+    category: str
+    count: int
+    flops: tuple[_Term, ...]
+    read: tuple[_Term, ...]
+    written: tuple[_Term, ...]
+
+
+@lru_cache(maxsize=512)
+def _op_terms(spec: ModelSpec, decode_form: bool, fused: bool, lm_head: bool,
+              embeddings: bool) -> dict[str, _Op]:
+    """Whole-model FLOPs and bytes of every operation of ``spec`` as terms over :data:`_BASIS`.
+
+    ``decode_form`` selects the decode/generate variant (MLA absorbed) over the prefill one (MLA naive);
+    the basis quantities themselves (:func:`_basis`) carry the phase. This is the cost model: every
+    formula of the module docstring is written here once.
+    """
+    c = FLOPS_PER_ELEMENT
+    d, L = float(spec.d_model), spec.layers
+    h, g, dh, dv = float(spec.heads), float(spec.kv_heads), float(spec.head_dim), float(spec.value_head_dim)
+    Ls = float(spec.sliding_layers)
+    Lg = L - Ls
+    bias, bias_qkv = float(spec.bias), float(spec.bias or spec.qkv_bias)
+    keep = 0.0 if fused else 1.0
+    layernorm = spec.norm == "layernorm"
+    norm_flops = c["layernorm"] if layernorm else c["rmsnorm"]
+    norm_scale = 2.0 if layernorm else 1.0  # parameters per normalised element (scale and shift, or scale)
+    gated = spec.ffn_kind == "gated"
+    act_flops = c["silu_gate"] if gated else c["gelu"]
+    ops: dict[str, _Op] = {}
+
+    def add(name: str, cat: str, count: int, flops: list[_Term], read: list[_Term],
+            written: list[_Term]) -> None:
+        ops[name] = _Op(cat, count, tuple(flops), tuple(read), tuple(written))
+
+    def linear(name: str, cat: str, k_in: float, n_out: float, count: float, *, tokens: float = 1.0,
+               weights: str = "step", mats: float = 1.0, has_bias: float = bias, in_slot: str = "act",
+               out_slot: str = "act") -> None:
+        # 2·T·k·n FLOPs; the matrix (and bias) read once per step; input read, output written once.
+        add(name, cat, int(count),
+            [(2.0 * count * tokens * k_in * n_out, "flop", "tok")],
+            [(count * mats * (k_in * n_out + has_bias * n_out), "weight", weights),
+             (count * tokens * k_in, in_slot, "tok")],
+            [(count * tokens * n_out, out_slot, "tok")])
+
+    def norm(name: str, width: float, count: float, slot: str = "act") -> None:
+        add(name, "nonlinear", int(count), [(norm_flops * count * width, "flop", "tok")],
+            [(count * width, slot, "tok"), (count * norm_scale * width, "weight", "step")],
+            [(count * width, slot, "tok")])
+
+    def pairs(coef: float) -> list[tuple[float, str]]:  # score pairs (or cache rows) on global, sliding layers
+        return [(coef * Lg, "_g"), (coef * Ls, "_s")]
+
+    def attention(q_width: float, key_row: float, v_width: float, value_row: float) -> None:
+        """QKᵀ, softmax, score·V: queries/outputs of ``q_width``/``v_width`` per head, cache rows of
+        ``key_row`` (read by QKᵀ) and ``value_row`` (read by score·V) elements."""
+        add("qk_matmul", "act_to_act", L,
+            [(2.0 * h * q_width * k, "flop", "pairs" + s) for k, s in pairs(1.0)],
+            [(L * h * q_width, "act", "tok")] + [(key_row * k, "kv", "rows" + s) for k, s in pairs(1.0)],
+            [(keep * h * k, "act", "pairs" + s) for k, s in pairs(1.0)])
+        sinks = float(spec.attention_sinks)
+        add("softmax", "nonlinear", L,
+            [(c["softmax"] * h * k, "flop", "pairs" + s) for k, s in pairs(1.0)]
+            + [(sinks * c["softmax"] * L * h, "flop", "tok")],
+            [(keep * h * k, "act", "pairs" + s) for k, s in pairs(1.0)] + [(sinks * L * h, "weight", "step")],
+            [(keep * h * k, "act", "pairs" + s) for k, s in pairs(1.0)])
+        add("sv_matmul", "act_to_act", L,
+            [(2.0 * h * v_width * k, "flop", "pairs" + s) for k, s in pairs(1.0)],
+            [(keep * h * k, "act", "pairs" + s) for k, s in pairs(1.0)]
+            + [(value_row * k, "kv", "rows" + s) for k, s in pairs(1.0)],
+            [(L * h * v_width, "act", "tok")])
+
+    if embeddings:
+        add("embedding", "nonlinear", 1, [], [(d * (1.0 + spec.learned_positions), "weight", "tok")],
+            [(d, "act", "tok")])
+    if spec.is_mla:
+        r, dr, rq = float(spec.kv_lora_rank), float(spec.rope_head_dim), float(spec.q_lora_rank)
+        if rq:
+            linear("q_a_proj", "projection", d, rq, L)
+            norm("q_a_norm", rq, L)
+            linear("q_b_proj", "projection", rq, h * (dh + dr), L)
+        else:
+            linear("q_proj", "projection", d, h * (dh + dr), L)
+        linear("kv_a_proj", "projection", d, r + dr, L, out_slot="kv")
+        norm("kv_a_norm", r, L, slot="kv")
+        if decode_form:  # absorbed: W_UK on the query (h·d_h → h·d_c), W_UV on the latent output (h·d_c → h·d_v)
+            add("kv_b_proj", "projection", L, [(2.0 * L * r * h * (dh + dv), "flop", "tok")],
+                [(L * (r * h * (dh + dv) + bias * h * (dh + dv)), "weight", "step"),
+                 (L * h * (dh + r), "act", "tok")],
+                [(L * h * (r + dv), "act", "tok")])
+            attention(r + dr, r + dr, r, keep * r)
+        else:  # naive: per-head keys and values from every cached latent
+            linear("kv_b_proj", "projection", r, h * (dh + dv), L, in_slot="kv", out_slot="kv")
+            attention(dh + dr, h * dh + dr, dv, h * dv)
+    else:
+        linear("q_proj", "projection", d, h * dh, L, has_bias=bias_qkv)
+        linear("k_proj", "projection", d, g * dh, L, has_bias=bias_qkv, out_slot="kv")
+        linear("v_proj", "projection", d, g * dv, L, has_bias=bias_qkv, out_slot="kv")
+        if spec.qk_norm:  # RMSNorm over each query head (activations) and key head (cache)
+            add("qk_norm", "nonlinear", L, [(c["rmsnorm"] * L * (h + g) * dh, "flop", "tok")],
+                [(L * h * dh, "act", "tok"), (L * g * dh, "kv", "tok"), (L * 2.0 * dh, "weight", "step")],
+                [(L * h * dh, "act", "tok"), (L * g * dh, "kv", "tok")])
+        attention(dh, g * dh, dv, g * dv)
+    linear("o_proj", "projection", h * dv, d, L)
+    add("residual_attn", "nonlinear", L, [(c["add"] * L * d, "flop", "tok")], [(2.0 * L * d, "act", "tok")],
+        [(L * d, "act", "tok")])
+    norm("norm_attn", d, L)
+
+    def ffn(prefix: str, width: float, count: float, tokens: float = 1.0, weights: str = "step") -> None:
+        if gated:
+            linear(prefix + "_gate", "ffn", d, width, count, tokens=tokens, weights=weights)
+        linear(prefix + "_up", "ffn", d, width, count, tokens=tokens, weights=weights)
+        add(prefix + "_act", "nonlinear", int(count), [(act_flops * count * tokens * width, "flop", "tok")],
+            [((1.0 + gated) * count * tokens * width, "act", "tok")], [(count * tokens * width, "act", "tok")])
+        linear(prefix + "_down", "ffn", width, d, count, tokens=tokens, weights=weights)
+
+    if spec.experts > 1:
+        lm, k = float(spec.moe_layers), float(spec.active_experts)
+        shared, sgate = float(spec.shared_ffn_dim > 0), float(spec.shared_expert_gate)
+        linear("router", "ffn", d, float(spec.experts), lm, has_bias=0.0)
+        ffn("ffn", float(spec.ffn_dim), lm, tokens=k, weights="touched")
+        if spec.dense_layers:
+            ffn("dense_ffn", float(spec.dense_ffn_dim or spec.ffn_dim), float(spec.dense_layers))
+        if sgate:
+            linear("shared_gate", "ffn", d, 1.0, lm, has_bias=0.0)
+        if shared:
+            ffn("shared_ffn", float(spec.shared_ffn_dim), lm)
+        # Σ_k p_k·y_k (2kd FLOPs), plus the shared output (d adds; d multiplies by its gate).
+        add("moe_combine", "nonlinear", int(lm), [(lm * d * (2.0 * k + shared + sgate), "flop", "tok")],
+            [(lm * (k * (d + 1.0) + shared * (d + sgate)), "act", "tok")], [(lm * d, "act", "tok")])
+    else:
+        ffn("ffn", float(spec.ffn_dim), L)
+    add("residual_ffn", "nonlinear", L, [(c["add"] * L * d, "flop", "tok")], [(2.0 * L * d, "act", "tok")],
+        [(L * d, "act", "tok")])
+    if spec.norms_per_block >= 2:
+        norm("norm_ffn", d, L)
+    if spec.norms_per_block > 2:
+        norm("post_norms", d, L * (spec.norms_per_block - 2))
+    if lm_head:
+        if spec.final_norm:
+            norm("final_norm", d, 1)
+        linear("lm_head", "projection", d, float(spec.vocab_size), 1, has_bias=0.0)
+    return {name: ops[name] for name in _ORDER if name in ops}
+
+
+class _Coefficients(NamedTuple):
+    names: tuple[str, ...]
+    categories: tuple[str, ...]
+    counts: np.ndarray  # (M, ops) [ops]
+    matrix: np.ndarray  # (M, 3·ops, len(columns)): rows op-major (flops, read, written)
+    columns: tuple[tuple[int, int], ...]  # (slot, basis) of each used column
+
+
+@lru_cache(maxsize=256)
+def _coefficients(specs: tuple[ModelSpec, ...], decode_form: bool, fused: bool, lm_head: bool,
+                  embeddings: bool, single: bool) -> _Coefficients:
+    """:func:`_op_terms` of each spec as one coefficient array over the used (slot, basis) columns."""
+    terms = [_op_terms(s, decode_form, fused, lm_head, embeddings) for s in specs]
+    present = set().union(*terms)
+    if not single:
+        present |= set(_LEGACY) | ({"final_norm"} if lm_head else set())
+    names = tuple(n for n in _ORDER if n in present)
+    dense = np.zeros((len(specs), 3 * len(names), len(_SLOTS) * _J))
+    counts = np.zeros((len(specs), len(names)))
+    categories = {}
+    for m, per_spec in enumerate(terms):
+        for i, name in enumerate(names):
+            op = per_spec.get(name)
+            if op is None:
+                continue
+            categories[name] = op.category
+            counts[m, i] = op.count
+            for out, part in enumerate((op.flops, op.read, op.written)):
+                for coef, slot, basis in part:
+                    dense[m, 3 * i + out, _S[slot] * _J + _B[basis]] += coef
+    default = {"router": "ffn", "ffn_gate": "ffn", "moe_combine": "nonlinear", "final_norm": "nonlinear"}
+    used = np.flatnonzero(np.any(dense != 0.0, axis=(0, 1)))
+    columns = tuple((int(k) // _J, int(k) % _J) for k in used)
+    matrix = np.ascontiguousarray(dense[:, :, used])
+    matrix.setflags(write=False)
+    counts.setflags(write=False)
+    cats = tuple(categories.get(n, default.get(n, "nonlinear")) for n in names)
+    return _Coefficients(names, cats, counts, matrix, columns)
+
+
+def _window_sum(n: ArrayLike, w: ArrayLike, minimum: Callable) -> ArrayLike:
+    """``S(n, w) = Σ_{i=1..n} min(i, w)``: keys in view summed over ``n`` consecutive queries. [tokens]"""
+    m = minimum(n, w)
+    return m * (m + 1.0) / 2.0 + (n - m) * w
+
+
+def _basis(phase: str, length: ArrayLike, b: ArrayLike, experts: ArrayLike, active: ArrayLike,
+           window: ArrayLike, halve: ArrayLike, minimum: Callable) -> tuple[ArrayLike, ...]:
+    """The quantities of :data:`_BASIS` for one phase, on Python floats or numpy arrays.
+
+    ``length``: prompt tokens (prefill), cached tokens (decode) or generated tokens (generate);
+    ``halve``: 1 where causal halving applies; ``minimum``: ``min`` or ``numpy.minimum``.
+    Returns tokens through each token-wise op, weight reads, expected distinct routed experts read over
+    the steps (``E·(1 - (1 - k/E)^T)`` per step of ``T`` tokens), cache rows read per K/V row width and
+    score pairs per head, each on global and on sliding layers, all summed over the ``b`` sequences.
+    """
+    if phase == "prefill":
+        pairs_g = length * length * (1.0 - halve) + halve * length * (length + 1.0) / 2.0
+        pairs_s = length * length * (1.0 - halve) + halve * _window_sum(length, window, minimum)
+        touched = experts * (1.0 - (1.0 - active / experts) ** (b * length))
+        return b * length, 1.0, touched, b * length, b * length, b * pairs_g, b * pairs_s
+    touched = experts * (1.0 - (1.0 - active / experts) ** b)
+    if phase == "decode":
+        rows_g, rows_s = length + 1.0, minimum(length + 1.0, window)
+        return b, 1.0, touched, b * rows_g, b * rows_s, b * rows_g, b * rows_s
+    rows_g, rows_s = length * (length + 1.0) / 2.0, _window_sum(length, window, minimum)
+    return b * length, length, length * touched, b * rows_g, b * rows_s, b * rows_g, b * rows_s
+
+
+def _spec_params(specs: Sequence[ModelSpec], causal_halving: bool) -> np.ndarray:
+    """(experts, active experts, window, halve) of each spec, shape (4, M)."""
+    return np.array([[s.experts for s in specs], [s.active_experts for s in specs],
+                     [s.sliding_window for s in specs],
+                     [float(causal_halving and s.causal) for s in specs]], dtype=float)
 
 
 # ----------------------------------------------------------------------------------------- the model
@@ -171,8 +442,9 @@ def cost_arrays(spec: ModelSpec | Sequence[ModelSpec], phase: str, seq_len: Arra
     fused_attention : bool
         Scores stay on chip (see module docstring).
     causal_halving : bool
-        Prefill of a causal model counts ``l(l+1)/2`` score pairs instead of ``l²``; ignored for
-        encoders and for decode/generate, which are causal by construction.
+        Prefill of a causal model counts ``l(l+1)/2`` score pairs instead of ``l²`` (``S(l, w)`` on a
+        sliding-window layer); ignored for encoders and for decode/generate, which are causal by
+        construction.
     include_lm_head : bool
         Add the final norm and the LM-head matmul over every position.
     include_embeddings : bool
@@ -181,120 +453,70 @@ def cost_arrays(spec: ModelSpec | Sequence[ModelSpec], phase: str, seq_len: Arra
     Returns
     -------
     dict of str to OpCost
-        Whole-model cost per operation, in execution order. Operations a model lacks (a gate matrix in
-        a GELU FFN, a router in a dense model) are present with zero cost when several specs are
-        passed, and dropped for a single spec.
+        Whole-model cost per operation, in execution order. A single spec lists the operations it has
+        (no gate matrix in a GELU FFN, no router in a dense model, MLA's ``q_a_proj`` … ``kv_b_proj``
+        instead of ``q_proj``/``k_proj``/``v_proj``). Several specs list the operations any of them has
+        plus the standard set (``q_proj`` … ``norm_ffn``, router and gate included), with zero cost and
+        count where a spec lacks one.
 
     Raises
     ------
     ValueError
         Unknown ``phase``; ``decode``/``generate`` for an encoder (non-causal) model; ``seq_len`` or
-        ``batch`` not a positive integer (``seq_len`` may be 0 for decode); a precision that is not a
-        positive finite number; the message names the argument and the offending value.
+        ``batch`` not a positive integer (``seq_len`` may be 0 for decode); a spec that is not a
+        :class:`~memwall.specs.ModelSpec`; the message names the argument and the offending value.
+        Widths are checked by :class:`~memwall.widths.ByteWidths`.
+
+    Notes
+    -----
+    The formulas are those of the module docstring, written once in :func:`_op_terms` as coefficients
+    of the :data:`_BASIS` quantities (:func:`_basis`); this function multiplies the cached coefficient
+    array of the spec(s) by those quantities, one matrix product for all operations and configurations.
     """
-    weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     phase = _check_phase(phase)
+    single = isinstance(spec, ModelSpec)
+    specs = (spec,) if single else tuple(spec)
+    if not specs or not all(isinstance(s, ModelSpec) for s in specs):
+        raise ValueError(f"spec must be a ModelSpec or a non-empty sequence of them, got {spec!r}")
     if phase in ("decode", "generate"):
-        encoders = [x.name for x in ([spec] if isinstance(spec, ModelSpec) else spec) if not x.causal]
+        encoders = [x.name for x in specs if not x.causal]
         if encoders:
             raise ValueError(f"phase={phase!r} needs causal (decoder) models; encoder(s): {', '.join(encoders)} "
                              "(use phase='encode')")
     length = _check_array("seq_len", seq_len, integer=True, minimum=0 if phase == "decode" else 1)
     b = _check_array("batch", batch, integer=True, minimum=1)
-    wb = np.asarray(weight_bytes, dtype=float)
-    ab = np.asarray(act_bytes, dtype=float)
-    kb = np.asarray(kv_bytes, dtype=float)
-    ndim = max(x.ndim for x in (length, b, wb, ab, kb))
-    m = _dims(spec, ndim)
-    d, h, dh, qd, kvd, f = m["d"], m["h"], m["dh"], m["qd"], m["kvd"], m["f"]
-    layers, bias = m["layers"], m["bias"]
+    wb = np.asarray(widths.weight, dtype=float)
+    ab = np.asarray(widths.act, dtype=float)
+    kb = np.asarray(widths.kv, dtype=float)
+    coef = _coefficients(specs, phase != "prefill", bool(fused_attention), bool(include_lm_head),
+                         bool(include_embeddings), single)
+    rest = np.broadcast_shapes(*(x.shape for x in (length, b, wb, ab, kb)))
+    full = rest if single else (len(specs), *rest)
+    params = _spec_params(specs, causal_halving)
+    if single:
+        params = params[:, 0]
+    else:
+        params = params.reshape(4, len(specs), *(1,) * len(rest))
+    u = _basis(phase, length, b, *params, minimum=np.minimum)
+    slot_values = (1.0, wb, ab, kb)
+    basis = np.empty((len(coef.columns), *full))
+    for i, (slot, j) in enumerate(coef.columns):
+        basis[i] = u[j] * slot_values[slot] if slot else u[j]
+    n = int(np.prod(rest, dtype=int))
+    if single:
+        values = (coef.matrix[0] @ basis.reshape(len(coef.columns), n)).reshape(3 * len(coef.names), *full)
+        counts = coef.counts[0]
 
-    # Per sequence: tokens n, weight reads (steps), score pairs per head, K/V rows read per op.
-    if phase == "prefill":
-        n, steps, per_step = length, 1.0, b * length
-        halve = float(causal_halving) * m["causal"]
-        pairs = length * length * (1.0 - halve) + halve * length * (length + 1) / 2
-        kv_rows = length
-    elif phase == "decode":
-        n, steps, per_step = 1.0, 1.0, b
-        pairs = kv_rows = length + 1
-    else:  # generate: sum over decode steps with caches 0 … L-1
-        n, steps, per_step = length, length, b
-        pairs = kv_rows = length * (length + 1) / 2
-    t = b * n  # tokens through every token-wise op [tokens]
-    scores = b * h * pairs  # score elements over all heads [elements]
-    keep_scores = 0.0 if fused_attention else 1.0
+        def row(r: int) -> np.ndarray:
+            return values[r]
+    else:  # (M, rows, K) @ (M, K, n) -> (M, rows, n); row r of every model is a view, reshaped
+        values = np.matmul(coef.matrix, basis.reshape(len(coef.columns), len(specs), n).transpose(1, 0, 2))
+        counts = coef.counts.T.reshape(len(coef.names), len(specs), *(1,) * len(rest))
 
-    c = FLOPS_PER_ELEMENT
-    norm_flops = np.where(m["layernorm"] > 0, c["layernorm"], c["rmsnorm"])
-    norm_params = d * (1.0 + m["layernorm"])
-    experts, active = m["experts"], m["active"]
-    moe = (experts > 1).astype(float)
-    touched = experts * (1.0 - (1.0 - active / experts) ** per_step)  # expected experts read per step
-    act_flops = np.where(m["gated"] > 0, c["silu_gate"], c["gelu"])
-    act_inputs = 1.0 + m["gated"]
-    one = np.ones_like(layers)
-
-    ops: dict[str, tuple[str, np.ndarray, ArrayLike, ArrayLike, ArrayLike]] = {}
-
-    def linear(name: str, cat: str, k_in: ArrayLike, n_out: ArrayLike, tokens: ArrayLike,
-               mats: ArrayLike, out_bytes: ArrayLike, count: np.ndarray = layers,
-               has_bias: ArrayLike = bias) -> None:
-        ops[name] = (
-            cat, count,
-            2.0 * tokens * k_in * n_out,
-            steps * mats * (k_in * n_out + has_bias * n_out) * wb + tokens * k_in * ab,
-            tokens * n_out * out_bytes,
-        )
-
-    if include_embeddings:
-        ops["embedding"] = ("nonlinear", one, 0.0 * t, t * d * (1.0 + m["learned_pos"]) * wb, t * d * ab)
-    linear("q_proj", "projection", d, qd, t, 1.0, ab)
-    linear("k_proj", "projection", d, kvd, t, 1.0, kb)
-    linear("v_proj", "projection", d, kvd, t, 1.0, kb)
-    ops["qk_matmul"] = ("act_to_act", layers, 2.0 * scores * dh,
-                        t * qd * ab + b * kv_rows * kvd * kb, keep_scores * scores * ab)
-    ops["softmax"] = ("nonlinear", layers, c["softmax"] * scores,
-                      keep_scores * scores * ab, keep_scores * scores * ab)
-    ops["sv_matmul"] = ("act_to_act", layers, 2.0 * scores * dh,
-                        keep_scores * scores * ab + b * kv_rows * kvd * kb, t * qd * ab)
-    linear("o_proj", "projection", qd, d, t, 1.0, ab)
-    ops["residual_attn"] = ("nonlinear", layers, c["add"] * t * d, 2.0 * t * d * ab, t * d * ab)
-    ops["norm_attn"] = ("nonlinear", layers, norm_flops * t * d,
-                        t * d * ab + steps * norm_params * wb, t * d * ab)
-    linear("router", "ffn", d, experts, t * moe, moe, ab, has_bias=0.0)
-    linear("ffn_gate", "ffn", d, f, t * active * m["gated"], touched * m["gated"], ab)
-    linear("ffn_up", "ffn", d, f, t * active, touched, ab)
-    ops["ffn_act"] = ("nonlinear", layers, act_flops * t * active * f,
-                      act_inputs * t * active * f * ab, t * active * f * ab)
-    linear("ffn_down", "ffn", f, d, t * active, touched, ab)
-    ops["moe_combine"] = ("nonlinear", layers, moe * 2.0 * t * active * d,
-                          moe * t * active * (d + 1.0) * ab, moe * t * d * ab)
-    ops["residual_ffn"] = ("nonlinear", layers, c["add"] * t * d, 2.0 * t * d * ab, t * d * ab)
-    ops["norm_ffn"] = ("nonlinear", layers, norm_flops * t * d,
-                       t * d * ab + steps * norm_params * wb, t * d * ab)
-    if include_lm_head:
-        fn = m["final_norm"]
-        ops["final_norm"] = ("nonlinear", one, fn * norm_flops * t * d,
-                             fn * (t * d * ab + steps * norm_params * wb), fn * t * d * ab)
-        linear("lm_head", "projection", d, m["vocab"], t, 1.0, ab, count=one, has_bias=0.0)
-
-    shape = np.broadcast_shapes(*(np.shape(v) for op in ops.values() for v in op[1:]))
-    out = {
-        name: OpCost(cat, np.broadcast_to(cnt, shape),
-                     *(np.broadcast_to(cnt * np.asarray(v, dtype=float), shape) for v in vals))
-        for name, (cat, cnt, *vals) in ops.items()
-    }
-    if isinstance(spec, ModelSpec):
-        absent = set()
-        if spec.ffn_kind != "gated":
-            absent.add("ffn_gate")
-        if spec.experts == 1:
-            absent |= {"router", "moe_combine"}
-        if include_lm_head and not spec.final_norm:
-            absent.add("final_norm")
-        out = {k: v for k, v in out.items() if k not in absent}
-    return out
+        def row(r: int) -> np.ndarray:
+            return values[:, r].reshape(full)
+    return {name: OpCost(cat, np.broadcast_to(counts[i], full), row(3 * i), row(3 * i + 1), row(3 * i + 2))
+            for i, (name, cat) in enumerate(zip(coef.names, coef.categories, strict=True))}
 
 
 def cost_table(spec: ModelSpec | str, phase: str, seq_len: int, batch: int = 1, *, widths: ByteWidths = BF16,
@@ -330,6 +552,8 @@ def cost_table(spec: ModelSpec | str, phase: str, seq_len: int, batch: int = 1, 
         if np.ndim(value):
             raise ValueError(f"{name} must be a scalar for cost_table (use cost_arrays), got {value!r}")
     ops = cost_arrays(spec, phase, seq_len, batch, widths=widths, **options)
+    import pandas as pd
+
     df = pd.DataFrame({
         "op": list(ops),
         "category": [o.category for o in ops.values()],

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from memwall.device_lookup import find_device
 from memwall.roofline import PRECISION_COLUMNS, ridge_point
 
 __all__ = ["ceilings_table"]
@@ -30,7 +31,8 @@ def ceilings_table(hardware: pd.DataFrame, precisions: Sequence[str] = ("fp32", 
     precisions : sequence of str
         Keys of :data:`memwall.roofline.PRECISION_COLUMNS`.
     devices : sequence of str, optional
-        Restrict to these devices (default: all, in table order).
+        Restrict to these devices (default: all, in table order): ``device`` values or names that
+        :func:`memwall.device_lookup.find_device` resolves (``"H100"``, ``"mi300x"``).
 
     Returns
     -------
@@ -41,17 +43,15 @@ def ceilings_table(hardware: pd.DataFrame, precisions: Sequence[str] = ("fp32", 
     Raises
     ------
     ValueError
-        For an unknown precision or device.
+        For an unknown precision, or an unknown or ambiguous device.
     """
     for p in precisions:
         if p not in PRECISION_COLUMNS:
             raise ValueError(f"precision={p!r} is not known; allowed: {', '.join(PRECISION_COLUMNS)}")
     table = hardware
     if devices is not None:
-        unknown = [d for d in devices if d not in set(hardware["device"])]
-        if unknown:
-            raise ValueError(f"device={unknown[0]!r} is not in the hardware table")
-        table = hardware.set_index("device").loc[list(devices)].reset_index()
+        names = list(hardware["device"])
+        table = hardware.set_index("device").loc[[find_device(d, names) for d in devices]].reset_index()
     frames = []
     for p in precisions:
         part = pd.DataFrame({

@@ -32,11 +32,17 @@ operations (a sum of maxima, not a max of sums).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
+
+from memwall.device_lookup import device_row, is_missing
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["PRECISION_COLUMNS", "Ceilings", "attainable_flop_per_s", "op_time_bound", "ridge_point"]
 
@@ -144,17 +150,46 @@ class Ceilings:
         return op_time_bound(flops, bytes_, self.peak_flop_per_s, self.bandwidth_bytes_per_s)
 
     @classmethod
-    def from_hardware(cls, hardware: pd.DataFrame, device: str, precision: str = "fp16") -> Ceilings:
+    def from_hardware(cls, hardware: pd.DataFrame | Sequence[Mapping[str, Any]], device: str,
+                      precision: str = "fp16") -> Ceilings:
         """Datasheet ceilings of one device of the hardware table.
 
         Parameters
         ----------
-        hardware : pandas.DataFrame
+        hardware : pandas.DataFrame or sequence of mapping
             Table from :func:`memwall.tables.load_hardware` (columns ``device``,
             ``memory_bandwidth_gb_per_s`` [GB/s] and the peak columns of :data:`PRECISION_COLUMNS`
-            [TFLOP/s]).
+            [TFLOP/s]), or its rows from :func:`memwall.device_lookup.hardware_records`.
         device : str
-            Exact value of the ``device`` column.
+            Its ``device`` value, or a name :func:`memwall.device_lookup.find_device` resolves to one
+            (``"H100"``, ``"mi300x"``).
+        precision : {"fp32", "fp16", "bf16", "fp8", "int8"}
+            Which dense peak to use.
+
+        Returns
+        -------
+        Ceilings
+            In SI units (FLOP/s, B/s; 1 GB = 1e9 B), named by the row's exact ``device``.
+
+        Raises
+        ------
+        ValueError
+            Unknown ``precision`` (lists the allowed ones), unknown or ambiguous ``device`` (suggests or lists
+            names), or a device without a value at that precision (lists the precisions it has).
+        """
+        if precision not in PRECISION_COLUMNS:
+            raise ValueError(f"precision={precision!r} is not known; allowed: {', '.join(PRECISION_COLUMNS)}")
+        return cls.from_row(device_row(hardware, device), precision)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], precision: str = "fp16") -> Ceilings:
+        """Datasheet ceilings from one row of the hardware table (a mapping of column to cell).
+
+        Parameters
+        ----------
+        row : mapping
+            ``device``, ``memory_bandwidth_gb_per_s`` [GB/s] and the peak columns of
+            :data:`PRECISION_COLUMNS` [TFLOP/s]; empty cells are ``None`` or NaN.
         precision : {"fp32", "fp16", "bf16", "fp8", "int8"}
             Which dense peak to use.
 
@@ -166,23 +201,19 @@ class Ceilings:
         Raises
         ------
         ValueError
-            Unknown ``precision`` (lists the allowed ones), unknown ``device`` (lists the devices), or a
-            device without a value at that precision (lists the precisions it has).
+            Unknown ``precision``, or no value at that precision (lists the precisions the row has) or no
+            bandwidth.
         """
         if precision not in PRECISION_COLUMNS:
             raise ValueError(f"precision={precision!r} is not known; allowed: {', '.join(PRECISION_COLUMNS)}")
-        rows = hardware[hardware["device"] == device]
-        if rows.empty:
-            raise ValueError(f"device={device!r} is not in the hardware table; devices: "
-                             f"{', '.join(map(str, hardware['device']))}")
-        row = rows.iloc[0]
-        peak = row[PRECISION_COLUMNS[precision]]
-        if pd.isna(peak):
-            have = [p for p, c in PRECISION_COLUMNS.items() if pd.notna(row[c])]
+        device = row["device"]
+        peak = row.get(PRECISION_COLUMNS[precision])
+        if is_missing(peak):
+            have = [p for p, c in PRECISION_COLUMNS.items() if not is_missing(row.get(c))]
             raise ValueError(f"device={device!r} has no dense {precision} peak in the table; "
                              f"precisions it has: {', '.join(have) or 'none'}")
-        bandwidth = row["memory_bandwidth_gb_per_s"]
-        if pd.isna(bandwidth):
+        bandwidth = row.get("memory_bandwidth_gb_per_s")
+        if is_missing(bandwidth):
             raise ValueError(f"device={device!r} has no memory bandwidth in the table")
         return cls(float(peak) * 1e12, float(bandwidth) * 1e9, name=str(device), precision=precision)
 

@@ -135,3 +135,139 @@ def test_bad_arguments():
         specs.kv_bytes_per_token("llama-3-70b", 0)
     with pytest.raises(ValueError, match="unknown attention"):
         specs.get_attention("gpt-5")
+
+
+# ------------------------------------------------------------------- ModelSpec features: MLA, sliding windows
+# Specs written here from the published configs, independent of memwall.specs.presets:
+# DeepSeek-V3 https://huggingface.co/deepseek-ai/DeepSeek-V3/blob/main/config.json (61 layers, hidden 7168, 128 heads,
+#   qk_nope_head_dim 128, qk_rope_head_dim 64, v_head_dim 128, q_lora_rank 1536, kv_lora_rank 512, 256 routed experts
+#   of moe_intermediate_size 2048, 8 per token, n_shared_experts 1, first_k_dense_replace 3 of intermediate_size 18432,
+#   vocab 129280, untied);
+# Gemma-3-27B https://huggingface.co/google/gemma-3-27b-pt/blob/main/config.json (text_config: 62 layers, hidden 5376,
+#   32 heads, 16 KV heads, head_dim 128, intermediate 21504, vocab 262208, sliding_window 1024;
+#   sliding_window_pattern 6, the Gemma3TextConfig default, and newer configs' layer_types: layer i is global
+#   when (i + 1) % 6 == 0);
+# Mistral-7B-v0.1 https://huggingface.co/mistralai/Mistral-7B-v0.1/blob/main/config.json (32 layers, 8 KV heads of 128,
+#   sliding_window 4096, on every layer).
+
+GEMMA3_LAYERS, GEMMA3_PATTERN = 62, 6
+GEMMA3_SLIDING = sum(1 for i in range(GEMMA3_LAYERS) if (i + 1) % GEMMA3_PATTERN)  # 52 local, 10 global
+
+DEEPSEEK_V3 = specs.ModelSpec(
+    name="deepseek-v3 (test)", layers=61, d_model=7168, heads=128, kv_heads=1, head_dim=128, ffn_dim=2048,
+    ffn_kind="gated", vocab_size=129280, max_positions=163840, bias=False, norm="rmsnorm", causal=True,
+    experts=256, active_experts=8, q_lora_rank=1536, kv_lora_rank=512, rope_head_dim=64, v_head_dim=128,
+    shared_ffn_dim=2048, dense_layers=3, dense_ffn_dim=18432)
+GEMMA3_27B = specs.ModelSpec(
+    name="gemma-3-27b (test)", layers=GEMMA3_LAYERS, d_model=5376, heads=32, kv_heads=16, head_dim=128,
+    ffn_dim=21504, ffn_kind="gated", vocab_size=262208, max_positions=131072, bias=False, norm="rmsnorm",
+    causal=True, tied_embeddings=True, qk_norm=True, norms_per_block=4, sliding_window=1024,
+    sliding_layers=GEMMA3_SLIDING)
+MISTRAL_7B_SWA = dataclasses.replace(specs.get_preset("mistral-7b"), sliding_window=4096, sliding_layers=32)
+
+
+def _preset_or_skip(name: str) -> specs.ModelSpec:
+    try:
+        return specs.get_preset(name)
+    except ValueError:
+        pytest.skip(f"preset {name!r} not (yet) in memwall.specs.presets")
+
+
+def test_gemma3_layer_split_from_config_pattern():
+    # sliding_window_pattern 6 = "5 local layers for every global one" (Gemma 3 report, arXiv 2503.19786, §2)
+    assert GEMMA3_SLIDING == 52 and GEMMA3_LAYERS - GEMMA3_SLIDING == 10
+    layer_types = ["full_attention" if (i + 1) % 6 == 0 else "sliding_attention" for i in range(62)]
+    assert layer_types.count("sliding_attention") == 52 and layer_types[5] == "full_attention"
+
+
+def test_from_model_spec_mla_matches_mla_preset():
+    a = specs.from_model_spec(DEEPSEEK_V3)
+    ref = specs.MLA_PRESETS["deepseek-v3 mla"]
+    assert (a.kind, a.layers, a.heads, a.head_dim, a.v_head_dim, a.kv_lora_rank, a.rope_dim) == \
+        ("mla", 61, 128, 128, 128, 512, 64)
+    assert specs.kv_elements_per_token(a) == specs.kv_elements_per_token(ref) == 61 * (512 + 64)
+    assert specs.kv_bytes_per_token(DEEPSEEK_V3) == 61 * (512 + 64) * 2 == 70_272
+    # the name still resolves to the MLA preset
+    assert specs.get_attention("deepseek-v3") == ref
+    limit = attention_cost.attention_intensity_limit
+    assert limit(a) == pytest.approx(limit(ref))
+
+
+def test_variants_of_mla_spec():
+    v = specs.variants_of(DEEPSEEK_V3)
+    assert list(v) == ["MHA", "MLA", "MQA"]
+    # the MHA counterpart: 128 KV heads with keys of 128 + 64 and values of 128 (DeepSeek-V2, §2.1.3)
+    assert specs.kv_elements_per_token(v["MHA"]) == 61 * 128 * (192 + 128)
+    assert specs.kv_elements_per_token(v["MQA"]) == 61 * 1 * (192 + 128)
+    assert v["MLA"].kind == "mla"
+
+
+def test_value_head_dim_enters_the_kv_formula():
+    spec = dataclasses.replace(specs.get_preset("llama-3-8b"), v_head_dim=64)
+    assert specs.kv_elements_per_token(spec) == 32 * 8 * (128 + 64)
+
+
+def test_windowed_cache_gemma3_by_hand():
+    t = np.array([0, 1, 1000, 1024, 1025, 32768, 131072])
+    # per layer and token 16 KV heads x (128 + 128); 10 global layers keep every token, 52 the last 1024
+    expected = 16 * 256 * (10 * t + 52 * np.minimum(t, 1024))
+    np.testing.assert_array_equal(specs.attention.kv_cache_elements(GEMMA3_27B, t), expected)
+    np.testing.assert_array_equal(specs.attention.kv_cache_bytes_per_sequence(GEMMA3_27B, t, 1.0), expected)
+    np.testing.assert_array_equal(specs.attention.layer_tokens(GEMMA3_27B, t), 10 * t + 52 * np.minimum(t, 1024))
+    # without windows: tokens x per-token elements (the one KV formula)
+    plain = dataclasses.replace(GEMMA3_27B, sliding_window=0, sliding_layers=0)
+    np.testing.assert_array_equal(specs.attention.kv_cache_elements(plain, t), specs.kv_elements_per_token(plain) * t)
+    assert specs.kv_elements_per_token(GEMMA3_27B) == specs.kv_elements_per_token(plain) == 62 * 16 * 256
+
+
+def test_windowed_cache_mistral_by_hand():
+    # 32 layers x 8 KV heads x (K and V of 128) x the 4096 tokens of the rolling buffer, at 2 B
+    got = specs.attention.kv_cache_bytes_per_sequence(MISTRAL_7B_SWA, [4095, 4096, 32768, 10**6])
+    np.testing.assert_array_equal(got, [2 * 32 * 8 * 128 * 2 * 4095] + 3 * [2 * 32 * 8 * 128 * 2 * 4096])
+    # an MLA model without windows: tokens x 61 x 576
+    assert specs.attention.kv_cache_elements(DEEPSEEK_V3, 1000) == 1000 * 61 * 576
+
+
+def test_decode_attention_cost_applies_windows():
+    a = specs.from_model_spec(GEMMA3_27B)
+    assert (a.sliding_window, a.sliding_layers, a.global_layers) == (1024, 52, 10)
+    ctx = np.array([0, 500, 1023, 5000, 50000])
+    n = ctx + 1
+    keys = 10 * n + 52 * np.minimum(n, 1024)  # keys in view, over all layers
+    c = attention_cost.decode_attention_cost(a, ctx, 2, widths=ByteWidths(act=2.0, kv=1.0))
+    per_key_flops = 32 * (2 * 128 + 4 + 2 * 128)
+    np.testing.assert_allclose(c.flops, 2 * keys * per_key_flops)
+    np.testing.assert_allclose(c.bytes, 2 * (keys * 16 * 256 * 1.0 + 62 * 32 * 256 * 2.0))
+    # every layer sliding: nothing grows past the window
+    m = attention_cost.decode_attention_cost(MISTRAL_7B_SWA, [4095, 10**5], 1)
+    assert m.flops[0] == m.flops[1] and m.bytes[0] == m.bytes[1]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(sliding_window=4096), "sliding_layers must be in 1..layers"),
+    (dict(sliding_layers=4), "sliding_layers must be in 1..layers"),
+    (dict(sliding_window=4096, sliding_layers=81), "sliding_layers must be in 1..layers"),
+    (dict(sliding_window=-1, sliding_layers=4), "sliding_window must be an integer >= 0"),
+])
+def test_bad_windows(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        specs.AttentionShape("x", "gqa", layers=80, heads=64, head_dim=128, kv_heads=8, **kwargs)
+    with pytest.raises(ValueError, match="tokens must be an integer >= 0"):
+        specs.attention.kv_cache_elements(MISTRAL_7B_SWA, -1)
+
+
+# The presets H1 adds (memwall/specs/presets.py); skipped while they are not there.
+
+
+def test_presets_carry_windows_and_mla():
+    mistral = specs.get_preset("mistral-7b")
+    if not mistral.sliding_window:
+        pytest.skip("mistral-7b preset has no sliding window yet")
+    assert (mistral.sliding_window, mistral.sliding_layers) == (4096, 32)
+    gemma = _preset_or_skip("gemma-3-27b")
+    assert (gemma.layers, gemma.kv_heads, gemma.head_dim, gemma.sliding_window, gemma.sliding_layers) == \
+        (62, 16, 128, 1024, 52)
+    assert specs.attention.kv_cache_elements(gemma, 32768) == specs.attention.kv_cache_elements(GEMMA3_27B, 32768)
+    dsv3 = _preset_or_skip("deepseek-v3")
+    assert specs.from_model_spec(dsv3).kind == "mla"
+    assert specs.kv_elements_per_token(dsv3) == specs.kv_elements_per_token("deepseek-v3") == 61 * 576

@@ -43,7 +43,7 @@ BEYOND_IDS = ["gpu-decode-memory-bound", "gpu-prefill-faster-per-token", "beyond
 CHAPTERS_WITH_BOX = ["chapters/hardware_trends", "chapters/encoder_decoder", "chapters/roofline_measured",
                      "chapters/roofline_gpu", "chapters/models_memory", "chapters/training_memory",
                      "chapters/quantization", "chapters/batching_kv_cache", "chapters/beyond_model_side",
-                     "chapters/beyond_serving_hardware"]
+                     "chapters/beyond_serving_hardware", "chapters/own_model"]
 
 
 @pytest.fixture(scope="module")

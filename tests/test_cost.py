@@ -389,3 +389,195 @@ def test_prefill_weight_matmul_intensity_rises_with_batch_any_model(name: str, l
     c = ops["ffn_down"]
     ai = c.flops / (c.bytes_read + c.bytes_written)
     assert ai[1] >= ai[0]
+
+
+# ------------------------------------------------------- every ModelSpec field (issue 13): hand-derived values
+
+W = ByteWidths(weight=1.0, act=2.0, kv=2.0)
+BF = ByteWidths(weight=2.0, act=2.0, kv=2.0)
+
+#: A tiny MLA model: 2 layers, d=8, 2 heads of 4 (+2 rotary), values of 3, latent 6, query bottleneck 5.
+TINY_MLA = ModelSpec(name="tiny-mla", layers=2, d_model=8, heads=2, kv_heads=1, head_dim=4, ffn_dim=16,
+                     ffn_kind="gated", vocab_size=10, max_positions=64, bias=False, norm="rmsnorm", causal=True,
+                     q_lora_rank=5, kv_lora_rank=6, rope_head_dim=2, v_head_dim=3)
+#: A tiny windowed GQA model: 3 layers, 2 of them sliding with a 4-token window; d=8, 2 heads of 4, 1 KV head.
+TINY_WINDOW = ModelSpec(name="tiny-window", layers=3, d_model=8, heads=2, kv_heads=1, head_dim=4, ffn_dim=8,
+                        ffn_kind="gelu", vocab_size=10, max_positions=64, bias=False, norm="rmsnorm", causal=True,
+                        sliding_window=4, sliding_layers=2)
+#: A tiny MoE: 3 layers, the first dense (FFN 12), then 4 experts of 6, top-2, a gated shared expert of 6.
+TINY_MOE = ModelSpec(name="tiny-moe", layers=3, d_model=8, heads=2, kv_heads=2, head_dim=4, ffn_dim=6,
+                     ffn_kind="gated", vocab_size=10, max_positions=64, bias=False, norm="rmsnorm", causal=True,
+                     experts=4, active_experts=2, shared_ffn_dim=6, shared_expert_gate=True, dense_layers=1,
+                     dense_ffn_dim=12)
+#: Qwen3/Gemma/gpt-oss details on a tiny model: q/k/v biases, QK-norm, 4 norms per block, attention sinks.
+TINY_DETAILS = ModelSpec(name="tiny-details", layers=2, d_model=8, heads=2, kv_heads=1, head_dim=4, ffn_dim=8,
+                         ffn_kind="gated", vocab_size=10, max_positions=64, bias=False, norm="rmsnorm",
+                         causal=True, qkv_bias=True, qk_norm=True, norms_per_block=4, attention_sinks=True)
+
+
+def _row(ops: dict, name: str) -> tuple[float, float, float]:
+    o = ops[name]
+    return float(o.flops), float(o.bytes_read), float(o.bytes_written)
+
+
+def test_mla_decode_rows_by_hand() -> None:
+    """Absorbed MLA decode, context 3 (4 keys), batch 1, 16-bit: every row written out."""
+    ops = cost_arrays(TINY_MLA, "decode", 3, 1, widths=BF, fused_attention=True)
+    assert not {"k_proj", "v_proj"} & set(ops) and "q_proj" not in ops
+    # q_a_proj 8→5: 2·L·8·5 FLOPs; weights L·40·2 B, input L·8·2 B; output L·5·2 B.
+    assert _row(ops, "q_a_proj") == (2 * 2 * 8 * 5, 2 * 40 * 2 + 2 * 8 * 2, 2 * 5 * 2)
+    assert _row(ops, "q_a_norm") == (4 * 2 * 5, 2 * 5 * 2 + 2 * 5 * 2, 2 * 5 * 2)
+    # q_b_proj 5→h·(d_h+d_h^R) = 2·6 = 12.
+    assert _row(ops, "q_b_proj") == (2 * 2 * 5 * 12, 2 * 60 * 2 + 2 * 5 * 2, 2 * 12 * 2)
+    # kv_a_proj 8→d_c+d_h^R = 8 (the cached row).
+    assert _row(ops, "kv_a_proj") == (2 * 2 * 8 * 8, 2 * 64 * 2 + 2 * 8 * 2, 2 * 8 * 2)
+    assert _row(ops, "kv_a_norm") == (4 * 2 * 6, 2 * 6 * 2 + 2 * 6 * 2, 2 * 6 * 2)
+    # kv_b absorbed: W_UK (h·d_h → h·d_c) and W_UV (h·d_c → h·d_v): 2·L·d_c·h·(d_h+d_v) FLOPs, the
+    # 6·2·7 = 84 weights; reads q_nope (h·d_h) and the latent output (h·d_c), writes h·(d_c + d_v).
+    assert _row(ops, "kv_b_proj") == (2 * 2 * 6 * 2 * 7, 2 * 84 * 2 + 2 * 2 * (4 + 6) * 2, 2 * 2 * (6 + 3) * 2)
+    # MQA over the latent: score width d_c+d_h^R = 8 per head, 4 keys; the cache row read once.
+    assert _row(ops, "qk_matmul") == (2 * 2 * 2 * 8 * 4, 2 * 2 * 8 * 2 + 2 * 4 * 8 * 2, 0.0)
+    assert _row(ops, "softmax") == (4 * 2 * 2 * 4, 0.0, 0.0)
+    assert _row(ops, "sv_matmul") == (2 * 2 * 2 * 6 * 4, 0.0, 2 * 2 * 6 * 2)
+    assert _row(ops, "o_proj") == (2 * 2 * 6 * 8, 2 * 48 * 2 + 2 * 6 * 2, 2 * 8 * 2)
+
+
+def test_mla_prefill_rows_by_hand() -> None:
+    """Naive MLA prefill of 4 tokens, full grid, scores in DRAM: per-head K/V from every latent."""
+    ops = cost_arrays(TINY_MLA, "prefill", 4, 1, widths=BF)
+    # kv_b 6→h·(d_h+d_v) = 14 on 4 tokens: reads the latents (cache width), writes per-head K and V.
+    assert _row(ops, "kv_b_proj") == (2 * 2 * 4 * 6 * 14, 2 * 84 * 2 + 2 * 4 * 6 * 2, 2 * 4 * 14 * 2)
+    # MHA with q/k width 6, value 3, 16 pairs; K rows h·d_h + d_h^R = 10 (rotary key shared), V rows h·d_v = 6.
+    assert _row(ops, "qk_matmul") == (2 * 2 * 6 * 16 * 2, 2 * 4 * 12 * 2 + 2 * 4 * 10 * 2, 2 * 2 * 16 * 2)
+    assert _row(ops, "sv_matmul") == (2 * 2 * 3 * 16 * 2, 2 * 2 * 16 * 2 + 2 * 4 * 6 * 2, 2 * 4 * 6 * 2)
+
+
+def test_mla_without_query_bottleneck_has_q_proj() -> None:
+    spec = dataclasses.replace(TINY_MLA, q_lora_rank=0)
+    ops = cost_arrays(spec, "decode", 0, 1, widths=BF)
+    assert "q_a_proj" not in ops and _row(ops, "q_proj")[0] == 2 * 2 * 8 * 12
+
+
+@pytest.mark.parametrize("widths", [BF, ByteWidths(weight=0.5, act=2.0, kv=1.0)])
+def test_mla_decode_core_equals_absorbed_attention_cost(widths: ByteWidths) -> None:
+    """QKᵀ + softmax + score·V of a decode step = attention_cost's absorbed MLA (DeepSeek-V2 §2.1.2)."""
+    from memwall.beyond.attention_cost import decode_attention_cost
+
+    spec = get_preset("llama-3-8b")
+    for mla in (TINY_MLA, dataclasses.replace(spec, name="v3-like", layers=61, d_model=7168, heads=128, kv_heads=1,
+                                              head_dim=128, v_head_dim=128, q_lora_rank=1536, kv_lora_rank=512,
+                                              rope_head_dim=64)):
+        context, batch = np.array([0, 5, 4095])[:, None], np.array([1, 8])
+        ops = cost_arrays(mla, "decode", context, batch, widths=widths, fused_attention=True)
+        core = [ops[n] for n in ("qk_matmul", "softmax", "sv_matmul")]
+        ref = decode_attention_cost(mla, context, batch, widths=widths, mla_form="absorbed")
+        np.testing.assert_allclose(sum(o.flops for o in core), ref.flops, rtol=1e-12)
+        np.testing.assert_allclose(sum(o.bytes_read + o.bytes_written for o in core), ref.bytes, rtol=1e-12)
+
+
+def test_windowed_decode_core_equals_attention_cost() -> None:
+    from memwall.beyond.attention_cost import decode_attention_cost
+
+    context = np.array([0, 2, 3, 10, 1000])
+    ops = cost_arrays(TINY_WINDOW, "decode", context, 2, widths=W, fused_attention=True)
+    core = [ops[n] for n in ("qk_matmul", "softmax", "sv_matmul")]
+    ref = decode_attention_cost(TINY_WINDOW, context, 2, widths=W)
+    np.testing.assert_allclose(sum(o.flops for o in core), ref.flops, rtol=1e-12)
+    np.testing.assert_allclose(sum(o.bytes_read + o.bytes_written for o in core), ref.bytes, rtol=1e-12)
+
+
+def test_sliding_window_by_hand() -> None:
+    """1 global + 2 sliding layers (window 4), heads 2 of 4, 1 KV head."""
+    # Decode at context 10, batch 2: the global layer sees 11 keys, each sliding layer 4: 19 key-layers.
+    qk = _row(cost_arrays(TINY_WINDOW, "decode", 10, 2, widths=W, fused_attention=True), "qk_matmul")
+    assert qk == (2 * 2 * 2 * 4 * 19, 3 * 2 * 8 * 2 + 2 * 4 * 2 * 19, 0.0)
+    # Causal prefill of 6 tokens: 21 pairs per head on the global layer, 1+2+3+4+4+4 = 18 on a sliding one.
+    half = _row(cost_arrays(TINY_WINDOW, "prefill", 6, 1, widths=W, causal_halving=True), "qk_matmul")
+    assert half[0] == 2 * 2 * 4 * (21 + 2 * 18)
+    full = _row(cost_arrays(TINY_WINDOW, "prefill", 6, 1, widths=W), "qk_matmul")
+    assert full[0] == 2 * 2 * 4 * 36 * 3  # eager attention computes the whole grid, window or not
+    # Generating 6 tokens sums min(c + 1, 4) over caches 0…5: the same 21 and 18 keys.
+    gen = _row(cost_arrays(TINY_WINDOW, "generate", 6, 1, widths=W, fused_attention=True), "sv_matmul")
+    assert gen == (2 * 2 * 4 * (21 + 2 * 18), 2 * 4 * (21 + 2 * 18), 3 * 6 * 2 * 4 * 2)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(["llama-3-8b", "mistral-7b", "gpt2", "mixtral-8x7b"]), st.integers(1, 4096),
+       st.integers(0, 40), st.integers(1, 8), st.sampled_from(["prefill", "decode", "generate"]), st.booleans())
+def test_window_longer_than_context_changes_nothing(name: str, window: int, length: int, batch: int, phase: str,
+                                                    halving: bool) -> None:
+    base = get_preset(name)
+    length = max(length, 0 if phase == "decode" else 1)
+    window = max(window, length + 1)  # the window holds every key of every step
+    windowed = dataclasses.replace(base, sliding_window=window, sliding_layers=max(1, base.layers // 2))
+    a = cost_arrays(base, phase, length, batch, widths=W, causal_halving=halving, include_lm_head=True)
+    b = cost_arrays(windowed, phase, length, batch, widths=W, causal_halving=halving, include_lm_head=True)
+    assert list(a) == list(b)
+    for op in a:
+        for field in ("flops", "bytes_read", "bytes_written"):
+            assert float(getattr(b[op], field)) == pytest.approx(float(getattr(a[op], field)), rel=1e-12)
+
+
+def test_moe_with_shared_and_dense_layers_by_hand() -> None:
+    """Decode, batch 1: 2 MoE layers (2 of 4 experts of 6 read), 1 dense layer (FFN 12), gated shared expert."""
+    ops = cost_arrays(TINY_MOE, "decode", 0, 1, widths=W)
+    assert int(ops["router"].count) == 2 and int(ops["dense_ffn_up"].count) == 1
+    assert _row(ops, "router") == (2 * 2 * 8 * 4, 2 * 32 * 1 + 2 * 8 * 2, 2 * 4 * 2)
+    assert _row(ops, "ffn_up") == (2 * 2 * 2 * 8 * 6, 2 * 2 * 48 * 1 + 2 * 2 * 8 * 2, 2 * 2 * 6 * 2)
+    assert _row(ops, "dense_ffn_up") == (2 * 8 * 12, 96 * 1 + 8 * 2, 12 * 2)
+    assert _row(ops, "shared_ffn_down") == (2 * 2 * 6 * 8, 2 * 48 * 1 + 2 * 6 * 2, 2 * 8 * 2)
+    assert _row(ops, "shared_gate") == (2 * 2 * 8 * 1, 2 * 8 * 1 + 2 * 8 * 2, 2 * 1 * 2)
+    # Combine: 2 weighted expert outputs (2·2·8), + the shared output (8), · its gate (8); per MoE layer.
+    assert _row(ops, "moe_combine") == (2 * 8 * (4 + 1 + 1), 2 * (2 * 9 + 9) * 2, 2 * 8 * 2)
+    # Batch 3: 4·(1 - (1 - 2/4)^3) = 3.5 experts read per MoE layer; shared and dense weights once.
+    big = cost_arrays(TINY_MOE, "decode", 0, 3, widths=W)
+    assert float(big["ffn_up"].bytes_read) == pytest.approx(2 * 3.5 * 48 + 2 * 3 * 2 * 8 * 2)
+    assert float(big["shared_ffn_up"].bytes_read) == 2 * 48 + 2 * 3 * 8 * 2
+
+
+def test_qk_norm_post_norms_sinks_and_qkv_bias_by_hand() -> None:
+    ops = cost_arrays(TINY_DETAILS, "decode", 2, 1, widths=BF, fused_attention=True)
+    assert _row(ops, "q_proj")[1] == 2 * (64 + 8) * 2 + 2 * 8 * 2  # weights and bias, input
+    assert _row(ops, "k_proj")[1] == 2 * (32 + 4) * 2 + 2 * 8 * 2
+    assert _row(ops, "o_proj")[1] == 2 * 64 * 2 + 2 * 8 * 2  # no bias on o_proj
+    # RMSNorm over 2 query heads and 1 key head of 4: 4 FLOPs per element; 2·4 scales per layer.
+    assert _row(ops, "qk_norm") == (4 * 2 * 3 * 4, 2 * (8 * 2 + 4 * 2 + 8 * 2), 2 * (8 * 2 + 4 * 2))
+    # Softmax over 3 keys plus one sink logit per head; the sinks are read as weights.
+    assert _row(ops, "softmax") == (4 * 2 * 2 * (3 + 1), 2 * 2 * 2, 0.0)
+    # Two more RMSNorms over d per block.
+    post = ops["post_norms"]
+    assert int(post.count) == 4 and _row(ops, "post_norms") == (4 * 4 * 8, 4 * (8 * 2 + 8 * 2), 4 * 8 * 2)
+
+
+@pytest.mark.parametrize("spec", [TINY_MLA, TINY_WINDOW, TINY_MOE, TINY_DETAILS, get_preset("llama-3-8b"),
+                                  get_preset("mixtral-8x7b")], ids=lambda s: s.name)
+def test_decode_reads_every_active_weight_once(spec: ModelSpec) -> None:
+    """Weight bytes of a batch-1 decode step (LM head included) = parameters the token uses (parameter_count)."""
+    lo = cost_arrays(spec, "decode", 3, 1, widths=ByteWidths(weight=1.0, act=2.0, kv=2.0), include_lm_head=True)
+    hi = cost_arrays(spec, "decode", 3, 1, widths=ByteWidths(weight=2.0, act=2.0, kv=2.0), include_lm_head=True)
+    weights = sum(float(hi[n].bytes_read - lo[n].bytes_read) for n in lo)
+    unused = (spec.experts - spec.active_experts) * spec.ffn_matrices * spec.d_model * spec.ffn_dim * spec.moe_layers
+    lm_head = spec.vocab_size * spec.d_model
+    assert weights == pytest.approx(parameter_count(spec, include_embeddings=False) + lm_head - unused, rel=1e-12)
+
+
+def test_new_specs_vectorise_like_scalars() -> None:
+    specs = [TINY_MLA, TINY_WINDOW, TINY_MOE, TINY_DETAILS, get_preset("llama-3-8b")]
+    lengths, batches = np.array([1, 9, 700])[:, None], np.array([1, 5])
+    for phase in ("prefill", "decode", "generate"):
+        arr = cost_arrays(specs, phase, lengths, batches, widths=W, causal_halving=True)
+        for i, spec in enumerate(specs):
+            one = cost_arrays(spec, phase, lengths, batches, widths=W, causal_halving=True)
+            assert set(one) <= set(arr)
+            for name, op in arr.items():
+                if name not in one:
+                    assert not op.flops[i].any() and not op.bytes_read[i].any() and not op.count[i].any()
+                    continue
+                for field in ("count", "flops", "bytes_read", "bytes_written"):
+                    np.testing.assert_allclose(getattr(op, field)[i], getattr(one[name], field), rtol=1e-12)
+
+
+def test_empty_configuration_arrays() -> None:
+    for spec in (get_preset("llama-3-8b"), [get_preset("gpt2"), TINY_MLA]):
+        ops = cost_arrays(spec, "decode", np.arange(5, 5), 2)
+        assert all(o.flops.size == 0 and o.bytes_read.size == 0 for o in ops.values())

@@ -330,3 +330,202 @@ def test_chapter_tables_and_charts():
     assert charts.quantization_chart(q).to_dict()["params"]
     spec = charts.frontier_chart(grid).to_dict()
     assert {p["name"] for p in spec["params"]} == {"f_device", "f_log2ctx", "f_log2batch"}
+
+
+# ------------------------------------------------------------ every ModelSpec feature: windows, MLA, MoE extras
+# The specs are written from the published configs in tests/test_attention.py (not from memwall.specs.presets).
+
+from tests.test_attention import DEEPSEEK_V3, GEMMA3_27B, MISTRAL_7B_SWA  # noqa: E402
+
+FEATURE_SPECS = {"mistral-7b swa": MISTRAL_7B_SWA, "gemma-3-27b": GEMMA3_27B, "deepseek-v3": DEEPSEEK_V3,
+                 "mixtral-8x7b": get_preset("mixtral-8x7b"), "llama-3-8b": get_preset("llama-3-8b")}
+
+
+def test_kv_cache_mistral_window() -> None:
+    # Mistral-7B-v0.1: 32 layers, 8 KV heads of 128, K and V, 2 B, and a rolling buffer of 4096 tokens
+    # (arXiv 2310.06825, §2): at a 32,768-token context the cache is that of 4096 tokens, 8x less.
+    window_cache = 2 * 32 * 8 * 128 * 2 * 4096
+    assert kv_cache_bytes(MISTRAL_7B_SWA, 32768) == window_cache == pytest.approx(0.537e9, rel=1e-3)
+    assert footprint(MISTRAL_7B_SWA, 1, 32768).kv_cache == window_cache
+    assert kv_cache_bytes(get_preset("llama-3-8b"), 32768) == 8 * window_cache  # same GQA shape, no window
+    np.testing.assert_array_equal(kv_cache_bytes(MISTRAL_7B_SWA, [100, 4096, 10**6], batch=[[1], [3]]),
+                                  np.array([[1], [3]]) * 2 * 32 * 8 * 128 * 2 * np.array([100, 4096, 4096]))
+
+
+def test_kv_cache_mistral_preset_window() -> None:
+    # The preset itself (memwall.specs.presets, helper H1) once it carries the window; skipped before.
+    if not get_preset("mistral-7b").sliding_window:
+        pytest.skip("mistral-7b preset has no sliding window yet")
+    assert kv_cache_bytes("mistral-7b", 32768) == 2 * 32 * 8 * 128 * 2 * 4096
+    assert footprint("mistral-7b", 1, 32768).kv_cache == 2 * 32 * 8 * 128 * 2 * 4096
+
+
+def test_kv_cache_gemma3_and_deepseek_by_hand() -> None:
+    # Gemma-3-27B: 16 KV heads x (128 + 128) per layer; 10 global layers keep 32768 tokens, 52 sliding keep 1024
+    assert kv_cache_bytes(GEMMA3_27B, 32768) == 16 * 256 * 2 * (10 * 32768 + 52 * 1024)
+    # DeepSeek-V3 MLA: 61 layers x (512 latent + 64 rotary key) x 2 B per token
+    assert kv_cache_bytes(DEEPSEEK_V3, 4096, batch=2) == 2 * 4096 * 61 * (512 + 64) * 2
+
+
+@pytest.mark.parametrize("name", list(FEATURE_SPECS))
+@pytest.mark.parametrize("fused", [True, False])
+def test_footprint_identity_and_resident_weights(name: str, fused: bool) -> None:
+    spec = FEATURE_SPECS[name]
+    b, c = np.array([[1], [7], [64]]), np.array([0, 1000, 4096, 40000])
+    widths = ByteWidths(weight=1.0, act=2.0, kv=2.0)
+    fp = footprint(spec, b, c, widths=widths, fused_attention=fused)
+    np.testing.assert_array_equal(fp.total, fp.weights + fp.kv_cache + fp.activations)
+    # resident weights = every parameter (all experts), not the active ones
+    np.testing.assert_array_equal(fp.weights, parameter_count(spec) * 1.0)
+    np.testing.assert_array_equal(fp.kv_cache, kv_cache_bytes(spec, c, b, 2.0))
+    assert np.all(fp.activations > 0) and np.all(fp.activations < 0.05 * fp.weights)
+
+
+def test_mixtral_footprint_holds_all_experts() -> None:
+    from memwall.specs import get_moe
+
+    moe = get_moe("mixtral-8x7b")
+    fp = footprint("mixtral-8x7b", 1, 0)
+    assert fp.weights == 2 * moe.total_params > 3 * 2 * moe.active_params  # 46.7B resident, 12.9B active
+
+
+def test_activations_mla_and_moe_by_hand() -> None:
+    # DeepSeek-V3 at 2 B: residual and normed input 2·7168; MLA buffers: compressed query 1536, query 128·(128+64),
+    # absorbed query 128·(512+64), new latent and rotary key 512+64, latent output 128·512, output 128·128;
+    # FFN hidden 2·max(8·2048 + 2048 shared, 18432 dense); 256 router logits; 129280 logits.
+    mla = 1536 + 128 * 192 + 128 * 576 + 576 + 128 * 512 + 128 * 128
+    expected = 2 * (2 * 7168 + mla + 2 * max(8 * 2048 + 2048, 18432) + 256 + 129280)
+    assert footprint(DEEPSEEK_V3, 1, 0).activations == expected
+    # unfused scores: 128 heads per key; Mistral with every layer sliding holds at most its 4096-key window
+    assert footprint(DEEPSEEK_V3, 1, 100, fused_attention=False).activations == expected + 2 * 128 * 100
+    mistral = [footprint(MISTRAL_7B_SWA, 1, c, fused_attention=False).activations for c in (0, 4096, 10**5)]
+    assert mistral[1] - mistral[0] == 2 * 32 * 4096 and mistral[2] == mistral[1]
+    # Gemma 3 has global layers: their scores cover the whole context
+    g = [footprint(GEMMA3_27B, 1, c, fused_attention=False).activations for c in (0, 10**5)]
+    assert g[1] - g[0] == 2 * 32 * 10**5
+
+
+@pytest.mark.parametrize("name", list(FEATURE_SPECS))
+def test_max_batch_is_the_largest_that_fits(name: str) -> None:
+    spec = FEATURE_SPECS[name]
+    memory = 2.0e12 if spec.experts > 100 else 80 * GIB  # DeepSeek-V3 (671B) needs a node
+    widths = ByteWidths(weight=1.0)
+    for context in (0, 1024, 4096, 32768, 131072):
+        n = max_batch(spec, memory, context, widths=widths)
+        assert n >= 1, (name, context)
+        assert footprint(spec, n, context, widths=widths).total <= memory
+        assert footprint(spec, n + 1, context, widths=widths).total > memory
+
+
+def test_max_batch_window_no_longer_shrinks_past_it() -> None:
+    got = max_batch(MISTRAL_7B_SWA, 80 * GIB, np.array([1024, 4096, 32768, 10**6]))
+    assert got[1] == got[2] == got[3] < got[0]
+    full = dataclasses.replace(MISTRAL_7B_SWA, sliding_window=0, sliding_layers=0)
+    assert got[2] > 7 * max_batch(full, 80 * GIB, 32768)  # the window's 8x smaller cache
+
+
+def test_max_context_all_layers_sliding_is_unbounded() -> None:
+    # Mistral 7B with every layer sliding: past 4096 tokens nothing grows, so memory sets no limit
+    assert max_context(MISTRAL_7B_SWA, 80 * GIB, 1) == np.inf
+    assert footprint(MISTRAL_7B_SWA, 1, 4096).total <= 80 * GIB
+    # ... unless the window's cache itself does not fit: then a finite context, as footprint says
+    batch = np.array([1, 100, 1000])
+    got = max_context(MISTRAL_7B_SWA, 80 * GIB, batch)
+    assert got.dtype == float and np.isinf(got[0]) and np.isinf(got[1]) and np.isfinite(got[2])
+    c = int(got[2])
+    assert footprint(MISTRAL_7B_SWA, 1000, c).total <= 80 * GIB < footprint(MISTRAL_7B_SWA, 1000, c + 1).total
+    assert max_context(MISTRAL_7B_SWA, 1e9, 1) == 0  # the weights alone do not fit
+
+
+@pytest.mark.parametrize("batch, fused", [(1, True), (8, True), (8, False), (40, True)])
+def test_max_context_partial_window_is_exact(batch: int, fused: bool) -> None:
+    # Gemma 3 at 8 bits on a 141 GB device: 10 global layers keep growing, the 52 sliding ones stop at 1024
+    memory = 141e9
+    widths = ByteWidths(weight=1.0, kv=1.0)
+    c = max_context(GEMMA3_27B, memory, batch, widths=widths, fused_attention=fused)
+    assert isinstance(c, int) and c > 1024
+    kwargs = dict(widths=widths, fused_attention=fused)
+    assert footprint(GEMMA3_27B, batch, c, **kwargs).total <= memory < footprint(GEMMA3_27B, batch, c + 1,
+                                                                                   **kwargs).total
+    plain = dataclasses.replace(GEMMA3_27B, sliding_window=0, sliding_layers=0)
+    assert c > 5 * max_context(plain, memory, batch, **kwargs)  # 62 growing layers against 10
+
+
+def test_max_context_below_the_window() -> None:
+    # So little room that the context stays below Gemma's 1024-token window: every layer's cache grows
+    weights = parameter_count(GEMMA3_27B) * 2.0
+    memory = weights + 2 * footprint(GEMMA3_27B, 1, 500).activations + kv_cache_bytes(GEMMA3_27B, 500, 2)
+    c = max_context(GEMMA3_27B, memory, 2)
+    assert c == 500 or (c < 1024 and footprint(GEMMA3_27B, 2, c).total <= memory
+                        < footprint(GEMMA3_27B, 2, c + 1).total)
+
+
+def test_request_split_across_the_window(h100: Ceilings) -> None:
+    # Decode steps from a 4000-token prompt to past the 4096-token window: the closed form sums each piece
+    # with its own line and must match the step-by-step sum (whatever cost.py's window convention).
+    spec, prompt, out = MISTRAL_7B_SWA, 4000, 300
+    split = request_split(spec, h100, prompt, out, batch=64)
+    steps = decode_step_time(spec, h100, 64, np.arange(prompt, prompt + out - 1))
+    assert split.total_s == pytest.approx(split.ttft_s + steps.sum(), rel=1e-9)
+    low = Ceilings(3e12, 1e12)  # a low ridge: attention ops cross to compute-bound inside the range
+    split = request_split(GEMMA3_27B, low, np.array([[2], [1000]]), [1, 30, 200], batch=3)
+    for i, prompt in enumerate((2, 1000)):
+        for j, out in enumerate((1, 30, 200)):
+            steps = decode_step_time(GEMMA3_27B, low, 3, np.arange(prompt, prompt + out - 1)) if out > 1 else 0.0
+            assert split.total_s[i, j] == pytest.approx(split.ttft_s[i, j] + np.sum(steps), rel=1e-9)
+
+
+# These depend on memwall/cost.py::cost_arrays counting MLA, windows and MoE extras (helper H2).
+
+
+def test_decode_window_stops_the_kv_traffic(h100: Ceilings) -> None:  # needs cost.py windows
+    far = decode_step_time(MISTRAL_7B_SWA, h100, 64, np.array([10**5, 10**6]))
+    assert far[0] == pytest.approx(far[1], rel=1e-12)
+    full = dataclasses.replace(MISTRAL_7B_SWA, sliding_window=0, sliding_layers=0)
+    assert far[0] < decode_step_time(full, h100, 64, 10**5) / 4
+    # past the window the critical batch no longer moves with the context
+    crit = critical_batch(MISTRAL_7B_SWA, h100, context=np.array([8192, 65536]))
+    assert crit[0] == crit[1]
+
+
+def test_decode_mla_moe_batch1_reads_the_active_weights(h100: Ceilings) -> None:  # needs cost.py MLA and MoE
+    from memwall.specs import get_moe
+
+    moe = get_moe("deepseek-v3")
+    # batch 1, empty cache: about the active parameters (37B, the LM head included) at 2 B, not the 671B resident
+    t = time_per_token(DEEPSEEK_V3, h100, 1, 0)
+    assert t == pytest.approx(moe.active_params * 2 / 3.35e12, rel=0.05)
+    assert footprint(DEEPSEEK_V3, 1, 0).weights == pytest.approx(2 * moe.total_params, rel=1e-3)
+    # MLA's 576-element cache per layer, read once for all 128 heads (absorbed form): at 32k tokens the score
+    # matmul is bound by reading 61·576·2 B per cached token, the latent-weighted sum (128·2·512 FLOPs per token and
+    # layer, operands on chip) and the softmax (4 per score) by the FLOPs: the per-operation roofline sum.
+    long = decode_step_time(DEEPSEEK_V3, h100, 1, 32768) - decode_step_time(DEEPSEEK_V3, h100, 1, 0)
+    by_hand = 32768 * 61 * (576 * 2 / 3.35e12 + (128 * 2 * 512 + 128 * 4) / 989.4e12)
+    assert long == pytest.approx(by_hand, rel=0.02)
+    assert np.isfinite(critical_batch(DEEPSEEK_V3, h100, context=4096))  # absorbed MLA: ~128 heads per cached byte
+
+
+@FAST
+@given(memory_gib=st.floats(20.0, 400.0), batch=st.integers(1, 512), kv=st.sampled_from([0.5, 1.0, 2.0]),
+       fused=st.booleans(), which=st.sampled_from(["gemma", "mistral"]))
+def test_max_context_windowed_is_exact(memory_gib: float, batch: int, kv: float, fused: bool, which: str) -> None:
+    spec = GEMMA3_27B if which == "gemma" else MISTRAL_7B_SWA
+    widths, memory = ByteWidths(weight=1.0, kv=kv), memory_gib * GIB
+    c = max_context(spec, memory, batch, widths=widths, fused_attention=fused)
+    kwargs = dict(widths=widths, fused_attention=fused)
+    if np.isinf(c):  # only when every layer slides and the window's cache fits
+        assert spec.sliding_layers == spec.layers
+        assert footprint(spec, batch, spec.sliding_window, **kwargs).total <= memory
+    elif c > 0:
+        assert footprint(spec, batch, c, **kwargs).total <= memory < footprint(spec, batch, c + 1, **kwargs).total
+    else:
+        assert footprint(spec, batch, 1, **kwargs).total > memory
+
+
+def test_frontier_mla_moe(h100: Ceilings) -> None:  # needs cost.py MLA and MoE (helper H2)
+    memory = 8 * 141e9  # an 8-GPU H200 node, FP8 weights
+    widths = ByteWidths(weight=1.0, act=2.0, kv=2.0)
+    df = frontier(DEEPSEEK_V3, h100, memory, 4096, widths=widths)
+    assert df["batch"].iloc[-1] == max_batch(DEEPSEEK_V3, memory, 4096, widths=widths) > 1000
+    assert df["fits"].all() and df["tokens_per_s"].is_monotonic_increasing
+    np.testing.assert_array_equal(df["weights_bytes"], parameter_count(DEEPSEEK_V3) * 1.0)  # resident

@@ -41,6 +41,14 @@ PUBLISHED = {
     "mistral-7b": 7_241_732_096,
     # mistralai/Mixtral-8x7B-v0.1: 46,702,792,704 (paper, arXiv 2401.04088: "47B" total, "13B" active)
     "mixtral-8x7b": 46_702_792_704,
+    # Qwen/Qwen3-8B: 8,190,735,360 (model card: "8.2B")
+    "qwen3-8b": 8_190_735_360,
+    # google/gemma-3-27b-it, language model (Gemma3ForCausalLM of text_config): 27,009,346,304 (model card
+    # "27B", vision encoder included)
+    "gemma-3-27b": 27_009_346_304,
+    # deepseek-ai/DeepSeek-V3 (DeepseekV3ForCausalLM, no MTP module): 671,026,404,352 (paper, arXiv
+    # 2412.19437: "671B total parameters, 37B activated")
+    "deepseek-v3": 671_026_404_352,
 }
 
 

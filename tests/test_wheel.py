@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -68,9 +70,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return wheels[0]
 
 
-def _declared_site(wheel: Path, folder: Path) -> Path:
+def _declared_site(wheel: Path, folder: Path, extra: tuple[str, ...] = ()) -> Path:
     """A folder of links to the installed files of the distributions that the wheel's ``Requires-Dist`` closure
-    names, and nothing else: a module the wheel forgets to declare is missing there, as after ``pip install``."""
+    names, and nothing else: a module the wheel forgets to declare is missing there, as after ``pip install``.
+    ``extra`` requirements (and their closure) are added, as if installed next to the wheel."""
     from importlib import metadata
 
     from packaging.requirements import Requirement
@@ -79,6 +82,7 @@ def _declared_site(wheel: Path, folder: Path) -> Path:
         meta = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
         requires = [line.split(":", 1)[1].strip() for line in z.read(meta).decode().splitlines()
                     if line.startswith("Requires-Dist:")]
+    requires += list(extra)
     seen: set[str] = set()
     todo = [Requirement(r) for r in requires]
     folder.mkdir(parents=True)
@@ -103,21 +107,27 @@ def _declared_site(wheel: Path, folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtual environment outside the repository with the wheel installed (``--no-deps``)."""
-    env_dir = tmp_path_factory.mktemp("venv") / "venv"
+def _fresh_venv(wheel: Path, base: Path, extra: tuple[str, ...] = ()) -> Path:
+    """A virtual environment at ``base/venv`` with the wheel installed (``--no-deps``), seeing only the declared
+    closure of its requirements (plus ``extra``'s) through a ``.pth`` path line."""
+    env_dir = base / "venv"
     assert not env_dir.resolve().is_relative_to(ROOT), "the fresh venv must lie outside the repository"
     _run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], cwd=env_dir.parent)
     python = env_dir / "bin" / "python"
     purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                    cwd=env_dir.parent).stdout.strip()
     # A path line only: the .pth files inside that folder (the editable memwall's finder) are not executed.
-    declared = _declared_site(wheel, env_dir.parent / "declared-site-packages")
+    declared = _declared_site(wheel, env_dir.parent / "declared-site-packages", extra)
     (Path(purelib) / "_memwall_test_deps.pth").write_text(f"{declared}\n")
     _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--disable-pip-version-check",
           "-q", str(wheel)], cwd=env_dir.parent)
     return env_dir
+
+
+@pytest.fixture(scope="module")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment outside the repository with the wheel installed (``--no-deps``)."""
+    return _fresh_venv(wheel, tmp_path_factory.mktemp("venv"))
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +212,67 @@ def test_installed_command_honours_memwall_data_dir(venv: Path, outside: Path, t
     assert str(path) in result.stderr and "memory_bandwidth_gb_per_s" in result.stderr, result.stderr
     missing = _run([exe, "validate"], cwd=outside, env=_env(MEMWALL_DATA_DIR=str(tmp_path / "nowhere")), check=False)
     assert missing.returncode != 0 and "MEMWALL_DATA_DIR" in missing.stderr, missing.stderr
+
+
+# --- the reader notebooks (memwall.sphinxext.notebooks) run against the installed wheel --------------------
+
+READER_CHAPTERS = ("quantization", "models_memory")
+"""Two light chapters (about 5 s each in the build) whose generated notebooks are executed."""
+KERNEL_EXTRA = ("ipykernel",)
+"""Installed beside the wheel for the kernel: ipykernel runs it; myst-nb because ``memwall.book.glue_number``
+(which every chapter's hidden cells call) imports ``myst_nb.glue``, and the wheel does not declare it."""
+
+
+@pytest.fixture(scope="module")
+def kernel_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv like :func:`venv`, with ipykernel (and myst-nb) beside the wheel, and a kernel spec for it."""
+    env_dir = _fresh_venv(wheel, tmp_path_factory.mktemp("kernel-venv"), KERNEL_EXTRA)
+    spec = env_dir.parent / "kernels" / "memwall-wheel"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(env_dir / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "memwall wheel", "language": "python", "env": {"PYTHONNOUSERSITE": "1"}}))
+    return env_dir
+
+
+@pytest.mark.parametrize("chapter", READER_CHAPTERS)
+def test_reader_notebook_runs_against_the_wheel(chapter: str, kernel_venv: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch):
+    import nbformat
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+
+    from memwall.sphinxext import notebooks
+
+    for name in ("PYTHONPATH", "PYTHONHOME", "MEMWALL_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    source = notebooks.write_notebook(ROOT / "chapters" / f"{chapter}.md", tmp_path / "nb" / f"{chapter}.ipynb",
+                                      notebooks.repository_url(ROOT))
+    work = tmp_path / "work"
+    work.mkdir()
+    assert not work.resolve().is_relative_to(ROOT)
+    nb = nbformat.read(source, as_version=4)
+    probe = ("import json, os, sys, memwall\n"
+             "print(json.dumps({'memwall': memwall.__file__, 'python': sys.executable, 'cwd': os.getcwd(), "
+             "'path': sys.path}))")
+    nb.cells.append(nbformat.v4.new_code_cell(probe))
+    kernels = KernelSpecManager(kernel_dirs=[str(kernel_venv.parent / "kernels")])
+    km = KernelManager(kernel_name="memwall-wheel", kernel_spec_manager=kernels)
+    started = time.perf_counter()
+    NotebookClient(nb, km=km, timeout=300, resources={"metadata": {"path": str(work)}}).execute()
+    elapsed = time.perf_counter() - started
+    print(f"{chapter}: executed in {elapsed:.1f} s")  # shown with -s / in the report of a failure
+
+    setup = nb.cells[0]
+    assert setup.metadata["tags"] == ["memwall-setup"] and not setup.outputs, setup.outputs  # memwall found: no-op
+    assert not any(work.iterdir()), f"the notebook wrote {sorted(p.name for p in work.iterdir())} (a clone?)"
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors, errors
+    seen = json.loads(nb.cells[-1].outputs[0]["text"])
+    assert Path(seen["memwall"]).resolve().is_relative_to(kernel_venv.resolve()), seen["memwall"]
+    assert Path(seen["python"]).parent == kernel_venv / "bin", seen["python"]
+    assert Path(seen["cwd"]).resolve() == work.resolve()
+    inside = [p for p in seen["path"] if p and Path(p).resolve().is_relative_to(ROOT)]
+    assert not inside, f"the kernel's sys.path reaches the repository: {inside}"

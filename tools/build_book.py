@@ -2,8 +2,9 @@
 
 The execution cache (jupyter-cache) keys only on notebook code, so outputs computed by an older
 ``memwall/``, ``data/`` or set of requirements would be served stale. This script hashes those
-inputs (and ``$MEMWALL_DATA_DIR``) and deletes ``_build`` whenever the hash differs from the last
-successful build's, and always under CI (``CI`` set) or ``--clean``. Warnings are errors
+inputs (and the files of the data folder the package reads: ``$MEMWALL_DATA_DIR`` when it is set, see
+:func:`data_folder`) and deletes ``_build`` whenever the hash differs from the last successful
+build's, and always under CI (``CI`` set) or ``--clean``. Warnings are errors
 (``-W -n --keep-going``): a failing cell, a broken cross-reference, an unknown MIME type or a bad
 data row fails the build.
 
@@ -32,10 +33,53 @@ GATE_FLAGS = ("-W", "-n", "--keep-going")
 """Warnings are errors (-W), references are checked (-n), and every problem is listed (--keep-going)."""
 
 
-def inputs_digest() -> str:
-    """SHA-256 over the files that notebook outputs depend on besides the notebooks themselves."""
+def data_folder() -> Path:
+    """The folder of tables the package reads: :func:`memwall.tables.paths.data_dir` (the same resolution).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``$MEMWALL_DATA_DIR`` names a folder that does not exist.
+    """
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # this clone's memwall when the script runs outside its environment
+    from memwall.tables.paths import data_dir
+
+    return data_dir()
+
+
+def folder_digest(folder: Path) -> str:
+    """SHA-256 over the names (relative to ``folder``) and contents of every file under ``folder``.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        Folder to hash; ``__pycache__`` folders are skipped.
+
+    Returns
+    -------
+    str
+        Hex digest; it changes when a file is added, removed, renamed or edited.
+    """
     h = hashlib.sha256()
-    h.update(os.environ.get("MEMWALL_DATA_DIR", "").encode())
+    for f in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(f.relative_to(folder).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def inputs_digest() -> str:
+    """SHA-256 over the files that notebook outputs depend on besides the notebooks themselves.
+
+    Those are :data:`INPUTS` and the files of :func:`data_folder` (so editing a table in
+    ``$MEMWALL_DATA_DIR`` rebuilds); a data folder that does not exist is hashed as its error message (the
+    build then fails in the first notebook that loads a table, with that message).
+    """
+    h = hashlib.sha256()
+    try:
+        h.update(f"data folder {folder_digest(data_folder())}".encode())
+    except FileNotFoundError as err:
+        h.update(f"data folder error {err}".encode())
     for entry in INPUTS:
         path = ROOT / entry
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]

@@ -10,7 +10,14 @@ from numpy.typing import ArrayLike
 
 from memwall._checks import _check_array, _check_precision
 from memwall.cost import FLOPS_PER_ELEMENT
-from memwall.specs.attention import MLA_FORMS, AttentionShape, _shape, kv_bytes_per_token, kv_elements_per_token
+from memwall.specs.attention import (
+    MLA_FORMS,
+    AttentionShape,
+    _layer_tokens,
+    _shape,
+    kv_bytes_per_token,
+    kv_elements_per_token,
+)
 from memwall.specs.model_spec import ModelSpec
 from memwall.widths import BF16, ByteWidths
 
@@ -95,6 +102,9 @@ def decode_attention_cost(attention: AttentionShape | ModelSpec | str, context: 
     * MLA, naive: FLOPs ``n·(2·d_c·h·(d_h + d_v) + h·(2·(d_h + d_h^R) + 4 + 2·d_v))``; bytes
       ``n·(d_c + d_h^R)·b_kv + h·(d_h + d_h^R + d_v)·b_a``.
 
+    A sliding-window layer sees ``min(n, W)`` keys instead of ``n`` (:func:`memwall.specs.attention.layer_tokens`;
+    Jiang et al. 2023, arXiv 2310.06825, §2), so its per-key terms stop growing at the window.
+
     Everything scales with ``batch`` and ``layers``, so the intensity depends on neither; for a long
     cache it tends to :func:`attention_intensity_limit`.
     """
@@ -107,8 +117,9 @@ def decode_attention_cost(attention: AttentionShape | ModelSpec | str, context: 
     kb = np.asarray(kv_bytes, dtype=float)
     ab = np.asarray(act_bytes, dtype=float)
     fk, bk, f0, b0 = _per_key_and_fixed(a, kb, ab, mla_form)
-    flops = a.layers * b * (n * fk + f0)
-    bytes_ = a.layers * b * (n * bk + b0)
+    keys = _layer_tokens(a, n)  # keys in view summed over layers: min(n, W) on sliding layers
+    flops = b * (keys * fk + a.layers * f0)
+    bytes_ = b * (keys * bk + a.layers * b0)
     intensity = flops / bytes_
 
     def out(x: np.ndarray) -> float | np.ndarray:

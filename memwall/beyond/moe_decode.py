@@ -8,8 +8,8 @@ This module counts those bytes and finds where decode turns compute-bound:
 
 * :class:`MoESpec`: parameters split into always-read (attention, dense FFN layers, shared experts,
   routers, norms, LM head), routed experts, and gathered embeddings; :meth:`MoESpec.from_model_spec`
-  for :mod:`memwall.specs` presets (Mixtral 8x7B, dense models), :data:`MOE_PRESETS` for DeepSeek-V2
-  and DeepSeek-V3;
+  for any :class:`~memwall.specs.ModelSpec` (Mixtral 8x7B, dense models, and specs with shared experts,
+  dense first layers, MLA or sliding windows), :data:`MOE_PRESETS` for DeepSeek-V2 and DeepSeek-V3;
 * :func:`expected_distinct_experts`: expected routed experts a batch touches per layer;
 * :func:`decode_step_cost`, :func:`decode_step_grid`: FLOPs, bytes and intensity of a decode step;
 * :func:`critical_batch`: the smallest batch whose decode step is compute-bound on a device.
@@ -46,11 +46,15 @@ Accounting (as :mod:`memwall.serving`, simplified)
 A decode step of batch ``B`` with ``context`` cached tokens: FLOPs ``2·B·N_active`` (every matmul
 weight used per token, the LM head included) plus the attention core of
 :func:`memwall.beyond.attention_cost.decode_attention_cost`; bytes: the weights read (always-read and
-the expected touched experts) plus the attention core's query, cache and output traffic. Not
+the expected touched experts) plus the attention core's query, cache and output traffic (MLA's latent
+read once for all heads; on a sliding-window layer at most ``sliding_window`` keys,
+:func:`memwall.specs.attention.layer_tokens`). Not
 counted: the embedding gather, activations between operations (``O(B·d)`` per operation, small next to
 weights at small batch), norms and activation-function FLOPs, router top-k selection. Up to batch 16 this
-agrees with :func:`memwall.cost.cost_arrays` within 3 % (``tests/test_moe_decode.py``); at batch 256 the
-uncounted activation traffic reaches about 5 % of the bytes.
+agrees with :func:`memwall.cost.cost_arrays` within 3 % for Mixtral, Llama, DeepSeek-V3 (MLA, shared
+expert, dense first layers) and a sliding-window Mistral (``tests/test_moe_decode.py``); at batch 256 the
+uncounted activation traffic reaches about 5 % of the bytes. These are the *active* weights a step reads;
+the *resident* weights a device must hold are all of them (:func:`memwall.serving.memory.footprint`).
 """
 
 from __future__ import annotations

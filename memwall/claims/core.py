@@ -177,7 +177,7 @@ _REGISTRY: dict[str, Claim] = {}
 _CACHE: dict[str, dict[str, object]] = {}
 _BUILTINS_LOADED = False
 
-BUILTIN_CLAIM_MODULES = ("memwall.claims.paper", "memwall.claims.beyond")
+BUILTIN_CLAIM_MODULES = ("memwall.claims.paper", "memwall.claims.beyond", "memwall.claims.own_model")
 """Modules whose import registers the built-in claims: the paper's first, then those past the paper."""
 
 

@@ -10,6 +10,8 @@ Subcommands expose the package's calculations for scripts and coursework:
     FLOPs, bytes moved and arithmetic intensity of a Transformer phase, per operation or in total.
 ``memwall models``
     The model presets with their hyperparameters and parameter counts.
+``memwall devices``
+    The devices of the hardware table with their short names (aliases) and ceilings.
 ``memwall roofline``
     Roofline time bound of every operation of a phase on a datasheet device, or the ridge points.
 ``memwall serve``
@@ -20,29 +22,84 @@ Subcommands expose the package's calculations for scripts and coursework:
     This machine's memory bandwidth (STREAM), GEMM peak, GEMV-to-GEMM sweep, or encoder-vs-decoder latency.
 
 Every subcommand takes ``--format table|csv|json``. Units are in column names and ``--help``.
+
+Each command imports what it needs when it runs, so that ``memwall serve`` and ``memwall devices`` start
+without pandas (their rows are plain dicts, printed by :func:`_emit` without pandas; the hardware table
+comes from :func:`memwall.device_lookup.hardware_records`). Devices are looked up by
+:func:`memwall.device_lookup.find_device`; ``--peak-flops``/``--bandwidth``/``--memory`` describe a device
+that is in no table, ``--hardware`` names a user table; models are resolved by
+:func:`memwall.specs.hf_config.resolve_model` (preset, ``config.json`` path or Hub id in the local cache).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import json
+import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
-from memwall import bounds, claims, cost, cost_totals, device_ceilings, roofline, specs, tables
-from memwall.book import in_unit
-from memwall.serving import decode, memory, schemes
-from memwall.tables.validation import DataValidationError
-from memwall.wall import hardware_trends, measure, numpy_transformer, trend_checks
-from memwall.widths import ByteWidths
+    from memwall.roofline import Ceilings
+    from memwall.specs.model_spec import ModelSpec
 
-_STATUS_ALIASES = {"differs": claims.DIFFERS_EXPLAINED, "explained": claims.DIFFERS_EXPLAINED,
-                   "unexplained": claims.UNEXPLAINED, "not-reproducible": claims.NOT_REPRODUCIBLE}
-"""ASCII spellings of the statuses for the command line (the statuses themselves contain an em dash)."""
+Rows = list[dict[str, Any]]
+"""A command's result without pandas: one dict per row, the same keys in every row."""
+
+CUSTOM_DEVICE_OPTIONS = ("--peak-flops", "--bandwidth", "--memory", "--name")
+"""Options that describe a device that is in no table."""
 
 
-def _emit(df: pd.DataFrame, fmt: str) -> str:
+def _status_aliases() -> dict[str, str]:
+    """ASCII spellings of the statuses for the command line (the statuses themselves contain an em dash)."""
+    from memwall import claims
+
+    return {"differs": claims.DIFFERS_EXPLAINED, "explained": claims.DIFFERS_EXPLAINED,
+            "unexplained": claims.UNEXPLAINED, "not-reproducible": claims.NOT_REPRODUCIBLE}
+
+
+# --------------------------------------------------------------------------------------------- output
+
+
+def _cell(value: Any, fmt: str) -> Any:
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    if fmt == "json":
+        return None if missing or (isinstance(value, float) and math.isinf(value)) else value
+    if fmt == "csv":
+        return "" if missing else value
+    if missing:
+        return "NaN"
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _emit_rows(rows: Rows, fmt: str) -> str:
+    """Rows printed like pandas would (JSON: non-finite numbers as null; table: floats with 6 digits)."""
+    columns = list(rows[0]) if rows else []
+    if fmt == "json":
+        return json.dumps([{c: _cell(r[c], fmt) for c in columns} for r in rows], indent=2) + "\n"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_cell(r[c], fmt) for c in columns] for r in rows)
+        return out.getvalue()
+    cells = [[_cell(r[c], fmt) for c in columns] for r in rows]
+    widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
+    lines = [" ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in [columns, *cells]]
+    return "\n".join(lines) + "\n"
+
+
+def _emit(df: pd.DataFrame | Rows, fmt: str) -> str:
+    """A command's result as text in ``fmt`` (``table``, ``csv`` or ``json``)."""
+    if isinstance(df, list):
+        return _emit_rows(df, fmt)
+    import pandas as pd
+
     if fmt == "csv":
         return df.to_csv(index=False)
     if fmt == "json":
@@ -60,7 +117,80 @@ def _paths(data_dir: Path | None) -> dict[str, Path | None]:
     return {k: (data_dir / v if data_dir else None) for k, v in names.items()}
 
 
+# ------------------------------------------------------------------------------------ models, devices
+
+
+def _model(text: str) -> ModelSpec:
+    """``--model``: a preset name, a ``config.json`` path (or its folder) or a Hub id in the local cache."""
+    from memwall.specs.hf_config import resolve_model
+
+    return resolve_model(text)
+
+
+def _table_label(args: argparse.Namespace) -> str:
+    return f"--hardware {str(args.hardware)!r}" if args.hardware is not None else "the hardware table"
+
+
+def _custom_options(args: argparse.Namespace) -> list[str]:
+    return [o for o in CUSTOM_DEVICE_OPTIONS if getattr(args, o[2:].replace("-", "_")) is not None]
+
+
+def _custom_device(args: argparse.Namespace, precision: str) -> tuple[Ceilings, float | None] | None:
+    """The device of ``--peak-flops``/``--bandwidth``/``--memory``, or None if none of them is given.
+
+    Raises
+    ------
+    ValueError
+        With ``--device`` or ``--hardware`` as well (a table device and a custom one contradict), or without
+        both ``--peak-flops`` and ``--bandwidth``.
+    """
+    used = _custom_options(args)
+    if not used:
+        return None
+    devices = args.device if isinstance(args.device, list) else [args.device] if args.device else []
+    if devices or args.hardware is not None:
+        other = f"--device {devices[0]!r}" if devices else f"--hardware {str(args.hardware)!r}"
+        raise ValueError(f"{'/'.join(used)} describe a device that is in no table and cannot be combined with "
+                         f"{other}; give one or the other (to vary a listed device, copy its row into a "
+                         "--hardware CSV)")
+    missing = [o for o in ("--peak-flops", "--bandwidth") if o not in used]
+    if missing:
+        raise ValueError(f"a device given by {'/'.join(used)} also needs {' and '.join(missing)} "
+                         "(peak [FLOP/s] and bandwidth [B/s])")
+    from memwall.roofline import Ceilings
+
+    ceil = Ceilings(args.peak_flops, args.bandwidth, name=args.name or "custom", precision=precision)
+    return ceil, args.memory
+
+
+def _cmd_devices(args: argparse.Namespace) -> Rows:
+    from memwall.device_lookup import aliases_of, device_row, hardware_records
+
+    records = hardware_records(args.hardware)
+    if args.names:
+        pairs = [(typed, device_row(records, typed, table=_table_label(args))) for typed in args.names]
+    else:
+        pairs = [(None, r) for r in records]
+    rows = []
+    for typed, r in pairs:
+        row = {"typed": typed} if args.names else {}
+        rows.append({**row, "device": r["device"], "aliases": ", ".join(aliases_of(r["device"])) or "-",
+                     "vendor": r["vendor"], "kind": r["kind"], "release_date": r["release_date"],
+                     "dense_fp16_tflop_per_s": r["dense_fp16_tflop_per_s"],
+                     "memory_bandwidth_gb_per_s": r["memory_bandwidth_gb_per_s"],
+                     "memory_capacity_gib": r["memory_capacity_gib"]})
+    return rows
+
+
+# ------------------------------------------------------------------------------------------ commands
+
+
 def _cmd_fit(args: argparse.Namespace) -> pd.DataFrame:
+    import pandas as pd
+
+    from memwall import tables
+    from memwall.wall import hardware_trends, trend_checks
+
     paths = _paths(args.data_dir)
     if args.rule is not None and not (args.data == "datasheet" and args.series == "flops"):
         raise ValueError("--rule applies only to --series flops --data datasheet (the paper's points come "
@@ -86,6 +216,11 @@ def _cmd_fit(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def _cmd_validate(args: argparse.Namespace) -> pd.DataFrame:
+    import pandas as pd
+
+    from memwall import tables
+    from memwall.tables.validation import DataValidationError
+
     paths = _paths(args.data_dir)
     loaders = {
         "memory_generations.csv": lambda: tables.load_memory_generations(paths["memory"]),
@@ -119,7 +254,12 @@ def _cmd_validate(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def _cmd_cost(args: argparse.Namespace) -> pd.DataFrame:
-    spec = specs.get_preset(args.model)
+    import pandas as pd
+
+    from memwall import cost, cost_totals
+    from memwall.widths import ByteWidths
+
+    spec = _model(args.model)
     wb, ab, kb = (args.bytes,) * 3 if args.bytes is not None else (args.weight_bytes, args.act_bytes, args.kv_bytes)
     options = {"fused_attention": args.fused_attention, "causal_halving": args.causal_halving,
                "include_lm_head": args.include_lm_head, "include_embeddings": args.include_embeddings}
@@ -136,6 +276,10 @@ def _cmd_cost(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def _cmd_models(args: argparse.Namespace) -> pd.DataFrame:
+    import pandas as pd
+
+    from memwall import specs
+
     rows = []
     for name in specs.list_presets():
         spec = specs.get_preset(name)
@@ -149,21 +293,38 @@ def _cmd_models(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def _cmd_roofline(args: argparse.Namespace) -> pd.DataFrame:
-    hw = tables.load_hardware()
+    import pandas as pd
+
+    from memwall import bounds, cost, device_ceilings, roofline, tables
+    from memwall.device_lookup import find_device
+    from memwall.widths import ByteWidths
+
+    custom = _custom_device(args, args.precision)
+    if custom is not None:
+        ceilings = [custom[0]]
+    else:
+        hw = tables.load_hardware(args.hardware)
+        names = list(hw["device"])
+        devices = [find_device(d, names, table=_table_label(args)) for d in args.device]
+        ceilings = [roofline.Ceilings.from_hardware(hw, d, args.precision) for d in devices]
     if args.model is None:
         if args.phase is not None or args.seq_len is not None:
             raise ValueError("--phase and --seq-len need --model (and one --device)")
-        for device in args.device:  # a clear error for an unknown device or a missing precision
-            roofline.Ceilings.from_hardware(hw, device, args.precision)
-        table = device_ceilings.ceilings_table(hw, precisions=(args.precision,), devices=args.device or None)
+        if custom is not None:
+            (c,) = ceilings
+            table = pd.DataFrame([{"device": c.name, "precision": c.precision, "peak_flop_per_s": c.peak_flop_per_s,
+                                   "bandwidth_bytes_per_s": c.bandwidth_bytes_per_s,
+                                   "ridge_flop_per_byte": c.ridge_flop_per_byte}])
+        else:
+            table = device_ceilings.ceilings_table(hw, precisions=(args.precision,), devices=devices or None)
         return table.assign(peak_tflop_per_s=table["peak_flop_per_s"] / 1e12,
                             bandwidth_gb_per_s=table["bandwidth_bytes_per_s"] / 1e9)
-    if not args.device or len(args.device) != 1 or args.phase is None or args.seq_len is None:
-        raise ValueError("with --model, give exactly one --device, a --phase and a --seq-len")
-    ceil = roofline.Ceilings.from_hardware(hw, args.device[0], args.precision)
-    b = args.bytes
-    table = bounds.roofline_table(cost.cost_table(args.model, args.phase, args.seq_len, args.batch,
-                                                  widths=ByteWidths.uniform(b)), ceil)
+    if len(ceilings) != 1 or args.phase is None or args.seq_len is None:
+        raise ValueError("with --model, give exactly one --device (or --peak-flops and --bandwidth), a --phase "
+                         "and a --seq-len")
+    (ceil,) = ceilings
+    table = bounds.roofline_table(cost.cost_table(_model(args.model), args.phase, args.seq_len, args.batch,
+                                                  widths=ByteWidths.uniform(args.bytes)), ceil)
     keep = ["op", "category", "flops", "bytes", "intensity", "compute_time_s", "memory_time_s", "time_s", "bound"]
     total = {"op": "TOTAL", "category": "-", "flops": table["flops"].sum(), "bytes": table["bytes"].sum(),
              "compute_time_s": table["compute_time_s"].sum(), "memory_time_s": table["memory_time_s"].sum(),
@@ -173,29 +334,49 @@ def _cmd_roofline(args: argparse.Namespace) -> pd.DataFrame:
     return pd.concat([table[keep], pd.DataFrame([total])[keep]], ignore_index=True)
 
 
-def _cmd_serve(args: argparse.Namespace) -> pd.DataFrame:
-    hw = tables.load_hardware()
+def _serve_device(args: argparse.Namespace, compute: str) -> tuple[Ceilings, float | None]:
+    """Ceilings [FLOP/s, B/s] and memory [B] of ``serve``'s device: custom, or looked up in a table."""
+    custom = _custom_device(args, compute)
+    if custom is not None:
+        return custom
+    if args.device is None:
+        raise ValueError("give --device NAME (see `memwall devices`), or --peak-flops and --bandwidth "
+                         "(and --memory) for a device that is in no table")
+    from memwall.device_lookup import device_row, hardware_records
+    from memwall.roofline import Ceilings
+    from memwall.serving.schemes import device_memory_bytes
+
+    records = hardware_records(args.hardware)
+    row = device_row(records, args.device, table=_table_label(args))
+    return Ceilings.from_row(row, compute), device_memory_bytes([row], row["device"])
+
+
+def _cmd_serve(args: argparse.Namespace) -> Rows:
+    from memwall.serving import decode, memory, schemes
+    from memwall.units import GB, MS
+    from memwall.widths import ByteWidths
+
     scheme = schemes.get_scheme(args.scheme)
-    ceil = schemes.ceilings_for(hw, args.device, scheme)
-    mem = schemes.device_memory_bytes(hw, args.device)
+    ceil, mem = _serve_device(args, scheme.compute)
+    spec = _model(args.model)
     w = scheme.widths
+    closed_form = float(decode.critical_batch(None, ceil, widths=ByteWidths(weight=w.weight)))
     rows = []
     for batch in args.batch:
         for context in args.context:
-            fp = memory.footprint(args.model, batch, context, widths=w)
+            fp = memory.footprint(spec, batch, context, widths=w)
             rows.append({
-                "model": args.model, "device": args.device, "scheme": scheme.name, "batch": batch, "context": context,
-                "step_time_s": float(decode.decode_step_time(args.model, ceil, batch, context, widths=w)),
-                "tokens_per_s": float(decode.tokens_per_s(args.model, ceil, batch, context, widths=w)),
-                "ms_per_token": float(in_unit(decode.time_per_token(args.model, ceil, batch, context, widths=w), "ms")),
-                "footprint_gb": float(in_unit(fp.total, "GB")), "device_memory_gb": float(in_unit(mem, "GB")),
-                "fits": bool(fp.total <= mem),
-                "max_batch": int(memory.max_batch(args.model, mem, context, widths=w)),
-                "critical_batch_closed_form": float(decode.critical_batch(None, ceil,
-                                                                          widths=ByteWidths(weight=w.weight))),
-                "critical_batch_step": float(decode.critical_batch(args.model, ceil, context=context, widths=w)),
+                "model": spec.name, "device": ceil.name, "scheme": scheme.name, "batch": batch, "context": context,
+                "step_time_s": float(decode.decode_step_time(spec, ceil, batch, context, widths=w)),
+                "tokens_per_s": float(decode.tokens_per_s(spec, ceil, batch, context, widths=w)),
+                "ms_per_token": float(decode.time_per_token(spec, ceil, batch, context, widths=w)) / MS,
+                "footprint_gb": float(fp.total) / GB, "device_memory_gb": None if mem is None else mem / GB,
+                "fits": None if mem is None else bool(fp.total <= mem),
+                "max_batch": None if mem is None else int(memory.max_batch(spec, mem, context, widths=w)),
+                "critical_batch_closed_form": closed_form,
+                "critical_batch_step": float(decode.critical_batch(spec, ceil, context=context, widths=w)),
             })
-    return pd.DataFrame(rows)
+    return rows
 
 
 def _cmd_measure(args: argparse.Namespace) -> pd.DataFrame:
@@ -208,6 +389,10 @@ def _cmd_measure(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def _measure_table(args: argparse.Namespace) -> pd.DataFrame:
+    import pandas as pd
+
+    from memwall.wall import measure, numpy_transformer
+
     if args.what == "reference":
         report = measure.measure_machine(progress=not args.no_progress, quick=args.quick)
         lengths = args.seq_len or [128, 256, 512]
@@ -238,6 +423,8 @@ def _measure_table(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def _cmd_claims(args: argparse.Namespace) -> pd.DataFrame:
+    from memwall import claims
+
     if args.data_dir is not None:
         raise ValueError("--data-dir is not supported by claims: the ledger checks the repository's own tables")
     chapter = args.chapter
@@ -245,8 +432,16 @@ def _cmd_claims(args: argparse.Namespace) -> pd.DataFrame:
         chapter = f"chapters/{chapter.removesuffix('.md')}"  # accept the short name, e.g. hardware_trends
     table = claims.ledger(chapter, claims=args.claim or None)
     if args.status:
-        table = table[table["status"].isin([_STATUS_ALIASES.get(s, s) for s in args.status])]
+        aliases = _status_aliases()
+        table = table[table["status"].isin([aliases.get(s, s) for s in args.status])]
     if args.format == "table":
         table = table[["claim_id", "chapter", "paper_text", "paper_value", "ours_paper_data", "ours_extended", "unit",
                        "difference_pct", "status"]]
     return table.reset_index(drop=True)
+
+
+COMMANDS: dict[str, Any] = {
+    "fit": _cmd_fit, "validate": _cmd_validate, "cost": _cmd_cost, "models": _cmd_models, "devices": _cmd_devices,
+    "roofline": _cmd_roofline, "serve": _cmd_serve, "measure": _cmd_measure, "claims": _cmd_claims,
+}
+"""Each subcommand's function: ``args -> table`` (a pandas DataFrame, or :data:`Rows`)."""

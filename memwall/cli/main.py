@@ -5,15 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from memwall.cli.commands import _emit
+from memwall.cli.commands import COMMANDS, _emit
 from memwall.cli.parser import build_parser
 
 __all__ = ["main"]
 
 
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``memwall`` command.
+
+    Only the options of the command being run are built (:func:`memwall.cli.parser.build_parser`), and each
+    command imports what it needs, so that a light command (``serve``, ``devices``) starts quickly.
 
     Parameters
     ----------
@@ -25,7 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         Exit status: 0 on success, 1 on invalid data or parameters, 2 on bad usage (argparse).
     """
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), "")
+    args = build_parser(command if command in COMMANDS else "").parse_args(argv)  # "": names and help only
     try:
         result = args.func(args)
     except (ValueError, FileNotFoundError) as err:

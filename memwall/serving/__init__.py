@@ -5,9 +5,11 @@ Modules
 ``schemes``
     Quantisation schemes (weights, activations, KV cache) and the device ceilings and memory they give.
 ``memory``
-    What fits on a device: KV-cache bytes, the serving footprint, the largest batch and context.
+    What fits on a device: KV-cache bytes (MLA latents, sliding windows), the serving footprint (resident
+    weights: every expert), the largest batch and context.
 ``decode``
-    The decode-step roofline bound, tokens/s, ms/token and the critical batch of a dense decoder.
+    The decode-step roofline bound, tokens/s, ms/token and the critical batch of a decoder (dense, MoE, MLA,
+    sliding-window).
 ``frontier``
     Throughput against latency: the batch frontier and the split of one request into prefill and decode.
 ``grids``

@@ -263,20 +263,29 @@ def critical_batch(spec: ModelSpec | str | None, ceilings: Ceilings, context: Ar
     Notes
     -----
     Per step, FLOPs grow as ``B · F(c)`` and bytes as ``W(B) + B · K(c)``: weights ``W`` read once
-    (for a mixture of experts, the experts some token uses), and per sequence ``K`` its KV cache of
-    ``c`` tokens, ``2 · layers · kv_heads · head_dim · kv_bytes · (c + 1)`` B, plus activations. Hence
+    (the *active* weights: for a mixture of experts the shared experts, dense layers and the routed
+    experts some token uses, not the resident total of :func:`memwall.serving.memory.footprint`), and
+    per sequence ``K`` its KV cache in view of the step,
+    ``kv_bytes ·`` :func:`memwall.specs.attention.kv_cache_elements` ``(c + 1)`` B
+    (``2 · layers · kv_heads · head_dim · (c + 1)`` elements for GQA, ``layers · (d_c + d_h^R) · (c + 1)``
+    for MLA, a sliding layer capped at its window), plus activations. Hence
 
     .. math::
 
         B^* = \\left\\lceil \\frac{W / BW}{F / P - K / BW} \\right\\rceil \\quad
         \\text{if}\\ F / P > K / BW, \\ \\text{else never.}
 
-    The attention part of ``F/K`` is ``2 (heads / kv_heads) / kv_bytes`` FLOP/B, far below any
+    The attention part of ``F/K`` is ``2 (heads / kv_heads) / kv_bytes`` FLOP/B (MLA: about
+    ``heads · (4 d_c + 2 d_h^R) / ((d_c + d_h^R) kv_bytes)``,
+    :func:`memwall.beyond.attention_cost.attention_intensity_limit`), for GQA far below any
     accelerator's ridge, so a longer context raises ``B*`` until, past a few hundred tokens for
     Llama-3-8B on an H100, no batch is compute-bound; an 8-bit KV cache or fewer KV heads
     (grouped-/multi-query attention, Ainslie et al. 2023, arXiv 2305.13245; Shazeer 2019,
-    arXiv 1911.02150) lower ``K`` and push that limit out. ``B*`` is found by bisection on the cost
-    model (exact for dense and mixture-of-experts models alike, since ``W(B)`` is concave).
+    arXiv 1911.02150) lower ``K`` and push that limit out, and so does a sliding window, past which
+    ``K`` stops growing on the sliding layers. ``B*`` is found by bisection on the cost
+    model (exact for dense and mixture-of-experts models alike, since ``W(B)`` is concave). The FLOPs
+    and bytes per operation are :func:`memwall.cost.cost_arrays`' (MLA, windows, shared experts and
+    dense layers as that function counts them).
     """
     weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     if spec is None:
@@ -324,7 +333,8 @@ def smallest_compute_bound_batch(compute_bound: Callable[[np.ndarray], np.ndarra
     Notes
     -----
     Vectorised bisection on integers: ``log2(limit)`` evaluations of ``compute_bound``. Used by
-    :func:`critical_batch` (dense decoders) and :func:`memwall.beyond.moe_decode.critical_batch`.
+    :func:`critical_batch` (every :class:`~memwall.specs.ModelSpec`) and
+    :func:`memwall.beyond.moe_decode.critical_batch`.
 
     Examples
     --------

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 from memwall._checks import _check_array
@@ -17,6 +16,9 @@ from memwall.serving.memory import footprint, max_batch
 from memwall.serving.schemes import _out, _spec
 from memwall.specs.model_spec import ModelSpec, parameter_count
 from memwall.widths import BF16, ByteWidths
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where a DataFrame is built: the CLI's fast path never loads pandas
 
 __all__ = ["RequestSplit", "frontier", "request_split"]
 
@@ -89,6 +91,8 @@ def frontier(spec: ModelSpec | str, ceilings: Ceilings, device_memory_bytes: flo
         mem_time = sum(o.bytes_read + o.bytes_written for o in ops.values()) / ceilings.bandwidth_bytes_per_s
     else:
         step = flop_time = mem_time = np.zeros(0)
+    import pandas as pd
+
     df = pd.DataFrame({
         "batch": b.astype(np.int64),
         "step_time_s": step,
@@ -144,6 +148,23 @@ def _positive_part_sum(alpha: np.ndarray, beta: np.ndarray, lo: np.ndarray, hi: 
     return np.where(empty, 0.0, n * alpha + beta * (start + end) * n / 2)
 
 
+def _affine_steps_sum(ops_a: dict, ops_b: dict, c_a: int, lo: np.ndarray, hi: np.ndarray, peak: float,
+                      bw: float) -> np.ndarray:
+    """``sum_{c=lo}^{hi} sum_ops max(F(c)/P, M(c)/BW)`` with each operation's ``F`` and ``M`` affine in ``c``
+    through its values at ``c_a`` (``ops_a``) and ``c_a + 1`` (``ops_b``); 0 where ``hi < lo``. [s]"""
+    count = np.maximum(hi - lo + 1, 0)
+    total = 0.0
+    for name, oa in ops_a.items():
+        ob = ops_b[name]
+        ma, mb = (oa.bytes_read + oa.bytes_written) / bw, (ob.bytes_read + ob.bytes_written) / bw
+        fa, fb = oa.flops / peak, ob.flops / peak
+        dm, df = mb - ma, fb - fa
+        m0, f0 = ma - c_a * dm, fa - c_a * df  # the lines' values at c = 0
+        memory = count * m0 + dm * (lo + hi) * count / 2  # arithmetic series of M(c)/BW
+        total = total + memory + _positive_part_sum(f0 - m0, df - dm, lo, hi)
+    return total
+
+
 def request_split(spec: ModelSpec | str, ceilings: Ceilings, prompt_len: ArrayLike, output_len: ArrayLike,
                   batch: ArrayLike = 1, *, widths: ByteWidths = BF16, fused_attention: bool = True,
                   causal_halving: bool = True, include_lm_head: bool = True) -> RequestSplit:
@@ -189,7 +210,11 @@ def request_split(spec: ModelSpec | str, ceilings: Ceilings, prompt_len: ArrayLi
     hold ``p, p+1, …, p+n-2`` tokens. Each operation's FLOPs and bytes are affine in the cache length
     ``c``, so the sum of ``max(F(c)/P, M(c)/BW)`` over the steps is computed in closed form: the memory
     time summed as an arithmetic series plus the positive part of ``F/P - M/BW`` over the steps where
-    the operation is compute-bound.
+    the operation is compute-bound. With a sliding window ``W`` the attention terms are affine on
+    ``c <= W - 1`` and on ``c >= W`` (flatter: the sliding layers' keys stop growing), so the steps are
+    summed on each piece with its own line (lines read off the cost model at ``c = 0, 1`` and
+    ``c = W + 1, W + 2``; either convention of whether the window counts the new token has its kink
+    between the pieces).
     """
     spec = _spec(spec)
     p = _check_array("prompt_len", prompt_len, integer=True, minimum=1)
@@ -202,17 +227,19 @@ def request_split(spec: ModelSpec | str, ceilings: Ceilings, prompt_len: ArrayLi
         ttft = ttft + _bound({k: v for k, v in head.items() if k in ("final_norm", "lm_head")}, ceilings)
 
     peak, bw = ceilings.peak_flop_per_s, ceilings.bandwidth_bytes_per_s
-    at0 = _decode_ops(spec, batch, 0, fused_attention=fused_attention, include_lm_head=include_lm_head, widths=widths)
-    at1 = _decode_ops(spec, batch, 1, fused_attention=fused_attention, include_lm_head=include_lm_head, widths=widths)
+
+    def ops_at(c: int) -> dict:
+        return _decode_ops(spec, batch, c, fused_attention=fused_attention, include_lm_head=include_lm_head,
+                           widths=widths)
+
     lo, hi = p, p + n - 2
     steps = n - 1
-    decode_sum = 0.0
-    for name, o0 in at0.items():
-        o1 = at1[name]
-        m0, m1 = (o0.bytes_read + o0.bytes_written) / bw, (o1.bytes_read + o1.bytes_written) / bw
-        f0, f1 = o0.flops / peak, o1.flops / peak
-        memory = steps * m0 + (m1 - m0) * (lo + hi) * steps / 2  # arithmetic series of M(c)/BW
-        decode_sum = decode_sum + memory + _positive_part_sum(f0 - m0, (f1 - f0) - (m1 - m0), lo, hi)
+    if spec.sliding_layers:  # the cost is affine below the window and affine (flatter) past it
+        w = spec.sliding_window
+        decode_sum = (_affine_steps_sum(ops_at(0), ops_at(1), 0, lo, np.minimum(hi, w - 1), peak, bw)
+                      + _affine_steps_sum(ops_at(w + 1), ops_at(w + 2), w + 1, np.maximum(lo, w), hi, peak, bw))
+    else:
+        decode_sum = _affine_steps_sum(ops_at(0), ops_at(1), 0, lo, hi, peak, bw)
     decode_sum = np.where(steps > 0, decode_sum, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         tpot = np.where(steps > 0, decode_sum / np.where(steps > 0, steps, 1.0), np.nan)

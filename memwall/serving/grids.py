@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from memwall.serving.decode import critical_batch_closed_form, time_per_token
 from memwall.serving.frontier import frontier
 from memwall.serving.memory import footprint
 from memwall.serving.schemes import ceilings_for, device_memory_bytes, get_scheme
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where a DataFrame is built: the CLI's fast path never loads pandas
 
 __all__ = ["critical_batch_table", "frontier_grid", "quantization_table"]
 
@@ -34,7 +37,8 @@ def quantization_table(hardware: pd.DataFrame, models: Sequence[str], devices: S
     -------
     pandas.DataFrame
         One row per (model, device, scheme): ``weight_bits`` [bit], ``time_per_token_s`` [s] (roofline
-        bound, batch 1), ``footprint_bytes`` [B] (weights + KV cache + activations at batch 1),
+        bound, batch 1), ``footprint_bytes`` [B] (resident weights, every expert, + KV cache with sliding
+        windows and MLA applied + activations at batch 1, :func:`memwall.serving.memory.footprint`),
         ``memory_bytes`` [B] and ``fits``. Devices without a peak for the scheme's compute format are left out.
     """
     rows = []
@@ -54,6 +58,8 @@ def quantization_table(hardware: pd.DataFrame, models: Sequence[str], devices: S
                              "time_per_token_s": float(time_per_token(model, ceil, 1, context, widths=widths)),
                              "footprint_bytes": float(fp.total), "memory_bytes": mem,
                              "fits": bool(fp.total <= mem)})
+    import pandas as pd
+
     return pd.DataFrame(rows)
 
 
@@ -87,6 +93,8 @@ def critical_batch_table(hardware: pd.DataFrame, devices: Sequence[str], schemes
                          "ridge_flop_per_byte": ceil.ridge_flop_per_byte,
                          "critical_batch": float(critical_batch_closed_form(
                              ceil.peak_flop_per_s, ceil.bandwidth_bytes_per_s, scheme.weight_bytes))})
+    import pandas as pd
+
     return pd.DataFrame(rows)
 
 
@@ -124,5 +132,7 @@ def frontier_grid(hardware: pd.DataFrame, model: str, devices: Sequence[str], co
         for context in contexts:
             f = frontier(model, ceil, mem, int(context), batches=2**ks, widths=widths)
             frames.append(f.assign(device=device, context=int(context), k=ks))
+    import pandas as pd
+
     out = pd.concat(frames, ignore_index=True)
     return out[["device", "context", "k", "batch", "tokens_per_s", "time_per_token_s", "footprint_bytes", "fits"]]

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from memwall._checks import _check_precision
+from memwall.device_lookup import device_row, is_missing
 from memwall.roofline import PRECISION_COLUMNS, Ceilings
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import decoder_spec
 from memwall.units import GIB
 from memwall.widths import ByteWidths
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["KV_MODIFIERS", "PRECISION_SCHEMES", "Scheme", "ceilings_for", "device_memory_bytes", "get_scheme"]
 
@@ -128,41 +133,44 @@ def get_scheme(scheme: str | Scheme) -> Scheme:
     return out.with_kv_bytes(KV_MODIFIERS[modifier], "-" + modifier) if modifier else out
 
 
-def ceilings_for(hardware: pd.DataFrame, device: str, scheme: str | Scheme) -> Ceilings:
+def ceilings_for(hardware: pd.DataFrame | Sequence[Mapping[str, Any]], device: str, scheme: str | Scheme) -> Ceilings:
     """Roofline ceilings of a device under a scheme's compute precision.
 
     Parameters
     ----------
-    hardware : pandas.DataFrame
-        Table from :func:`memwall.tables.load_hardware`.
+    hardware : pandas.DataFrame or sequence of mapping
+        Table from :func:`memwall.tables.load_hardware`, or its rows from
+        :func:`memwall.device_lookup.hardware_records`.
     device : str
-        Exact value of its ``device`` column.
+        Its ``device`` value, or a name :func:`memwall.device_lookup.find_device` resolves to one
+        (``"H100"``, ``"tpu v5e"``).
     scheme : str or Scheme
         Name accepted by :func:`get_scheme`, or a scheme.
 
     Returns
     -------
     Ceilings
-        Dense peak at ``scheme.compute`` [FLOP/s] and datasheet bandwidth [B/s].
+        Dense peak at ``scheme.compute`` [FLOP/s] and datasheet bandwidth [B/s], named by the row.
 
     Raises
     ------
     ValueError
-        Unknown scheme or device, or a device without a peak at that precision (e.g. fp8 on TPU v5e).
+        Unknown scheme, unknown or ambiguous device (:class:`memwall.device_lookup.DeviceLookupError`), or a
+        device without a peak at that precision (e.g. fp8 on TPU v5e).
     """
     return Ceilings.from_hardware(hardware, device, get_scheme(scheme).compute)
 
 
-def device_memory_bytes(hardware: pd.DataFrame, device: str) -> float:
+def device_memory_bytes(hardware: pd.DataFrame | Sequence[Mapping[str, Any]], device: str) -> float:
     """Memory capacity of a device in bytes: ``memory_capacity_gib · 2**30``.
 
     Parameters
     ----------
-    hardware : pandas.DataFrame
+    hardware : pandas.DataFrame or sequence of mapping
         Table from :func:`memwall.tables.load_hardware` (``memory_capacity_gib`` [GiB], the vendor's
-        nominal "80 GB" read as GiB).
+        nominal "80 GB" read as GiB), or its rows from :func:`memwall.device_lookup.hardware_records`.
     device : str
-        Exact value of the ``device`` column.
+        Its ``device`` value, or a name :func:`memwall.device_lookup.find_device` resolves to one.
 
     Returns
     -------
@@ -172,14 +180,12 @@ def device_memory_bytes(hardware: pd.DataFrame, device: str) -> float:
     Raises
     ------
     ValueError
-        Unknown device or no capacity in the table.
+        Unknown or ambiguous device, or no capacity in the table.
     """
-    rows = hardware[hardware["device"] == device]
-    if rows.empty:
-        raise ValueError(f"device={device!r} is not in the hardware table")
-    gib = rows.iloc[0]["memory_capacity_gib"]
-    if pd.isna(gib):
-        raise ValueError(f"device={device!r} has no memory capacity in the table")
+    row = device_row(hardware, device)
+    gib = row.get("memory_capacity_gib")
+    if is_missing(gib):
+        raise ValueError(f"device={row['device']!r} has no memory capacity in the table")
     return float(gib) * GIB
 
 

@@ -10,34 +10,44 @@ Modules
     Attention variants in the cost model: MHA, GQA, MQA and multi-head latent attention (MLA).
 ``moe``
     Mixture-of-experts model descriptions: :class:`MoESpec` and the MoE presets (Mixtral, DeepSeek, Qwen).
+``hf_config``
+    Models from a Hugging Face ``config.json``, offline: :func:`load_config` (a file or folder) and
+    :func:`resolve_model` (a preset name, a path, or a Hub id in the local Hugging Face cache).
 """
 
-from memwall.specs import attention, model_spec, moe, presets
+from memwall.specs import attention, hf_config, model_spec, moe, presets
 from memwall.specs.attention import *
+from memwall.specs.hf_config import *
 from memwall.specs.model_spec import *
 from memwall.specs.moe import *
 from memwall.specs.presets import *
 
 __all__ = [
     "ATTENTION_KINDS",
+    "FAMILY_DEFAULTS",
     "FFN_KINDS",
     "MLA_FORMS",
     "MLA_PRESETS",
     "MOE_PRESETS",
     "NORM_KINDS",
+    "SUPPORTED_FAMILIES",
     "AttentionShape",
     "MoESpec",
     "ModelSpec",
     "decoder_spec",
+    "find_in_hf_cache",
     "from_model_spec",
     "get_attention",
     "get_moe",
     "get_preset",
+    "hf_hub_cache",
     "kv_bytes_per_token",
     "kv_elements_per_token",
     "list_presets",
+    "load_config",
     "non_embedding_parameter_count",
     "parameter_count",
+    "resolve_model",
     "variants_of",
     "with_heads",
 ]

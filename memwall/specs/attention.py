@@ -6,6 +6,8 @@ one description, :class:`AttentionShape`, and gives per token and per decode ste
 
 * :func:`kv_elements_per_token`, :func:`kv_bytes_per_token`: the cache a token leaves behind (the one
   KV-bytes formula of the package: serving, MoE and fused attention call it);
+* :func:`layer_tokens`, :func:`kv_cache_elements`, :func:`kv_cache_bytes_per_sequence`: the cache of a
+  whole sequence with sliding windows applied per layer (what :mod:`memwall.serving.memory` holds);
 * the decode-step attention cost and its intensity limit are in :mod:`memwall.beyond.attention_cost`;
 * :func:`variants_of`: MHA/GQA/MQA versions of a :class:`~memwall.specs.ModelSpec`;
 * :data:`MLA_PRESETS`: DeepSeek-V2 and DeepSeek-V3 attention as published.
@@ -43,6 +45,18 @@ Per head ``i`` the key of a cached token is ``[W_UK,i · c ; k^R]`` and its valu
     chip (fused, nothing written back): ``2·d_c·h·(d_h + d_v)`` extra FLOPs per cached token, the
     same bytes. More FLOPs, no fewer bytes: the intensity rises because the work is wasted.
 
+Sliding windows
+---------------
+A sliding-window layer (Beltagy et al. 2020, arXiv 2004.05150; Mistral 7B, Jiang et al. 2023,
+arXiv 2310.06825, §2) attends to the last ``W`` keys only, so it needs to keep only ``W`` tokens: Mistral's
+"rolling buffer cache" of fixed size ``W`` stores the keys and values of position ``i`` at ``i mod W``, and
+"on a sequence length of 32k tokens, this reduces the cache memory usage by 8x" (``W`` = 4096). With
+``s`` of the ``l`` layers sliding (:attr:`AttentionShape.sliding_layers`; Gemma 3 alternates 5 local layers
+with 1 global one, Gemma Team 2025, arXiv 2503.19786, §2), a sequence of ``T`` tokens caches
+``(l - s)·T + s·min(T, W)`` token-layers; a decode step with ``n`` keys in view (the cache and the new
+token) reads ``(l - s)·n + s·min(n, W)`` of them. Sliding changes nothing per token
+(:func:`kv_elements_per_token` is the cache of one token in every layer), only how long it is kept.
+
 Conventions
 -----------
 As in :mod:`memwall.cost`: 1 multiply-add = 2 FLOPs; softmax 4 FLOPs per score
@@ -62,7 +76,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from memwall._checks import _check_precision
+from memwall._checks import _check_array, _check_precision
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import get_preset
 
@@ -74,7 +88,10 @@ __all__ = [
     "from_model_spec",
     "get_attention",
     "kv_bytes_per_token",
+    "kv_cache_bytes_per_sequence",
+    "kv_cache_elements",
     "kv_elements_per_token",
+    "layer_tokens",
     "variants_of",
     "with_heads",
 ]
@@ -115,13 +132,20 @@ class AttentionShape:
         head's rotary query part; 0 otherwise. [elements]
     source_url : str
         Where the dimensions were read.
+    sliding_window : int
+        Keys a sliding-window layer attends to and caches (module docstring); 0 = none. [tokens]
+    sliding_layers : int
+        Layers that use ``sliding_window``, the others attending to the whole context; positive exactly
+        when ``sliding_window`` is, at most ``layers``. [layers]
 
     Raises
     ------
     ValueError
         Unknown ``kind``; a size that is not a positive integer (``kv_lora_rank``/``rope_dim`` may be
-        0 outside MLA); ``kv_heads`` inconsistent with ``kind`` or not dividing ``heads``; MLA without
-        ``kv_lora_rank``. The message names the field and the value.
+        0 outside MLA, ``sliding_window``/``sliding_layers`` 0 without windows); ``kv_heads`` inconsistent
+        with ``kind`` or not dividing ``heads``; MLA without ``kv_lora_rank``; ``sliding_layers`` above
+        ``layers`` or set without ``sliding_window`` (or the reverse). The message names the field and
+        the value.
     """
 
     name: str
@@ -134,6 +158,8 @@ class AttentionShape:
     kv_lora_rank: int = 0
     rope_dim: int = 0
     source_url: str = ""
+    sliding_window: int = 0
+    sliding_layers: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in ATTENTION_KINDS:
@@ -142,8 +168,12 @@ class AttentionShape:
             object.__setattr__(self, "v_head_dim", self.head_dim)
         for field in ("layers", "heads", "head_dim", "kv_heads", "v_head_dim"):
             _check_int(field, getattr(self, field), 1)
-        for field in ("kv_lora_rank", "rope_dim"):
+        for field in ("kv_lora_rank", "rope_dim", "sliding_window", "sliding_layers"):
             _check_int(field, getattr(self, field), 0)
+        if (self.sliding_window > 0) != (self.sliding_layers > 0) or self.sliding_layers > self.layers:
+            raise ValueError(f"sliding_layers must be in 1..layers ({self.layers}) when sliding_window > 0 and 0 "
+                             f"otherwise, got sliding_window={self.sliding_window}, "
+                             f"sliding_layers={self.sliding_layers}")
         h, g = self.heads, self.kv_heads
         if self.kind == "mla":
             if self.kv_lora_rank < 1:
@@ -158,6 +188,11 @@ class AttentionShape:
             rule = {"mha": f"kv_heads == heads ({h})", "mqa": "kv_heads == 1",
                     "gqa": f"1 < kv_heads < heads ({h})"}[self.kind]
             raise ValueError(f"kind={self.kind!r} needs {rule}, got kv_heads={g}")
+
+    @property
+    def global_layers(self) -> int:
+        """Layers attending to (and caching) the whole context: ``layers - sliding_layers``. [layers]"""
+        return self.layers - self.sliding_layers
 
     @property
     def group_size(self) -> float:
@@ -186,25 +221,39 @@ def from_model_spec(spec: ModelSpec, kv_heads: int | None = None) -> AttentionSh
     Parameters
     ----------
     spec : ModelSpec
-        Architecture (MHA, GQA or MQA).
+        Architecture (MHA, GQA, MQA or MLA; sliding windows are carried over).
     kv_heads : int, optional
-        K/V heads per layer instead of ``spec.kv_heads`` (must divide ``spec.heads``). [heads]
+        K/V heads per layer instead of the published attention (must divide ``spec.heads``). For an MLA
+        spec this gives the MHA/GQA/MQA counterpart without the latent: query/key heads of
+        ``head_dim + rope_head_dim`` (``qk_nope_head_dim + qk_rope_head_dim``, the key width MLA's
+        up-projection produces; DeepSeek-V2, arXiv 2405.04434, §2.1.3) and values of
+        ``value_head_dim``. [heads]
 
     Returns
     -------
     AttentionShape
-        Kind ``"mha"``, ``"gqa"`` or ``"mqa"`` from the KV-head count.
+        Kind ``"mla"`` for an MLA spec (``spec.kv_lora_rank > 0``) without ``kv_heads``, with
+        ``head_dim`` = ``qk_nope_head_dim``, ``v_head_dim``, ``kv_lora_rank`` and ``rope_dim`` =
+        ``rope_head_dim``; otherwise ``"mha"``, ``"gqa"`` or ``"mqa"`` from the KV-head count, with
+        ``v_head_dim`` = ``spec.value_head_dim``.
 
     Raises
     ------
     ValueError
-        If ``kv_heads`` does not divide ``spec.heads``.
+        If ``kv_heads`` is not a positive integer or does not divide ``spec.heads``.
     """
+    windows = {"sliding_window": spec.sliding_window, "sliding_layers": spec.sliding_layers}
+    if spec.is_mla and kv_heads is None:
+        return AttentionShape(name=f"{spec.name} MLA", kind="mla", layers=spec.layers, heads=spec.heads,
+                              head_dim=spec.head_dim, v_head_dim=spec.value_head_dim,
+                              kv_lora_rank=spec.kv_lora_rank, rope_dim=spec.rope_head_dim,
+                              source_url=spec.source_url, **windows)
     g = spec.kv_heads if kv_heads is None else kv_heads
     _check_int("kv_heads", g, 1)
     kind = "mha" if g == spec.heads else "mqa" if g == 1 else "gqa"
     return AttentionShape(name=f"{spec.name} {kind.upper()} ({g} KV heads)", kind=kind, layers=spec.layers,
-                          heads=spec.heads, head_dim=spec.head_dim, kv_heads=g, source_url=spec.source_url)
+                          heads=spec.heads, head_dim=spec.head_dim + spec.rope_head_dim, kv_heads=g,
+                          v_head_dim=spec.value_head_dim, source_url=spec.source_url, **windows)
 
 
 def variants_of(spec: ModelSpec | str) -> dict[str, AttentionShape]:
@@ -218,11 +267,15 @@ def variants_of(spec: ModelSpec | str) -> dict[str, AttentionShape]:
     Returns
     -------
     dict of str to AttentionShape
-        Keys ``"MHA"``, ``"GQA"`` (only if the model has ``1 < kv_heads < heads``) and ``"MQA"``.
+        Keys ``"MHA"``, ``"GQA"`` (only if the model has ``1 < kv_heads < heads``), ``"MLA"`` (only for an
+        MLA model; its MHA and MQA are the counterparts of :func:`from_model_spec` with ``kv_heads``) and
+        ``"MQA"``.
     """
     spec = get_preset(spec) if isinstance(spec, str) else spec
     out = {"MHA": from_model_spec(spec, spec.heads)}
-    if 1 < spec.kv_heads < spec.heads:
+    if spec.is_mla:
+        out["MLA"] = from_model_spec(spec)
+    elif 1 < spec.kv_heads < spec.heads:
         out["GQA"] = from_model_spec(spec)
     out["MQA"] = from_model_spec(spec, 1)
     return out
@@ -342,6 +395,126 @@ def kv_bytes_per_token(attention: AttentionShape | ModelSpec | str, kv_bytes: Ar
     """
     kb = _check_precision("kv_bytes", kv_bytes)
     out = kv_elements_per_token(attention) * kb
+    return float(out) if out.ndim == 0 else out
+
+
+def _layer_tokens(a: AttentionShape, tokens: np.ndarray) -> np.ndarray:
+    """``(layers - s)·T + s·min(T, W)`` without argument checks (``tokens`` already an array). [token·layers]"""
+    if not a.sliding_layers:
+        return a.layers * tokens
+    return a.global_layers * tokens + a.sliding_layers * np.minimum(tokens, a.sliding_window)
+
+
+def layer_tokens(attention: AttentionShape | ModelSpec | str, tokens: ArrayLike) -> float | np.ndarray:
+    """Tokens held over all layers by a sequence of ``tokens`` tokens, sliding windows applied.
+
+    Parameters
+    ----------
+    attention : AttentionShape, ModelSpec or str
+        Attention (a model spec or name uses its published attention and windows).
+    tokens : int or array_like of int
+        Tokens of the sequence (cached, or in view of a decode step). [tokens]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``(layers - s)·T + s·min(T, W)`` with ``s`` = ``sliding_layers`` and ``W`` = ``sliding_window``
+        (``layers·T`` without windows): each global layer keeps every token, each sliding layer the last
+        ``W`` (Jiang et al. 2023, arXiv 2310.06825, §2, rolling buffer cache). [token·layers]
+
+    Raises
+    ------
+    ValueError
+        If ``tokens`` is negative or not an integer.
+
+    Examples
+    --------
+    Gemma 3 27B (62 layers, 5 local of window 1024 to 1 global: 52 sliding) at 32,768 tokens:
+    ``10·32768 + 52·1024`` = 380,928 token-layers, against ``62·32768`` = 2,031,616 without windows.
+
+    >>> import dataclasses
+    >>> from memwall.specs.attention import AttentionShape, layer_tokens
+    >>> g3 = AttentionShape("gemma-3-27b", "gqa", layers=62, heads=32, head_dim=128, kv_heads=16,
+    ...                     sliding_window=1024, sliding_layers=52)
+    >>> layer_tokens(g3, 32768), layer_tokens(dataclasses.replace(g3, sliding_window=0, sliding_layers=0), 32768)
+    (380928.0, 2031616.0)
+    """
+    a = _shape(attention)
+    t = _check_array("tokens", tokens, integer=True, minimum=0)
+    out = np.asarray(_layer_tokens(a, t), dtype=float)
+    return float(out) if out.ndim == 0 else out
+
+
+def kv_cache_elements(attention: AttentionShape | ModelSpec | str, tokens: ArrayLike) -> float | np.ndarray:
+    """Cached elements of one sequence of ``tokens`` tokens, sliding windows applied per layer.
+
+    Parameters
+    ----------
+    attention : AttentionShape, ModelSpec or str
+        Attention (a model spec or name uses its published attention and windows).
+    tokens : int or array_like of int
+        Tokens of the sequence (context length). [tokens]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``kv_elements_per_token / layers · layer_tokens(tokens)``: the elements one token leaves in one
+        layer (:func:`kv_elements_per_token`, the one KV formula) times the tokens each layer keeps
+        (:func:`layer_tokens`). Equal to ``kv_elements_per_token · tokens`` without windows. [elements]
+
+    Raises
+    ------
+    ValueError
+        If ``tokens`` is negative or not an integer.
+
+    References
+    ----------
+    .. [1] A. Q. Jiang et al., "Mistral 7B", arXiv 2310.06825, 2023, §2 (sliding window 4096, rolling
+       buffer cache of fixed size W); config https://huggingface.co/mistralai/Mistral-7B-v0.1/blob/main/config.json
+       (32 layers, 8 KV heads, head 128, ``sliding_window`` 4096).
+
+    Examples
+    --------
+    Mistral 7B [1]_ at a 32,768-token context keeps 4,096 tokens in each of its 32 layers:
+    ``2·32·8·128·4096`` = 268,435,456 elements, an eighth of the 2,147,483,648 without the window.
+
+    >>> from memwall.specs.attention import AttentionShape, kv_cache_elements
+    >>> m7 = AttentionShape("mistral-7b", "gqa", layers=32, heads=32, head_dim=128, kv_heads=8,
+    ...                     sliding_window=4096, sliding_layers=32)
+    >>> kv_cache_elements(m7, [1, 4096, 32768]).tolist()
+    [65536.0, 268435456.0, 268435456.0]
+    """
+    a = _shape(attention)
+    t = _check_array("tokens", tokens, integer=True, minimum=0)
+    out = np.asarray(kv_elements_per_token(a) // a.layers * _layer_tokens(a, t), dtype=float)
+    return float(out) if out.ndim == 0 else out
+
+
+def kv_cache_bytes_per_sequence(attention: AttentionShape | ModelSpec | str, tokens: ArrayLike,
+                                kv_bytes: ArrayLike = 2.0) -> float | np.ndarray:
+    """Bytes of the KV cache of one sequence: :func:`kv_cache_elements` times ``kv_bytes``.
+
+    Parameters
+    ----------
+    attention : AttentionShape, ModelSpec or str
+        Attention.
+    tokens : int or array_like of int
+        Tokens of the sequence. [tokens]
+    kv_bytes : float or array_like of float
+        Storage per cached element. [B/element]
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Broadcast over ``tokens`` and ``kv_bytes``. [B]
+
+    Raises
+    ------
+    ValueError
+        If ``tokens`` is negative or not an integer, or ``kv_bytes`` not a positive finite number.
+    """
+    kb = _check_precision("kv_bytes", kv_bytes)
+    out = np.asarray(kv_cache_elements(attention, tokens), dtype=float) * kb
     return float(out) if out.ndim == 0 else out
 
 

@@ -6,19 +6,20 @@ explicit head size, FFN width and kind, and mixture-of-experts routing. The name
 published configurations, each with the URL it was read from, are in :mod:`memwall.specs.presets`.
 
 Parameter counts follow the Hugging Face implementations of each family (``BertModel``,
-``GPT2Model``, ``LlamaForCausalLM``, ``MistralForCausalLM``, ``MixtralForCausalLM``), so that
-:func:`parameter_count` reproduces the numbers those classes report; ``tests/test_specs.py`` checks
-each preset against its published count.
+``GPT2LMHeadModel``, ``LlamaForCausalLM``, ``MistralForCausalLM``, ``MixtralForCausalLM``,
+``Qwen2ForCausalLM``, ``Qwen2MoeForCausalLM``, ``Qwen3ForCausalLM``, ``Qwen3MoeForCausalLM``, the Gemma 1/2/3
+classes, ``Phi3ForCausalLM``, ``DeepseekV2ForCausalLM``, ``DeepseekV3ForCausalLM``, ``GptOssForCausalLM``),
+so that :func:`parameter_count` reproduces the numbers those classes report: ``tests/test_specs.py`` checks
+each preset against its published count, and ``tests/test_hf_config.py`` checks the spec
+:func:`memwall.specs.hf_config.load_config` reads from each family's ``config.json`` against the count of
+the Hugging Face class built from that file, at zero tolerance.
 
-DeepSeek-V2 and DeepSeek-V3 are not described by a :class:`ModelSpec`. Their multi-head latent attention
-(MLA) projects queries and keys through low-rank bottlenecks (``q_lora_rank`` 1536, ``kv_lora_rank`` 512
-for V3) and splits each head into a rotary part (64) and a non-rotary part (128); the KV cache holds the
-512-wide latent plus the 64-wide rotary key, not per-head K and V. None of that fits the
-``heads``/``kv_heads``/``head_dim`` fields below without misstating either the parameter count or the
-KV-cache bytes. MLA is an attention kind of :class:`memwall.specs.attention.AttentionShape` (presets in
-:data:`memwall.specs.attention.MLA_PRESETS`, cache size by
-:func:`memwall.specs.attention.kv_bytes_per_token`), and the expert split with shared experts and first
-dense layers is :class:`memwall.specs.moe.MoESpec` (presets in :data:`memwall.specs.moe.MOE_PRESETS`).
+Multi-head latent attention (DeepSeek-V2/V3, arXiv 2405.04434, §2.1) is described by ``kv_lora_rank``
+(the cached latent ``d_c``), ``q_lora_rank`` (the query bottleneck, 0 for V2-Lite), ``rope_head_dim`` (the
+decoupled rotary key ``d_h^R``) and ``v_head_dim``; ``head_dim`` is then the non-rotary query/key part and
+``kv_heads`` is 1 (one latent shared by all heads). DeepSeekMoE's shared experts and first dense layers are
+``shared_ffn_dim``, ``dense_layers`` and ``dense_ffn_dim``. The same models also have the separate
+descriptions :data:`memwall.specs.attention.MLA_PRESETS` and :data:`memwall.specs.moe.MOE_PRESETS`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ __all__ = ["FFN_KINDS", "NORM_KINDS", "ModelSpec", "non_embedding_parameter_coun
 
 
 #: FFN kinds: ``"gelu"`` = up (d→f), activation, down (f→d); ``"gated"`` = SwiGLU-style gate and up
-#: (both d→f), SiLU(gate)·up, down (f→d) (Shazeer 2020, arXiv 2002.05202).
+#: (both d→f), SiLU(gate)·up, down (f→d) (Shazeer 2020, arXiv 2002.05202); Gemma's GeGLU (GELU(gate)·up)
+#: has the same matrices and is ``"gated"`` too.
 FFN_KINDS = ("gelu", "gated")
 #: Normalisation kinds: LayerNorm (scale and shift, Ba et al. 2016) or RMSNorm (scale only,
 #: Zhang & Sennrich 2019).
@@ -38,7 +40,16 @@ NORM_KINDS = ("layernorm", "rmsnorm")
 
 _INT_FIELDS = (
     "layers", "d_model", "heads", "kv_heads", "head_dim", "ffn_dim", "vocab_size", "max_positions",
-    "experts", "active_experts",
+    "experts", "active_experts", "norms_per_block",
+)
+#: Integer fields where 0 means "absent" (no window, no MLA, no shared expert, no dense layers).
+_COUNT_FIELDS = (
+    "type_vocab_size", "sliding_window", "sliding_layers", "q_lora_rank", "kv_lora_rank", "rope_head_dim",
+    "v_head_dim", "shared_ffn_dim", "dense_layers", "dense_ffn_dim",
+)
+_BOOL_FIELDS = (
+    "bias", "causal", "learned_positions", "embedding_norm", "final_norm", "pooler", "tied_embeddings",
+    "qkv_bias", "qk_norm", "attention_sinks", "shared_expert_gate",
 )
 
 
@@ -70,7 +81,8 @@ class ModelSpec:
     max_positions : int
         Longest sequence the published model was trained for. [tokens]
     bias : bool
-        Whether the attention and FFN linear layers carry biases (BERT, GPT-2) or not (Llama family).
+        Whether the attention and FFN linear layers carry biases (BERT, GPT-2, gpt-oss) or not (Llama
+        family); in a MoE it also gives the router a bias (gpt-oss).
     norm : {"layernorm", "rmsnorm"}
         Normalisation used in each block (two per block).
     causal : bool
@@ -92,6 +104,41 @@ class ModelSpec:
         BERT's pooler: a ``d_model × d_model`` dense layer with bias on the first token.
     tied_embeddings : bool
         LM head shares the token-embedding matrix (GPT-2) instead of owning one (Llama 2/3).
+    qkv_bias : bool
+        Biases on the query, key and value projections only (Qwen2); ``bias`` puts them everywhere.
+    qk_norm : bool
+        RMSNorm over each query and key head (``head_dim`` scales each; Qwen3, Gemma 3).
+    norms_per_block : int
+        Normalisations per block over ``d_model``: 2 (pre-attention, pre-FFN), 4 for Gemma 2/3 (pre and
+        post around both). [norms]
+    attention_sinks : bool
+        A learned sink logit per query head and layer (gpt-oss). [parameters]
+    sliding_window : int
+        Keys a sliding-window layer attends to (Mistral, Gemma 2/3, gpt-oss, Phi-3); 0 = none. [tokens]
+    sliding_layers : int
+        Layers that use ``sliding_window``; the other ``layers - sliding_layers`` attend to the whole
+        context. Positive exactly when ``sliding_window`` is. [layers]
+    q_lora_rank : int
+        MLA (DeepSeek-V2/V3): width of the query bottleneck; 0 = queries projected directly. [elements]
+    kv_lora_rank : int
+        MLA: width ``d_c`` of the cached latent; 0 = not MLA. With MLA, ``head_dim`` is the non-rotary
+        query/key part (``qk_nope_head_dim``) and ``kv_heads`` is 1 (one latent shared by all heads).
+        [elements]
+    rope_head_dim : int
+        MLA: width of the decoupled rotary key (cached, shared by all heads) and of each head's rotary
+        query part (``qk_rope_head_dim``). [elements]
+    v_head_dim : int
+        Value head size where it differs from ``head_dim`` (MLA); 0 = ``head_dim``. [elements]
+    shared_ffn_dim : int
+        Width of the shared-expert FFN every token of a MoE layer runs (DeepSeek: ``n_shared_experts ·
+        moe_intermediate_size``; Qwen2-MoE: ``shared_expert_intermediate_size``); 0 = none. [elements]
+    shared_expert_gate : bool
+        A ``d_model → 1`` sigmoid gate on the shared expert (Qwen2-MoE).
+    dense_layers : int
+        With ``experts > 1``: the first layers whose FFN is dense (DeepSeek ``first_k_dense_replace``).
+        [layers]
+    dense_ffn_dim : int
+        Hidden width of those dense FFNs; 0 = ``ffn_dim``. [elements]
     source_url : str
         Where the hyperparameters were read (Hugging Face ``config.json`` or paper).
 
@@ -124,6 +171,20 @@ class ModelSpec:
     final_norm: bool = True
     pooler: bool = False
     tied_embeddings: bool = False
+    qkv_bias: bool = False
+    qk_norm: bool = False
+    norms_per_block: int = 2
+    attention_sinks: bool = False
+    sliding_window: int = 0
+    sliding_layers: int = 0
+    q_lora_rank: int = 0
+    kv_lora_rank: int = 0
+    rope_head_dim: int = 0
+    v_head_dim: int = 0
+    shared_ffn_dim: int = 0
+    shared_expert_gate: bool = False
+    dense_layers: int = 0
+    dense_ffn_dim: int = 0
     source_url: str = ""
 
     def __post_init__(self) -> None:
@@ -133,9 +194,25 @@ class ModelSpec:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
             if value <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if isinstance(self.type_vocab_size, bool) or not isinstance(self.type_vocab_size, int) \
-                or self.type_vocab_size < 0:
-            raise ValueError(f"type_vocab_size must be a non-negative integer, got {self.type_vocab_size!r}")
+        for name in _COUNT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        if (self.sliding_window > 0) != (self.sliding_layers > 0) or self.sliding_layers > self.layers:
+            raise ValueError(f"sliding_layers must be in 1..layers ({self.layers}) when sliding_window > 0 and 0 "
+                             f"otherwise, got sliding_window={self.sliding_window}, "
+                             f"sliding_layers={self.sliding_layers}")
+        if self.kv_lora_rank and (self.kv_heads != 1 or not self.rope_head_dim):
+            raise ValueError(f"an MLA model (kv_lora_rank={self.kv_lora_rank}) needs kv_heads=1 and "
+                             f"rope_head_dim > 0, got kv_heads={self.kv_heads}, rope_head_dim={self.rope_head_dim}")
+        if not self.kv_lora_rank and (self.q_lora_rank or self.rope_head_dim):
+            raise ValueError("q_lora_rank and rope_head_dim describe MLA and need kv_lora_rank > 0")
+        if self.experts == 1 and (self.shared_ffn_dim or self.dense_layers or self.shared_expert_gate):
+            raise ValueError("shared_ffn_dim, shared_expert_gate and dense_layers describe a MoE and need experts > 1")
+        if self.shared_expert_gate and not self.shared_ffn_dim:
+            raise ValueError("shared_expert_gate needs a shared expert (shared_ffn_dim > 0)")
+        if self.dense_layers >= self.layers and self.experts > 1:
+            raise ValueError(f"dense_layers must be below layers ({self.layers}) for a MoE, got {self.dense_layers}")
         if self.heads % self.kv_heads:
             raise ValueError(f"kv_heads must divide heads ({self.heads}), got kv_heads={self.kv_heads}")
         if self.active_experts > self.experts:
@@ -146,8 +223,7 @@ class ModelSpec:
             raise ValueError(f"ffn_kind must be one of {FFN_KINDS}, got {self.ffn_kind!r}")
         if self.norm not in NORM_KINDS:
             raise ValueError(f"norm must be one of {NORM_KINDS}, got {self.norm!r}")
-        for name in ("bias", "causal", "learned_positions", "embedding_norm", "final_norm", "pooler",
-                     "tied_embeddings"):
+        for name in _BOOL_FIELDS:
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
 
@@ -162,6 +238,21 @@ class ModelSpec:
         return self.kv_heads * self.head_dim
 
     @property
+    def is_mla(self) -> bool:
+        """Multi-head latent attention (``kv_lora_rank > 0``)."""
+        return self.kv_lora_rank > 0
+
+    @property
+    def value_head_dim(self) -> int:
+        """Value head size: ``v_head_dim`` or, when 0, ``head_dim``. [elements]"""
+        return self.v_head_dim or self.head_dim
+
+    @property
+    def moe_layers(self) -> int:
+        """Layers whose FFN is a mixture of experts: ``layers - dense_layers`` (0 for a dense model). [layers]"""
+        return self.layers - self.dense_layers if self.experts > 1 else 0
+
+    @property
     def ffn_matrices(self) -> int:
         """Weight matrices per FFN (per expert): 2 for ``"gelu"``, 3 for ``"gated"``."""
         return 3 if self.ffn_kind == "gated" else 2
@@ -171,17 +262,84 @@ class ModelSpec:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def _block_parameters(spec: ModelSpec) -> int:
-    """Parameters of one Transformer block (attention + FFN + two norms). [parameters]"""
-    d, b = spec.d_model, int(spec.bias)
-    attn = d * spec.q_dim + 2 * d * spec.kv_dim + spec.q_dim * d
-    attn += b * (spec.q_dim + 2 * spec.kv_dim + d)
-    up = (spec.ffn_matrices - 1) * (d * spec.ffn_dim + b * spec.ffn_dim)
-    down = spec.ffn_dim * d + b * d
-    ffn = spec.experts * (up + down)
-    router = d * spec.experts if spec.experts > 1 else 0
-    norm_params = 2 * d if spec.norm == "layernorm" else d
-    return attn + ffn + router + 2 * norm_params
+def _norm_parameters(spec: ModelSpec, width: int) -> int:
+    """Parameters of one normalisation over ``width`` elements: ``2·width`` (LayerNorm), ``width`` (RMSNorm)."""
+    return 2 * width if spec.norm == "layernorm" else width
+
+
+def _ffn_parameters(spec: ModelSpec, width: int) -> int:
+    """One FFN (one expert) of hidden width ``width``: ``m·d·f`` weights, biases ``(m-1)·f + d`` when
+    ``spec.bias``. [parameters]"""
+    m, d = spec.ffn_matrices, spec.d_model
+    return m * d * width + int(spec.bias) * ((m - 1) * width + d)
+
+
+def _attention_parameters(spec: ModelSpec) -> int:
+    """Attention of one block: projections, their biases, q/k norms and sinks. [parameters]
+
+    Grouped-query attention (``LlamaAttention`` and relatives): ``q`` d→h·d_h, ``k`` d→g·d_h, ``v``
+    d→g·d_v, ``o`` h·d_v→d. Multi-head latent attention (``DeepseekV2Attention``/``DeepseekV3Attention``,
+    arXiv 2405.04434 §2.1): ``q_a_proj`` d→r_q, its RMSNorm (r_q) and ``q_b_proj`` r_q→h·(d_h+d_R) (or
+    one ``q_proj`` d→h·(d_h+d_R) without ``q_lora_rank``), ``kv_a_proj_with_mqa`` d→d_c+d_R, its RMSNorm
+    (d_c), ``kv_b_proj`` d_c→h·(d_h+d_v), ``o_proj`` h·d_v→d.
+    """
+    d, h, dh, dv = spec.d_model, spec.heads, spec.head_dim, spec.value_head_dim
+    if spec.is_mla:
+        if spec.bias or spec.qkv_bias:
+            raise ValueError(f"{spec.name}: biases on multi-head latent attention are not modelled")
+        qk = dh + spec.rope_head_dim
+        if spec.q_lora_rank:
+            q = d * spec.q_lora_rank + spec.q_lora_rank + spec.q_lora_rank * h * qk
+        else:
+            q = d * h * qk
+        kv = d * (spec.kv_lora_rank + spec.rope_head_dim) + spec.kv_lora_rank
+        kv += spec.kv_lora_rank * h * (dh + dv)
+        attn = q + kv + h * dv * d
+    else:
+        g = spec.kv_heads
+        attn = d * h * dh + d * g * dh + d * g * dv + h * dv * d
+        if spec.bias or spec.qkv_bias:
+            attn += h * dh + g * dh + g * dv
+        if spec.bias:
+            attn += d
+    if spec.qk_norm:
+        attn += 2 * _norm_parameters(spec, dh)
+    if spec.attention_sinks:
+        attn += h
+    return attn
+
+
+def _moe_ffn_parameters(spec: ModelSpec) -> int:
+    """FFN of one MoE layer: routed experts, router (a bias when ``spec.bias``), shared expert and its gate.
+    [parameters]"""
+    d, e = spec.d_model, spec.experts
+    n = e * _ffn_parameters(spec, spec.ffn_dim) + d * e + int(spec.bias) * e
+    if spec.shared_ffn_dim:
+        n += _ffn_parameters(spec, spec.shared_ffn_dim)
+    if spec.shared_expert_gate:
+        n += d
+    return n
+
+
+def _block_parameters(spec: ModelSpec, moe: bool | None = None) -> int:
+    """Parameters of one Transformer block: attention, FFN (MoE or dense) and ``norms_per_block`` norms.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        Architecture.
+    moe : bool or None
+        Count a MoE block (``True``) or a dense block (``False``, FFN width ``dense_ffn_dim`` or
+        ``ffn_dim``); ``None`` = MoE exactly when ``spec.experts > 1``.
+
+    Returns
+    -------
+    int
+        [parameters]
+    """
+    moe = spec.experts > 1 if moe is None else moe
+    ffn = _moe_ffn_parameters(spec) if moe else _ffn_parameters(spec, spec.dense_ffn_dim or spec.ffn_dim)
+    return _attention_parameters(spec) + ffn + spec.norms_per_block * _norm_parameters(spec, spec.d_model)
 
 
 def parameter_count(spec: ModelSpec, include_embeddings: bool = True) -> int:
@@ -201,13 +359,32 @@ def parameter_count(spec: ModelSpec, include_embeddings: bool = True) -> int:
     int
         Parameter count. [parameters]
 
+    Raises
+    ------
+    ValueError
+        For biases on multi-head latent attention (no published model has them; not modelled).
+
     Notes
     -----
-    Per block: ``d·(h·d_h) + 2·d·(g·d_h) + (h·d_h)·d`` attention weights, ``E·m·d·f`` FFN weights
-    (``m`` = 2 or 3 matrices, ``E`` experts), ``d·E`` router weights when ``E > 1``, biases when
-    ``spec.bias``, and two norms of ``2d`` (LayerNorm) or ``d`` (RMSNorm) parameters. A tied LM head
-    adds nothing. Matches ``sum(p.numel() for p in model.parameters())`` of the Hugging Face classes
-    named in the module docstring.
+    Per block, with ``h`` query heads, ``g`` KV heads of ``d_h`` (values ``d_v``):
+
+    * attention ``d·h·d_h + d·g·d_h + d·g·d_v + h·d_v·d``, plus ``h·d_h + 2·g·d_h`` biases with
+      ``qkv_bias`` or ``bias`` and ``d`` more (the output bias) with ``bias``; multi-head latent
+      attention (DeepSeek-V2, arXiv 2405.04434, §2.1) instead holds its low-rank projections and the
+      RMSNorms of the query and KV latents (see ``_attention_parameters``); ``qk_norm`` adds two norms
+      of ``d_h`` and ``attention_sinks`` one logit per query head (gpt-oss);
+    * an FFN of ``m·d·f`` weights (``m`` = 2 or 3 matrices) and, with ``bias``, ``(m-1)·f + d`` biases;
+      a MoE layer holds ``E`` of them, a router of ``d·E`` (and ``E`` router biases with ``bias``,
+      gpt-oss), a shared FFN of ``shared_ffn_dim`` and, with ``shared_expert_gate``, its ``d → 1`` gate
+      (Qwen2-MoE); the first ``dense_layers`` layers of a MoE hold one FFN of ``dense_ffn_dim``;
+    * ``norms_per_block`` norms of ``2d`` (LayerNorm) or ``d`` (RMSNorm) parameters.
+
+    Then the final norm, BERT's embedding LayerNorm and pooler, and the embeddings; a tied LM head adds
+    nothing. Matches ``sum(p.numel() for p in model.parameters())`` of the Hugging Face classes (built
+    from each family's ``config.json`` by ``tools/hf_param_counts.py``; ``tests/test_hf_config.py``
+    holds every family to 0 difference). DeepSeek-V3's ``e_score_correction_bias`` is a buffer in
+    ``DeepseekV3TopkRouter``, not a parameter, and is not counted; its multi-token-prediction layer is
+    not part of ``DeepseekV3ForCausalLM`` either.
 
     References
     ----------
@@ -215,6 +392,8 @@ def parameter_count(spec: ModelSpec, include_embeddings: bool = True) -> int:
        (non-embedding parameter count N).
     .. [2] A. Radford et al., "Language Models are Unsupervised Multitask Learners", OpenAI, 2019 (Table 2);
        model card https://huggingface.co/openai-community/gpt2 (124M parameters).
+    .. [3] DeepSeek-AI, "DeepSeek-V2: A Strong, Economical, and Efficient Mixture-of-Experts Language
+       Model", arXiv 2405.04434, 2024, §2.1 (multi-head latent attention) and §2.2 (DeepSeekMoE).
 
     Examples
     --------
@@ -231,8 +410,10 @@ def parameter_count(spec: ModelSpec, include_embeddings: bool = True) -> int:
     (109482240, 8030261248)
     """
     d = spec.d_model
-    n = spec.layers * _block_parameters(spec)
-    norm_params = 2 * d if spec.norm == "layernorm" else d
+    moe_layers = spec.moe_layers
+    n = moe_layers * _block_parameters(spec, moe=True)
+    n += (spec.layers - moe_layers) * _block_parameters(spec, moe=False)
+    norm_params = _norm_parameters(spec, d)
     if spec.final_norm:
         n += norm_params
     if spec.embedding_norm:

@@ -1,4 +1,12 @@
-"""Mixture-of-experts model descriptions: :class:`MoESpec` and the MoE presets (DeepSeek-V2, DeepSeek-V3)."""
+"""Mixture-of-experts model descriptions: :class:`MoESpec` and the MoE presets (DeepSeek-V2, DeepSeek-V3).
+
+A :class:`MoESpec` splits a decoder's parameters into what every decode step reads (attention, dense
+first layers, shared experts, routers, norms, LM head), the routed experts (read only when some token
+picks them) and the gathered embeddings. :meth:`MoESpec.from_model_spec` derives it from any
+:class:`~memwall.specs.ModelSpec`, shared experts, dense first layers and MLA included;
+:data:`MOE_PRESETS` holds DeepSeek-V2 and DeepSeek-V3 written out from their configs (the ModelSpec
+presets of the same models must agree with them, ``tests/test_moe_decode.py``).
+"""
 
 from __future__ import annotations
 
@@ -31,13 +39,14 @@ class MoESpec:
     active_experts : int
         Routed experts per token ``k``. [experts]
     shared_experts : int
-        Experts every token uses in every MoE layer (DeepSeek), same size as a routed one. [experts]
+        Experts every token uses in every MoE layer (DeepSeek), same size as a routed one. A shared FFN
+        that is not a whole number of routed experts is put in ``dense_params`` instead, with
+        ``shared_experts = 0`` (:meth:`from_model_spec`). [experts]
     expert_params : int
         Parameters of one expert (its FFN matrices and biases). [parameters]
     dense_params : int
         Parameters read at every step whatever the routing: attention, dense FFN layers, routers,
-        norms and the LM head (shared experts excluded, they are counted from ``shared_experts``).
-        [parameters]
+        norms and the LM head (shared experts excluded when counted in ``shared_experts``). [parameters]
     embedding_params : int
         Gathered tables (token, position, segment embeddings), never multiplied. [parameters]
     source_url : str
@@ -98,7 +107,8 @@ class MoESpec:
 
     @classmethod
     def from_model_spec(cls, spec: ModelSpec | str) -> MoESpec:
-        """The parameter split of a :mod:`memwall.specs.presets` preset (Mixtral-style MoE or dense).
+        """The parameter split of a :class:`~memwall.specs.ModelSpec` (MoE with shared experts, dense first
+        layers and MLA, Mixtral-style MoE, or dense).
 
         Parameters
         ----------
@@ -108,27 +118,40 @@ class MoESpec:
         Returns
         -------
         MoESpec
-            ``expert_params`` = one FFN (``ffn_matrices·d·f`` plus biases); a dense model has
-            ``moe_layers = 0`` and its FFNs in ``dense_params``; an untied LM head is in
-            ``dense_params``, a tied one is the token embedding (read as the LM head).
+            ``attention`` = :func:`memwall.specs.attention.from_model_spec` (MLA and sliding windows
+            carried over); ``moe_layers`` = ``spec.moe_layers`` (``layers - dense_layers``, 0 for a dense
+            model); ``expert_params`` = one routed expert's FFN (``ffn_matrices·d·f`` plus biases);
+            ``shared_experts`` = ``shared_ffn_dim / ffn_dim`` when the shared FFN is a whole number of
+            routed-expert widths (DeepSeek-V3: ``n_shared_experts = 1`` of ``moe_intermediate_size`` 2048;
+            Qwen1.5-MoE-A2.7B: 5632 = 4 × 1408), and 0 otherwise, the shared FFN then counted in
+            ``dense_params`` (read at every step either way, so ``total_params`` and ``active_params`` do
+            not depend on which). ``dense_params`` = :func:`memwall.specs.parameter_count` less the
+            gathered tables and the experts: attention, dense first layers' FFNs, routers, a shared-expert
+            gate, norms and an untied LM head (a tied one is the token embedding, read as the LM head).
 
         Raises
         ------
         ValueError
             For an encoder (no decode step).
+
+        Notes
+        -----
+        Totals follow :func:`memwall.specs.parameter_count` exactly: ``total_params ==
+        parameter_count(spec)`` for every spec (``tests/test_moe_decode.py``).
         """
         spec = get_preset(spec) if isinstance(spec, str) else spec
         if not spec.causal:
             raise ValueError(f"decode needs a causal (decoder) model, got encoder {spec.name!r}")
         d, f, b = spec.d_model, spec.ffn_dim, int(spec.bias)
         expert = spec.ffn_matrices * d * f + b * ((spec.ffn_matrices - 1) * f + d)
-        moe_layers = spec.layers if spec.experts > 1 else 0
+        moe_layers = spec.moe_layers
+        shared = spec.shared_ffn_dim // f if moe_layers and spec.shared_ffn_dim % f == 0 else 0
         gathered = spec.type_vocab_size * d + (spec.max_positions * d if spec.learned_positions else 0)
         if not spec.tied_embeddings:
             gathered += spec.vocab_size * d
-        dense = parameter_count(spec) - gathered - moe_layers * spec.experts * expert
+        dense = parameter_count(spec) - gathered - moe_layers * (spec.experts + shared) * expert
         return cls(name=spec.name, attention=from_model_spec(spec), moe_layers=moe_layers,
-                   routed_experts=spec.experts, active_experts=spec.active_experts, shared_experts=0,
+                   routed_experts=spec.experts, active_experts=spec.active_experts, shared_experts=shared,
                    expert_params=expert, dense_params=dense, embedding_params=gathered,
                    source_url=spec.source_url)
 
@@ -141,8 +164,10 @@ def _deepseek(name: str, attention: AttentionShape, d: int, layers: int, dense_l
     Per layer: MLA (``q_a_proj`` d×q_lora, its RMSNorm, ``q_b_proj`` q_lora×h·(d_h+d_h^R),
     ``kv_a_proj_with_mqa`` d×(d_c+d_h^R), its RMSNorm, ``kv_b_proj`` d_c×h·(d_h+d_v), ``o_proj``
     h·d_v×d) and two RMSNorms; ``dense_layers`` gated FFNs of ``dense_ffn``; the other layers hold
-    ``routed + shared`` gated experts of ``expert_ffn`` and a router of ``routed × d`` (plus a bias of
-    ``routed`` in V3, ``e_score_correction_bias``). Untied embedding and LM head, a final RMSNorm.
+    ``routed + shared`` gated experts of ``expert_ffn`` and a router of ``routed × d``. V3's
+    ``e_score_correction_bias`` (``routed`` values per layer) is a buffer in the Hugging Face class, not a
+    parameter, so ``router_bias=False`` reproduces the class's count; the checkpoint stores those
+    14,848 values beside the weights. Untied embedding and LM head, a final RMSNorm.
     Multi-token-prediction modules are not part of the main model and are left out.
     """
     a = attention
@@ -172,7 +197,7 @@ MOE_PRESETS: dict[str, MoESpec] = {
     for s in (
         _deepseek("deepseek-v3", MLA_PRESETS["deepseek-v3 mla"], d=7168, layers=61, dense_layers=3,
                   q_lora_rank=1536, dense_ffn=18432, expert_ffn=2048, routed=256, active=8, shared=1,
-                  vocab=129280, router_bias=True, url="https://arxiv.org/abs/2412.19437"),
+                  vocab=129280, router_bias=False, url="https://arxiv.org/abs/2412.19437"),
         _deepseek("deepseek-v2", MLA_PRESETS["deepseek-v2 mla"], d=5120, layers=60, dense_layers=1,
                   q_lora_rank=1536, dense_ffn=12288, expert_ffn=1536, routed=160, active=6, shared=2,
                   vocab=102400, router_bias=False, url="https://arxiv.org/abs/2405.04434"),

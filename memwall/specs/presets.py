@@ -1,10 +1,17 @@
-"""Named model presets (GPT-2, BERT, Llama, ...) built from their published ``config.json``, and ``decoder_spec``.
+"""Named model presets (GPT-2, BERT, Llama, Qwen3, Gemma 3, DeepSeek-V3, ...) from their published ``config.json``.
 
-Every preset here is a :class:`~memwall.specs.model_spec.ModelSpec` (dense, or Mixtral-style MoE with
-``experts``/``active_experts``). DeepSeek-V2 and DeepSeek-V3 do not fit that description (multi-head
-latent attention, shared experts, first dense layers); they are presets of :mod:`memwall.specs.attention`
-(:data:`~memwall.specs.attention.MLA_PRESETS`, by name through :func:`~memwall.specs.attention.get_attention`)
-and :mod:`memwall.specs.moe` (:data:`~memwall.specs.moe.MOE_PRESETS`, through :func:`~memwall.specs.moe.get_moe`).
+:func:`decoder_spec` resolves a name and checks that the model is a decoder.
+
+Every preset here is a :class:`~memwall.specs.model_spec.ModelSpec`: dense, Mixtral-style MoE
+(``experts``/``active_experts``), or DeepSeek-V3 with multi-head latent attention, a shared expert and
+dense first layers. Each is written out as a literal from the model's published ``config.json`` (the
+``source_url``); ``tests/test_hf_config.py`` checks that the config-built ones equal
+:func:`memwall.specs.hf_config.load_config` of the stored copy of that file, and
+:func:`~memwall.specs.model_spec.parameter_count` of each equals the count of the Hugging Face class.
+DeepSeek-V2 and DeepSeek-V3 also have separate descriptions in :mod:`memwall.specs.attention`
+(:data:`~memwall.specs.attention.MLA_PRESETS`, through :func:`~memwall.specs.attention.get_attention`)
+and :mod:`memwall.specs.moe` (:data:`~memwall.specs.moe.MOE_PRESETS`, through :func:`~memwall.specs.moe.get_moe`),
+which look those names up first.
 """
 
 from __future__ import annotations
@@ -38,18 +45,51 @@ def _gpt2(name: str, repo: str, layers: int, d: int, heads: int) -> ModelSpec:
 
 
 def _llama(name: str, repo: str, layers: int, d: int, heads: int, kv_heads: int, ffn: int, vocab: int,
-           max_positions: int, experts: int = 1, active: int = 1) -> ModelSpec:
+           max_positions: int, experts: int = 1, active: int = 1, **extra: object) -> ModelSpec:
     return ModelSpec(
         name=name, layers=layers, d_model=d, heads=heads, kv_heads=kv_heads, head_dim=d // heads,
         ffn_dim=ffn, ffn_kind="gated", vocab_size=vocab, max_positions=max_positions, bias=False,
         norm="rmsnorm", causal=True, experts=experts, active_experts=active,
-        source_url=_HF.format(repo),
+        source_url=_HF.format(repo), **extra,
     )
 
 
+#: Qwen3-8B (https://huggingface.co/Qwen/Qwen3-8B/blob/main/config.json): explicit head_dim 128, an
+#: RMSNorm over each query and key head, untied LM head.
+_QWEN3_8B = ModelSpec(
+    name="qwen3-8b", layers=36, d_model=4096, heads=32, kv_heads=8, head_dim=128, ffn_dim=12288,
+    ffn_kind="gated", vocab_size=151936, max_positions=40960, bias=False, norm="rmsnorm", causal=True,
+    qk_norm=True, source_url=_HF.format("Qwen/Qwen3-8B"),
+)
+
+#: Gemma 3 27B, its language model (``text_config`` of
+#: https://huggingface.co/google/gemma-3-27b-it/blob/main/config.json; the vision tower is not counted):
+#: head_dim 128 (not 5376/32), four RMSNorms per block, q/k norms, tied embeddings, 1,024-token sliding
+#: window on 5 of every 6 layers (``sliding_window_pattern`` 6: 52 of 62). ``vocab_size`` 262,208 and
+#: 131,072 positions are ``Gemma3TextConfig``'s defaults, which the file does not override.
+_GEMMA3_27B = ModelSpec(
+    name="gemma-3-27b", layers=62, d_model=5376, heads=32, kv_heads=16, head_dim=128, ffn_dim=21504,
+    ffn_kind="gated", vocab_size=262208, max_positions=131072, bias=False, norm="rmsnorm", causal=True,
+    tied_embeddings=True, qk_norm=True, norms_per_block=4, sliding_window=1024, sliding_layers=52,
+    source_url=_HF.format("google/gemma-3-27b-it"),
+)
+
+#: DeepSeek-V3 (https://huggingface.co/deepseek-ai/DeepSeek-V3/blob/main/config.json): multi-head latent
+#: attention (q_lora_rank 1536, kv_lora_rank 512, qk_nope_head_dim 128 as ``head_dim``, qk_rope_head_dim
+#: 64, v_head_dim 128), 256 routed experts of 2048 (top-8) and one shared expert of 2048 on 58 layers, the
+#: first 3 layers dense (FFN 18432). The multi-token-prediction module is not part of the model
+#: (``DeepseekV3ForCausalLM`` does not build it).
+_DEEPSEEK_V3 = ModelSpec(
+    name="deepseek-v3", layers=61, d_model=7168, heads=128, kv_heads=1, head_dim=128, ffn_dim=2048,
+    ffn_kind="gated", vocab_size=129280, max_positions=163840, bias=False, norm="rmsnorm", causal=True,
+    experts=256, active_experts=8, q_lora_rank=1536, kv_lora_rank=512, rope_head_dim=64, v_head_dim=128,
+    shared_ffn_dim=2048, dense_layers=3, dense_ffn_dim=18432, source_url=_HF.format("deepseek-ai/DeepSeek-V3"),
+)
+
+
 # Hyperparameters copied from each config.json (BERT: Devlin et al. 2019, arXiv 1810.04805, Table 1
-# gives L/H/A; GPT-2: Radford et al. 2019, Table 2). Mistral-7B's 4096-token sliding window is not
-# modelled: attention is counted over the whole cache, as Hugging Face's eager path computes it.
+# gives L/H/A; GPT-2: Radford et al. 2019, Table 2). Mistral-7B-v0.1 attends over a 4,096-token sliding
+# window in all 32 layers (its config's ``sliding_window``; Jiang et al. 2023, arXiv 2310.06825, §2).
 _PRESETS: dict[str, ModelSpec] = {
     s.name: s
     for s in (
@@ -65,9 +105,13 @@ _PRESETS: dict[str, ModelSpec] = {
         _llama("llama-3-8b", "meta-llama/Meta-Llama-3-8B", 32, 4096, 32, 8, 14336, 128256, 8192),
         _llama("llama-3-70b", "meta-llama/Meta-Llama-3-70B", 80, 8192, 64, 8, 28672, 128256, 8192),
         _llama("llama-3.1-405b", "meta-llama/Llama-3.1-405B", 126, 16384, 128, 8, 53248, 128256, 131072),
-        _llama("mistral-7b", "mistralai/Mistral-7B-v0.1", 32, 4096, 32, 8, 14336, 32000, 32768),
+        _llama("mistral-7b", "mistralai/Mistral-7B-v0.1", 32, 4096, 32, 8, 14336, 32000, 32768,
+               sliding_window=4096, sliding_layers=32),
         _llama("mixtral-8x7b", "mistralai/Mixtral-8x7B-v0.1", 32, 4096, 32, 8, 14336, 32000, 32768,
                experts=8, active=2),
+        _QWEN3_8B,
+        _GEMMA3_27B,
+        _DEEPSEEK_V3,
     )
 }
 

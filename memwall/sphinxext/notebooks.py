@@ -5,7 +5,13 @@ Chapters are jupytext MyST-markdown notebooks. This extension
 1. converts every source page that is a notebook (its front matter names a ``kernelspec``) with
    jupytext into ``<outdir>/notebooks/<docname>.ipynb`` (no outputs: the reader runs it), with one
    setup cell prepended that installs ``memwall`` from the book's repository when it is missing
-   (Colab, or a download opened outside the book's environment); elsewhere the cell does nothing;
+   (Colab, or a download opened outside the book's environment); elsewhere the cell does nothing.
+   Its Markdown cells are rewritten as plain Markdown by :mod:`memwall.sphinxext.plain_markdown`, so
+   that Jupyter, Colab and Binder show no MyST source: glued numbers are the values of this build
+   (myst-nb's glue files in ``jupyter_execute``), citations author-year text with a ``References``
+   cell at the end (from ``references.bib``), exercises and solutions headings, admonitions block
+   quotes, cross-references text or links to the book's site (``html_baseurl`` when set, else the
+   GitHub Pages address of ``repository: url:``);
 2. puts a small bar of plain links at the top of each such page: *Download .ipynb* (the file in
    the site), *Open in Colab* and *Launch Binder*. They are links only, so a page makes no extra
    request when it loads (the site stays offline-clean).
@@ -20,8 +26,12 @@ which Jupyter Book passes on as ``html_theme_options["repository_url"]``):
   on the repository's source branch; ``binder/postBuild`` installs ``memwall`` and runs
   ``python -m memwall.sphinxext.notebooks .``, which writes the same notebooks next to their sources.
 
-Command line: ``python -m memwall.sphinxext.notebooks OUTDIR [--root ROOT]`` writes the notebook of
-every chapter in ``_toc.yml`` to ``OUTDIR/<docname>.ipynb``.
+Command line: ``python -m memwall.sphinxext.notebooks OUTDIR [--root ROOT] [--glue DIR]`` writes the
+notebook of every chapter in ``_toc.yml`` to ``OUTDIR/<docname>.ipynb``. ``--glue`` names the
+``jupyter_execute`` folder of a build whose glued numbers the text should show. Without it (Binder's
+``postBuild``, which has no build) each glued number is written as a placeholder ``⟨name⟩`` and a note
+cell after the setup cell says so: the code cells that compute the numbers are all in the notebook,
+and no value of some other build can be shown as if this copy had computed it.
 """
 
 from __future__ import annotations
@@ -29,12 +39,16 @@ from __future__ import annotations
 import argparse
 import html
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
+
+from memwall.sphinxext import plain_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +80,78 @@ def is_notebook_source(path: Path) -> bool:
     return head.startswith("---") and "kernelspec:" in head.split("\n---", 1)[0]
 
 
-def write_notebook(source: Path, target: Path, repository_url: str) -> Path:
-    """Convert the jupytext notebook ``source`` into ``target`` (``.ipynb``), setup cell first.
+@dataclass
+class Book:
+    """What converting one chapter's Markdown needs from the whole book.
+
+    Parameters
+    ----------
+    root : Path
+        The book folder (``_toc.yml``, ``references.bib``, the sources).
+    repository_url : str
+        ``repository: url:``, cloned by the setup cell; also gives the site and raw-file URLs.
+    branch : str
+        The repository's source branch (images link to its raw files).
+    glue : GlueData or None
+        Glue values of the build (:func:`memwall.sphinxext.plain_markdown.load_glue`); ``None`` writes
+        placeholders and a note cell.
+    site_url : str
+        Root URL of the published book; empty derives ``https://<owner>.github.io/<repo>/``.
+    warn : callable or None
+        Receives messages: MyST left in a notebook's Markdown and, unless ``quiet_unresolved``, the
+        converter's (an unresolved glue value, label or citation).
+    quiet_unresolved : bool
+        Keep the converter's messages to itself: in a Sphinx build myst-nb, Sphinx and sphinxcontrib-bibtex
+        already warn about the same missing glue value, label or citation on the page.
+    """
+
+    root: Path
+    repository_url: str = ""
+    branch: str = "main"
+    glue: plain_markdown.GlueData | None = None
+    site_url: str = ""
+    warn: Callable[[str], None] | None = None
+    quiet_unresolved: bool = False
+    docnames: list[str] = field(init=False)
+    index: plain_markdown.BookIndex = field(init=False)
+    bibliography: plain_markdown.Bibliography | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.docnames = _toc_docnames(self.root) if (self.root / "_toc.yml").is_file() else []
+        self.index = plain_markdown.BookIndex.from_files(self.root, self.docnames)
+        bib = self.root / "references.bib"
+        self.bibliography = plain_markdown.Bibliography(bib) if bib.is_file() else None
+        if not self.site_url:
+            self.site_url = pages_url(self.repository_url)
+
+    def converter(self, docname: str) -> plain_markdown.Converter:
+        """A fresh converter for the Markdown cells of ``docname``."""
+        return plain_markdown.Converter(docname, self.index, self.bibliography, self.glue, self.site_url,
+                                        raw_url(self.repository_url, self.branch),
+                                        None if self.quiet_unresolved else self.warn)
+
+
+def pages_url(repository_url: str) -> str:
+    """``https://<owner>.github.io/<repo>/``, where the Pages workflow publishes the book (empty if unknown)."""
+    parts = urlparse(repository_url)
+    path = [p for p in parts.path.split("/") if p]
+    if parts.netloc != "github.com" or len(path) != 2:
+        return ""
+    return f"https://{path[0].lower()}.github.io/{path[1].removesuffix('.git')}/"
+
+
+def raw_url(repository_url: str, branch: str) -> str:
+    """``https://raw.githubusercontent.com/<owner>/<repo>/<branch>/``, the prefix of the repository's files."""
+    parts = urlparse(repository_url)
+    path = [p for p in parts.path.split("/") if p]
+    if parts.netloc != "github.com" or len(path) != 2:
+        return ""
+    return f"https://raw.githubusercontent.com/{path[0]}/{path[1].removesuffix('.git')}/{branch}/"
+
+
+def write_notebook(source: Path, target: Path, repository_url: str, *, book: Book | None = None,
+                   docname: str | None = None) -> Path:
+    """Convert the jupytext notebook ``source`` into ``target`` (``.ipynb``): setup cell first, plain Markdown.
 
     Parameters
     ----------
@@ -77,6 +161,11 @@ def write_notebook(source: Path, target: Path, repository_url: str) -> Path:
         The ``.ipynb`` file to write; parent folders are created.
     repository_url : str
         The book's repository, cloned by the setup cell when ``memwall`` is not installed.
+    book : Book or None
+        Labels, bibliography and glue values of the book; ``None`` reads them from the folder holding
+        ``_toc.yml`` above ``source`` (no glue values: placeholders).
+    docname : str or None
+        ``source``'s document name (``chapters/quantization``); ``None`` derives it from ``book.root``.
 
     Returns
     -------
@@ -86,10 +175,35 @@ def write_notebook(source: Path, target: Path, repository_url: str) -> Path:
     import jupytext
     import nbformat
 
+    if book is None:
+        root = next((p for p in source.resolve().parents if (p / "_toc.yml").is_file()), source.resolve().parent)
+        book = Book(root, repository_url)
+    if docname is None:
+        resolved = source.resolve()
+        inside = resolved.is_relative_to(book.root.resolve())
+        docname = (resolved.relative_to(book.root.resolve()) if inside else Path(resolved.name)).with_suffix("")
+        docname = docname.as_posix()
     nb = jupytext.read(source)
+    convert = book.converter(docname)
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = convert.convert(cell.source)
+            if not cell.source.strip():
+                continue
+            left = plain_markdown.leftover_myst(cell.source)
+            if left and book.warn is not None:
+                book.warn(f"{docname}: MyST left in the notebook's Markdown: {', '.join(sorted(set(left)))}")
+        cells.append(cell)
     setup = nbformat.v4.new_code_cell(SETUP_CELL.replace("{url}", repository_url))
     setup.metadata["tags"] = ["memwall-setup"]
-    nb.cells.insert(0, setup)
+    cells.insert(0, setup)
+    if convert.placeholders:
+        cells.insert(1, nbformat.v4.new_markdown_cell(plain_markdown.PLACEHOLDER_NOTE))
+    references = convert.references()
+    if references:
+        cells.append(nbformat.v4.new_markdown_cell(references))
+    nb.cells = cells
     nb.metadata.pop("jupytext", None)  # a plain notebook, not paired with a text file
     nb.nbformat, nb.nbformat_minor = 4, max(nb.get("nbformat_minor", 5), 5)
     for i, cell in enumerate(nb.cells):
@@ -142,6 +256,24 @@ def _bar(app: Sphinx, pagename: str, pathto: Any) -> str:
             "Run this chapter: " + " · ".join(items) + "</div>\n")
 
 
+def _book(app: Sphinx) -> Book:
+    """The book's labels, bibliography and this build's glue values (read once per process)."""
+    book = getattr(app, "_memwall_notebooks_book", None)
+    if book is None:
+        url, branch = _repository(app)
+        config = getattr(app.env, "mystnb_config", None)
+        folder = Path(config.output_folder) if config is not None else Path(app.outdir).parent / "jupyter_execute"
+
+        def warn(message: str) -> None:
+            logger.warning(message, type="memwall", subtype="notebooks")
+
+        book = Book(Path(app.srcdir), url, branch, site_url=getattr(app.config, "html_baseurl", "") or "", warn=warn,
+                    quiet_unresolved=True)
+        book.glue = plain_markdown.load_glue(folder, book.docnames)
+        app._memwall_notebooks_book = book  # type: ignore[attr-defined]
+    return book
+
+
 def _on_page(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
     if app.builder.format != "html" or doctree is None or context.get("body") is None:
         return
@@ -149,7 +281,8 @@ def _on_page(app: Sphinx, pagename: str, templatename: str, context: dict[str, A
     if source is None:
         return
     url, _ = _repository(app)
-    write_notebook(source, Path(app.outdir) / NOTEBOOK_DIR / f"{pagename}.ipynb", url or "<repository url>")
+    write_notebook(source, Path(app.outdir) / NOTEBOOK_DIR / f"{pagename}.ipynb", url or "<repository url>",
+                   book=_book(app), docname=pagename)
     context["body"] = _bar(app, pagename, context["pathto"]) + context["body"]
 
 
@@ -195,24 +328,44 @@ def _toc_docnames(root: Path) -> list[str]:
     return names
 
 
-def repository_url(root: Path) -> str:
-    """``repository: url:`` of the book's ``_config.yml`` (empty when absent)."""
+def _book_config(root: Path) -> dict[str, Any]:
     import yaml
 
-    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
-    return str((config.get("repository") or {}).get("url") or "")
+    return yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+
+
+def repository_url(root: Path) -> str:
+    """``repository: url:`` of the book's ``_config.yml`` (empty when absent)."""
+    return str((_book_config(root).get("repository") or {}).get("url") or "")
+
+
+def repository_branch(root: Path) -> str:
+    """``repository: branch:`` of the book's ``_config.yml`` (``main`` when absent)."""
+    return str((_book_config(root).get("repository") or {}).get("branch") or "main")
+
+
+def site_baseurl(root: Path) -> str:
+    """``html: baseurl:`` of the book's ``_config.yml`` (empty when absent: the Pages address is derived)."""
+    return str((_book_config(root).get("html") or {}).get("baseurl") or "")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write the .ipynb of every notebook chapter in _toc.yml.")
     parser.add_argument("outdir", type=Path, help="folder that receives <docname>.ipynb")
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[2], help="book folder")
+    parser.add_argument("--glue", type=Path, default=None, metavar="DIR",
+                        help="jupyter_execute folder of a build: its glued numbers go into the text "
+                             "(default: placeholders ⟨name⟩ and a note)")
     args = parser.parse_args(argv)
     url = repository_url(args.root)
-    for doc in _toc_docnames(args.root):
+    book = Book(args.root, url, repository_branch(args.root), site_url=site_baseurl(args.root),
+                warn=lambda message: print(f"warning: {message}"))
+    if args.glue is not None:
+        book.glue = plain_markdown.load_glue(args.glue, book.docnames)
+    for doc in book.docnames:
         source = args.root / f"{doc}.md"
         if is_notebook_source(source):
-            print(write_notebook(source, args.outdir / f"{doc}.ipynb", url))
+            print(write_notebook(source, args.outdir / f"{doc}.ipynb", url, book=book, docname=doc))
     return 0
 
 

@@ -18,14 +18,9 @@ Modules
     Stored measurements: this book's CPU reference run and the H200 run.
 """
 
-from memwall.tables import hardware, measurements, models, paper, paths, rules, validation
-from memwall.tables.hardware import *
-from memwall.tables.measurements import *
-from memwall.tables.models import *
-from memwall.tables.paper import *
-from memwall.tables.paths import *
-from memwall.tables.rules import *
-from memwall.tables.validation import *
+import importlib
+
+_SUBMODULES = ("hardware", "measurements", "models", "paper", "paths", "rules", "validation")
 
 __all__ = [
     "ARCHITECTURES",
@@ -70,3 +65,20 @@ __all__ = [
     "url_check",
     "urls_check",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import the submodules on first use of one of their names (PEP 562), so that ``memwall.tables.paths``
+    can be imported without pandas and pandera."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in __all__:
+        for sub in _SUBMODULES:
+            module = importlib.import_module(f"{__name__}.{sub}")
+            globals().update({n: getattr(module, n) for n in getattr(module, "__all__", ())})
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, *_SUBMODULES})

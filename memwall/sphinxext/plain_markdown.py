@@ -1,0 +1,693 @@
+"""MyST Markdown of the chapters turned into plain (CommonMark + ``$`` math) Markdown for ``.ipynb`` readers.
+
+A chapter's Markdown cells are MyST: roles (``{glue:text}`key:.1f```, ``{cite:p}`key```, ``{ref}`label```)
+and directives (```` ```{exercise} ````, ``:::{admonition}``, ``{figure}``, ...) that only Sphinx renders.
+Jupyter, Colab and Binder show them as source. :class:`Converter` rewrites each Markdown cell so that none is
+left: glued numbers become the values of the build (formatted as the page formats them), citations become
+author-year text with a reference list appended to the notebook, exercises and solutions become headings,
+admonitions become block quotes, cross-references become text or links to the book's site.
+
+How, and why this way
+---------------------
+* **Parsing** is markdown-it-py with the mdit-py-plugins that myst-parser itself uses (``myst_role``,
+  ``myst_blocks``, ``colon_fence``, ``dollarmath``, ``amsmath``, ``deflist``, ``footnote``): the same tokens the
+  book is built from, so a role inside inline code, a fence inside a fence or a ``{`` in a formula is told
+  apart exactly as the book tells it apart, which regular expressions cannot do.
+* **Rendering** is source splicing, not re-rendering the token stream: every MyST token is replaced in the
+  cell's own text, at the position the parser reports (block tokens by their line ``map``; roles by their
+  character span, recorded by a thin wrapper round the plugin's own role rule), and everything else is left
+  byte for byte as the author wrote it (escapes, emphasis markers, line breaks). There is no maintained
+  markdown-it-py *Markdown* renderer among the book's dependencies (``mdformat`` would be one, but it
+  normalises the whole text and would be a new dependency), and splicing keeps the diff to the MyST parts.
+* **Directive bodies** (``:key: value`` option lines, or a ``---`` YAML block, then content) are split as
+  MyST documents them; the content is MyST again and is converted recursively.
+* **Glue values** come from myst-nb's own glue files of the build (``<docname>.glue.json`` in
+  ``jupyter_execute``) and are formatted with myst-nb's ``format_plain_text``, the function the
+  ``{glue:text}`` role itself calls, so the notebook prints exactly what the page prints. Without a build
+  (``binder/postBuild``) a glued number becomes a marked placeholder ``⟨name⟩`` and a note cell at the top
+  says that the code cells that call ``glue_number("name", ...)`` compute it (see :data:`PLACEHOLDER_NOTE`).
+* **Citations** are read from ``references.bib`` with pybtex (installed with sphinxcontrib-bibtex, which the
+  book's bibliography uses): author-year labels as the page shows them, and the reference list formatted by
+  pybtex's ``plain`` style and its Markdown backend.
+* **Exercise numbers** are counted book-wide in table-of-contents order, as sphinx-exercise numbers them on
+  the pages (``Exercise 23`` in the seventh chapter); ``:nonumber:`` exercises get none.
+
+What each construct becomes
+---------------------------
+* ``{glue:text}`key:fmt``` (and ``{glue}``, ``{glue:any}``): the glued ``text/plain``, formatted with
+  ``fmt``; ``{glue:md}``: the glued ``text/markdown``; a glued value with no text (a chart): a note.
+* ``{glue:figure}`` / ``{glue:any}`` / ``{glue}`` blocks: an italic note (with the caption) that the chart or
+  table is an output of the code cell that computes it; ``{glue:math}``: a ``$$`` block of its LaTeX.
+* ``{cite:p}`a,b```: ``(Gholami et al., 2024; NVIDIA, 2023)``; ``{cite:t}`a```: ``Gholami et al. (2024)``;
+  a final ``## References`` cell lists every entry the notebook cites.
+* ``{ref}``, ``{numref}``, ``{doc}``, ``{eq}``: the target's text as the page shows it (``Exercise 36``, a
+  section title, ``(label)``); a link to the target on the book's site when it is in another document.
+* ``{math}`` role: ``$x$``; ``{code}`` and Python-object roles (``{py:func}``...): inline code;
+  ``{sub}``/``{sup}``/``{kbd}``: HTML; ``{abbr}``, ``{term}`` and unknown roles: their text.
+* ``{exercise}`` (or ``exercise-start``): ``### Exercise 23: title`` one level below the section heading,
+  then its text; ``{solution}`` / ``solution-start``: ``#### Solution to Exercise 23`` (the solution's code
+  cells follow, as in the chapter); ``exercise-end`` / ``solution-end``: removed.
+* Admonitions (``{note}``, ``{tip}``, ``{admonition} Title``, ``{dropdown}``, ``{card}``, ``{sidebar}``...):
+  a block quote opened by the title in bold.
+* ``{figure}`` / ``{image}``: ``![alt](url)`` (a relative path becomes the repository's raw URL) and the
+  caption in italics; ``{math}`` directive and ``$$ ... $$ (label)``: a ``$$`` block without the label;
+  ``{code-block}`` and friends: a fenced code block; ``{include}``/``{literalinclude}``: a link to the file.
+* ``(label)=`` targets, ``% comments`` and ``+++`` block breaks: removed.
+* Any other directive: its content, converted, under its argument in bold; one without content (e.g.
+  ``{tableofcontents}``): a line pointing to the book's page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from mdit_py_plugins.amsmath import amsmath_plugin
+from mdit_py_plugins.colon_fence import colon_fence_plugin
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.myst_blocks import myst_block_plugin
+from mdit_py_plugins.myst_role import myst_role_plugin
+from mdit_py_plugins.myst_role.index import myst_role as _plugin_role_rule
+
+__all__ = ["PLACEHOLDER_NOTE", "Bibliography", "BookIndex", "Converter", "GlueData", "leftover_myst",
+           "load_glue", "parser"]
+
+PLACEHOLDER_NOTE = (
+    "**Numbers in the text.** The book prints in its prose the numbers this notebook computes. This copy was "
+    "made without running it, so each such number appears as its name, e.g. ⟨name⟩: the code cell above it "
+    "that calls `glue_number(\"name\", ...)` (or `glue_text`) computes it. The book's page shows the values."
+)
+"""Markdown of the note cell put after the setup cell of a notebook written without glue values."""
+
+TYPED_ADMONITIONS = frozenset({"attention", "caution", "danger", "error", "hint", "important", "note", "seealso",
+                               "tip", "warning", "todo"})
+"""Admonitions whose argument is not a title but the start of their content (as in MyST)."""
+ADMONITIONS = TYPED_ADMONITIONS | frozenset({"admonition", "versionadded", "versionchanged", "deprecated",
+                         "dropdown", "sidebar", "margin", "topic", "card", "epigraph", "pull-quote", "tab-item",
+                         "prf:definition", "prf:theorem", "prf:proof", "prf:example", "prf:remark"})
+"""Directives shown as a block quote with a bold title."""
+CODE_DIRECTIVES = frozenset({"code", "code-block", "sourcecode", "code-cell", "ipython", "eval-rst"})
+PY_ROLES = re.compile(r"^(?:py:)?(?:func|class|mod|meth|attr|obj|data|exc|const|attribute|function|method|module)$")
+_LEFTOVER = re.compile(r"\{glue|\{cite|\{exercise|\{solution|```\{|:::\{")
+
+
+def leftover_myst(markdown: str) -> list[str]:
+    """The MyST markers (``{glue``, ``{cite``, ``{exercise``, ``{solution``, ```` ```{ ````, ``:::{``) in a text."""
+    return _LEFTOVER.findall(markdown)
+
+
+def _recording_role_rule(state: StateInline, silent: bool) -> bool:
+    """The plugin's role rule, plus the role's character span in the inline source (``token.meta["span"]``)."""
+    start = state.pos
+    matched = _plugin_role_rule(state, silent)
+    if matched and not silent:
+        state.tokens[-1].meta["span"] = (start, state.pos)
+    return matched
+
+
+def parser() -> MarkdownIt:
+    """A markdown-it parser with the MyST syntax extensions the book enables (and roles' spans recorded)."""
+    md = (MarkdownIt("commonmark", {"html": True}).enable("table")
+          .use(myst_block_plugin).use(myst_role_plugin).use(colon_fence_plugin).use(dollarmath_plugin)
+          .use(amsmath_plugin).use(deflist_plugin).use(footnote_plugin))
+    md.inline.ruler.at("myst_role", _recording_role_rule)
+    return md
+
+
+# --- glue values --------------------------------------------------------------------------------------------
+
+GlueData = Mapping[str, Mapping[str, Mapping[str, Any]]]
+"""docname -> glue name -> MIME bundle (``{"text/plain": "1024"}``), as myst-nb stores them."""
+
+
+def load_glue(folder: Path, docnames: Iterable[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """The glue values of a build's executed notebooks (``jupyter_execute``), for ``docnames``.
+
+    myst-nb 1.x writes ``<docname>.glue.json`` (``{name: output}``) beside each executed ``.ipynb``; a glue
+    output still inside the ``.ipynb`` (``scrapbook`` metadata, prefixed MIME keys) is read too.
+
+    Parameters
+    ----------
+    folder : Path
+        The ``jupyter_execute`` folder of a build.
+    docnames : iterable of str
+        Documents to read, e.g. ``chapters/quantization``.
+
+    Returns
+    -------
+    dict
+        docname -> name -> MIME bundle with plain keys (a document without glue maps to ``{}``).
+    """
+    glue: dict[str, dict[str, dict[str, Any]]] = {}
+    for doc in docnames:
+        values: dict[str, dict[str, Any]] = {}
+        ipynb = folder / f"{doc}.ipynb"
+        if ipynb.is_file():
+            cells = json.loads(ipynb.read_text(encoding="utf-8")).get("cells", [])
+            for out in (o for c in cells for o in c.get("outputs", [])):
+                scrap = out.get("metadata", {}).get("scrapbook")
+                if isinstance(scrap, dict) and "name" in scrap and "data" in out:
+                    values[scrap["name"]] = _plain_bundle(out["data"], scrap.get("mime_prefix") or "")
+        path = folder / f"{doc}.glue.json"
+        if path.is_file():
+            for name, out in json.loads(path.read_text(encoding="utf-8")).items():
+                values[name] = _plain_bundle(out.get("data", {}), "")
+        glue[doc] = values
+    return glue
+
+
+def _plain_bundle(data: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    bundle = {k.removeprefix(prefix).removeprefix("application/papermill.record/"): v for k, v in data.items()}
+    return {k: "".join(v) if isinstance(v, list) else v for k, v in bundle.items()}
+
+
+def _format_glue_text(text: str, fmt_spec: str) -> str:
+    from myst_nb.core.variables import format_plain_text  # the function myst-nb's {glue:text} role calls
+
+    return format_plain_text(text, fmt_spec)
+
+
+# --- bibliography -------------------------------------------------------------------------------------------
+
+class Bibliography:
+    """Author-year labels and a Markdown reference list from a BibTeX file (parsed by pybtex).
+
+    Parameters
+    ----------
+    path : Path
+        The book's ``references.bib``.
+    """
+
+    def __init__(self, path: Path) -> None:
+        from pybtex.database import parse_file
+        from pybtex.plugin import find_plugin
+
+        self.path = path
+        self.data = parse_file(str(path))
+        # One backend instance each: pybtex's render_as() looks the backend up among entry points every call.
+        self._text = find_plugin("pybtex.backends", "text")()
+        self._markdown = find_plugin("pybtex.backends", "markdown")()
+        self._authors: dict[str, str] = {}
+
+    def authors(self, key: str) -> str:
+        """``Leviathan et al.``, ``Kim and Lee``, ``NVIDIA``: the author part of an author-year label."""
+        if key not in self._authors:
+            entry = self.data.entries[key]
+            persons = entry.persons.get("author") or entry.persons.get("editor") or []
+            names = [" ".join(n.render(self._text) for n in p.rich_last_names) for p in persons]
+            if not names:
+                from pybtex.richtext import Text
+
+                fallback = entry.fields.get("organization") or entry.fields.get("title") or key
+                label = Text.from_latex(fallback).render(self._text)
+            elif len(names) <= 2:
+                label = " and ".join(names)
+            else:
+                label = f"{names[0]} et al."
+            self._authors[key] = label
+        return self._authors[key]
+
+    def year(self, key: str) -> str:
+        """The entry's year (``n.d.`` when it has none)."""
+        return str(self.data.entries[key].fields.get("year", "n.d."))
+
+    def reference_list(self, keys: Iterable[str]) -> str:
+        """A Markdown bullet list of ``keys``, sorted by label, each as pybtex's ``plain`` style formats it."""
+        from pybtex.plugin import find_plugin
+
+        keys = [k for k in dict.fromkeys(keys) if k in self.data.entries]
+        style = find_plugin("pybtex.style.formatting", "plain")()
+        formatted = {e.key: " ".join(e.text.render(self._markdown).split("\n"))
+                     for e in style.format_bibliography(self.data, citations=keys)}
+        order = sorted(keys, key=lambda k: (self.authors(k).lower(), self.year(k), k))
+        return "\n".join(f"- **{_escape(self.authors(k))}, {self.year(k)}.** {formatted[k]}" for k in order)
+
+
+# --- labels of the whole book -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Target:
+    """Something a ``{ref}``/``{numref}`` can point at."""
+
+    docname: str
+    text: str
+    """What the page shows for a ``{ref}`` (an exercise: ``Exercise 36``; a section: its title)."""
+    number: int | None = None
+    title: str = ""
+
+
+@dataclass
+class BookIndex:
+    """Labels, titles and exercise numbers of every document of the book, read from the sources.
+
+    Parameters
+    ----------
+    docnames : list of str
+        Documents in table-of-contents order (exercise numbers run through them in that order).
+    sources : mapping of str to str
+        docname -> MyST Markdown of the document (front matter and code cells included).
+    """
+
+    docnames: list[str]
+    sources: Mapping[str, str]
+    titles: dict[str, str] = field(init=False, default_factory=dict)
+    targets: dict[str, Target] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        md = parser()
+        counter = 0
+        for doc in self.docnames:
+            tokens = md.parse(self.sources.get(doc, ""))
+            pending: list[str] = []
+            for i, tok in enumerate(tokens):
+                if tok.type == "myst_target":
+                    pending.append(tok.content)
+                elif tok.type == "heading_open":
+                    title = _plain_inline(tokens[i + 1].content)
+                    self.titles.setdefault(doc, title)
+                    for label in pending:
+                        self.targets[label] = Target(doc, title)
+                    pending = []
+                elif tok.type in ("fence", "colon_fence") and _directive_name(tok.info):
+                    name, arg = _directive_name(tok.info), _directive_arg(tok.info)
+                    options, _ = split_directive_body(tok.content)
+                    if name in ("exercise", "exercise-start"):
+                        number = None
+                        if "nonumber" not in options:
+                            counter += 1
+                            number = counter
+                        text = f"Exercise {number}" if number else "Exercise"
+                        if "label" in options:
+                            self.targets[options["label"]] = Target(doc, text, number, _plain_inline(arg))
+                    elif "name" in options or "label" in options:
+                        self.targets[options.get("name") or options["label"]] = Target(
+                            doc, _plain_inline(arg) or options.get("name") or options["label"])
+
+    @classmethod
+    def from_files(cls, root: Path, docnames: list[str]) -> BookIndex:
+        """The index of the ``.md`` sources under ``root`` (documents without one are skipped)."""
+        sources = {d: (root / f"{d}.md").read_text(encoding="utf-8") for d in docnames if (root / f"{d}.md").is_file()}
+        return cls(docnames, sources)
+
+
+def _directive_name(info: str) -> str:
+    match = re.match(r"^\s*\{([^}\s]+)\}", info)
+    return match.group(1) if match else ""
+
+
+def _directive_arg(info: str) -> str:
+    return re.sub(r"^\s*\{[^}\s]+\}", "", info, count=1).strip()
+
+
+def split_directive_body(content: str) -> tuple[dict[str, str], str]:
+    """Options and content of a MyST directive's body.
+
+    Options are either a leading ``---`` YAML block or leading ``:key: value`` lines (a flag ``:key:`` gets
+    ``""``), as MyST documents them; the content follows (its leading blank lines removed).
+
+    Parameters
+    ----------
+    content : str
+        The text between the directive's fences (its first line, the argument, excluded).
+
+    Returns
+    -------
+    (dict of str to str, str)
+        Options (values as strings) and the content.
+    """
+    lines = content.split("\n")
+    options: dict[str, str] = {}
+    i = 0
+    if lines and lines[0].strip() == "---":
+        end = next((j for j in range(1, len(lines)) if lines[j].strip() == "---"), None)
+        if end is not None:
+            loaded = yaml.safe_load("\n".join(lines[1:end])) or {}
+            options = {str(k): "" if v is None else str(v) for k, v in dict(loaded).items()}
+            i = end + 1
+    else:
+        while i < len(lines):
+            match = re.match(r"^\s*:([\w.-]+):(?:\s+(.*?))?\s*$", lines[i])
+            if not match:
+                break
+            options[match.group(1)] = match.group(2) or ""
+            i += 1
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    return options, "\n".join(lines[i:]).rstrip("\n")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>$|#])")
+
+
+def _escape(text: str) -> str:
+    """``text`` as literal Markdown (the characters that could start markup backslash-escaped)."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _code(text: str) -> str:
+    """Inline code holding ``text`` (a fence longer than any run of backticks in it)."""
+    run = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (run + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _plain_inline(text: str) -> str:
+    """A title for prose: roles reduced to their text, ``$`` math kept."""
+    return re.sub(r"\{[\w:+-]+\}`([^`]*)`", lambda m: re.sub(r"\s*<[^>]*>$", "", m.group(1)), text).strip()
+
+
+# --- the converter ------------------------------------------------------------------------------------------
+
+@dataclass
+class Converter:
+    """Rewrites the MyST Markdown cells of one document as plain Markdown.
+
+    Parameters
+    ----------
+    docname : str
+        The document converted, e.g. ``chapters/quantization``.
+    index : BookIndex
+        Labels and exercise numbers of the book.
+    bibliography : Bibliography or None
+        For citations; ``None`` leaves them as their keys (still readable).
+    glue : GlueData or None
+        Glue values of the build; ``None`` puts :data:`PLACEHOLDER_NOTE` placeholders.
+    site_url : str
+        Root URL of the published book (``https://owner.github.io/repo/``), for links to other pages.
+    raw_url : str
+        URL prefix of the repository's files (``https://raw.githubusercontent.com/owner/repo/main/``), for
+        images; empty keeps relative paths.
+    warn : callable or None
+        Called with a message for a glue value or label that cannot be resolved.
+    """
+
+    docname: str
+    index: BookIndex
+    bibliography: Bibliography | None = None
+    glue: GlueData | None = None
+    site_url: str = ""
+    raw_url: str = ""
+    warn: Callable[[str], None] | None = None
+    cited: list[str] = field(default_factory=list)
+    placeholders: int = 0
+    _section_level: int = 1
+    _md: MarkdownIt = field(default_factory=parser, repr=False)
+
+    # -- public
+
+    def convert(self, source: str) -> str:
+        """One Markdown cell (or any MyST text) as plain Markdown; state (section level, citations) carries on."""
+        lines = source.split("\n")
+        starts = [0]
+        for line in lines:
+            starts.append(starts[-1] + len(line) + 1)
+        edits: list[tuple[int, int, str]] = []
+        for tok in self._md.parse(source):
+            if tok.type == "heading_open":
+                self._section_level = int(tok.tag[1:])
+            elif tok.map is None:
+                continue
+            elif tok.type == "inline":
+                edits += self._inline_edits(tok, lines, starts)
+            else:
+                replacement = self._block(tok)
+                if replacement is not None:
+                    edits.append(self._block_edit(tok, lines, starts, replacement))
+        out = source
+        for start, end, text in sorted(edits, reverse=True):
+            out = out[:start] + text + out[end:]
+        return out.strip("\n")
+
+    def references(self) -> str:
+        """The reference list of everything cited so far (empty when nothing was)."""
+        if not self.cited or self.bibliography is None:
+            return ""
+        return "## References\n\n" + self.bibliography.reference_list(self.cited)
+
+    # -- blocks
+
+    @staticmethod
+    def _block_edit(tok: Token, lines: list[str], starts: list[int], text: str) -> tuple[int, int, str]:
+        """The edit that replaces the source lines of block ``tok`` by ``text`` (re-indented for its container)."""
+        first, last = tok.map  # type: ignore[misc]
+        if not text:  # removed: its lines go, and one blank line after it when one precedes it
+            if last < len(lines) and not lines[last].strip() and (first == 0 or not lines[first - 1].strip()):
+                last += 1
+            return starts[first], min(starts[last], starts[-1] - 1), ""
+        opening = lines[first]
+        col = opening.find(tok.markup) if tok.markup and tok.type in ("fence", "colon_fence") else 0
+        col = max(col, len(opening) - len(opening.lstrip(" \t>"))) if col <= 0 else col
+        prefix = "".join(c if c == ">" else " " for c in opening[:col])
+        body = "\n".join(line if i == 0 else (prefix + line if line else prefix.rstrip())
+                         for i, line in enumerate(text.split("\n")))
+        return starts[first] + col, starts[last] - 1, body
+
+    def _block(self, tok: Token) -> str | None:
+        """Plain Markdown for a MyST block token, or ``None`` to keep it as written."""
+        if tok.type in ("myst_target", "myst_line_comment", "myst_block_break"):
+            return ""
+        if tok.type == "math_block_label":
+            return f"$$\n{tok.content.strip()}\n$$"
+        if tok.type in ("fence", "colon_fence"):
+            name = _directive_name(tok.info)
+            if name:
+                return self._directive(name, _directive_arg(tok.info), tok.content)
+        return None
+
+    def _directive(self, name: str, arg: str, body: str) -> str:
+        options, content = split_directive_body(body)
+        if name in ("exercise", "exercise-start"):
+            level = min(self._section_level + 1, 6)
+            label = options.get("label", "")
+            target = self.index.targets.get(label) if label else None
+            number = target.number if target else None
+            title = self.convert(arg) if arg else ""
+            head = f"Exercise {number}" if number else "Exercise"
+            text = "#" * level + f" {head}" + (f": {title}" if title else "")
+            return text + ("\n\n" + self.convert(content) if name == "exercise" and content else "")
+        if name in ("exercise-end", "solution-end"):
+            return ""
+        if name in ("solution", "solution-start"):
+            level = min(self._section_level + 2, 6)
+            target = self.index.targets.get(arg.strip())
+            of = f" to {target.text}" if target else ""
+            text = "#" * level + f" Solution{of}"
+            return text + ("\n\n" + self.convert(content) if name == "solution" and content else "")
+        if name.startswith("glue"):
+            return self._glue_block(name, arg, options, content)
+        if name in ("figure", "image"):
+            caption = self.convert(content) if name == "figure" and content else ""
+            alt = _escape(options["alt"]) if "alt" in options else caption.split("\n\n")[0] or Path(arg).stem
+            text = f"![{alt}]({self._file_url(arg)})"
+            return text + (f"\n\n*{caption}*" if caption else "")
+        if name == "math":
+            return f"$$\n{content.strip()}\n$$"
+        if name in CODE_DIRECTIVES:
+            lang = "python" if name in ("code-cell", "ipython") else ("rst" if name == "eval-rst" else arg)
+            fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", content)), default=0))
+            return f"{fence}{lang}\n{content}\n{fence}"
+        if name in ("literalinclude", "include", "download"):
+            return f"See the file [{_escape(arg)}]({self._file_url(arg)})."
+        if name in ADMONITIONS or name.startswith("prf:"):
+            return self._admonition(name, arg, content)
+        if content:
+            head = f"**{self.convert(arg)}**\n\n" if arg else ""
+            return head + self.convert(content)
+        page = self._page_url(self.docname)
+        return f"*(The book's page shows the {name} here{f': <{page}>' if page else ''}.)*"
+
+    def _admonition(self, name: str, arg: str, content: str) -> str:
+        """A block quote with a bold title: the argument where it is a title, else the directive's name."""
+        kind = name.removeprefix("prf:")
+        default = {"seealso": "See also", "versionadded": "New in version", "versionchanged": "Changed in version",
+                   "todo": "To do"}.get(kind, kind.replace("-", " ").capitalize())
+        if name in TYPED_ADMONITIONS and arg:  # {note} text: the argument is the first line of the content
+            content, arg = (f"{arg}\n{content}" if content else arg), ""
+        title = self.convert(arg) if arg else ""
+        if name.startswith("prf:") and title:
+            title = f"{default} ({title})"
+        inner = self.convert(content) if content else ""
+        quoted = "\n".join(f"> {line}" if line else ">" for line in inner.split("\n")) if inner else ""
+        return f"> **{title or default}**" + (f"\n>\n{quoted}" if quoted else "")
+
+    def _glue_block(self, name: str, key: str, options: Mapping[str, str], content: str) -> str:
+        bundle = self._glue_bundle(key.strip())
+        bare = key.strip().split("::")[-1]
+        if name == "glue:math" and bundle and "text/latex" in bundle:
+            return f"$$\n{bundle['text/latex'].strip().strip('$').strip()}\n$$"
+        if name == "glue:md" and bundle and "text/markdown" in bundle:
+            return self.convert(bundle["text/markdown"])
+        if bundle and set(bundle) <= {"text/plain"} and name in ("glue", "glue:any"):
+            return _escape(_format_glue_text(bundle["text/plain"], ""))
+        caption = f"{self.convert(content)} " if content else ""
+        return (f"*{caption}(The chart or table glued as {_code(bare)} is an output of the code cell that "
+                f"computes it: run the notebook to see it.)*")
+
+    # -- inline
+
+    def _inline_edits(self, tok: Token, lines: list[str], starts: list[int]) -> list[tuple[int, int, str]]:
+        children = [c for c in tok.children or [] if c.type == "myst_role" and "span" in c.meta]
+        if not children:
+            return []
+        content = tok.content
+        # Each line of the inline content is the end part of one source line (container markers and
+        # indentation stripped): map content offsets to offsets in the cell's source.
+        offsets, first = [], tok.map[0]  # type: ignore[index]
+        pos = 0
+        for i, cline in enumerate(content.split("\n")):
+            src_line = lines[first + i] if first + i < len(lines) else ""
+            col = src_line.find(cline) if cline else 0
+            offsets.append((pos, starts[first + i] + max(col, 0) if first + i < len(starts) else 0, col >= 0))
+            pos += len(cline) + 1
+        edits = []
+        for role in children:
+            start, end = role.meta["span"]
+            a, b = self._source_offset(start, offsets), self._source_offset(end, offsets)
+            if a is None or b is None:
+                continue
+            edits.append((a, b, self._role(role.meta["name"], role.content)))
+        return edits
+
+    @staticmethod
+    def _source_offset(pos: int, offsets: list[tuple[int, int, bool]]) -> int | None:
+        for line_start, src_start, found in reversed(offsets):
+            if pos >= line_start:
+                return src_start + pos - line_start if found else None
+        return None
+
+    def _role(self, name: str, text: str) -> str:
+        if name in ("glue", "glue:any", "glue:text", "glue:md"):
+            return self._glue_role(name, text)
+        if name.startswith("cite"):
+            return self._cite(name, text)
+        if name in ("ref", "numref", "doc", "any", "eq", "prf:ref", "term", "download"):
+            return self._reference(name, text)
+        if name == "math":
+            return f"${text}$"
+        if name in ("sub", "subscript"):
+            return f"<sub>{_escape(text)}</sub>"
+        if name in ("sup", "superscript"):
+            return f"<sup>{_escape(text)}</sup>"
+        if name == "kbd":
+            return f"<kbd>{_escape(text)}</kbd>"
+        if name == "abbr":
+            return _escape(re.sub(r"\s*\(.*\)\s*$", "", text))
+        if name in ("code", "samp", "file", "command", "envvar", "program", "option") or PY_ROLES.match(name):
+            shown = re.sub(r"^(.*?)\s*<(.+)>$", r"\1", text) or text
+            return _code(shown.lstrip("~!."))
+        return _escape(re.sub(r"\s*<[^>]*>$", "", text))
+
+    def _glue_bundle(self, key: str) -> Mapping[str, Any] | None:
+        doc, _, name = key.rpartition("::")
+        doc = doc or self.docname
+        if self.glue is None:
+            return None
+        bundle = (self.glue.get(doc) or {}).get(name)
+        if bundle is None and self.warn is not None:
+            self.warn(f"{self.docname}: no glue value {name!r} for the notebook (in {doc})")
+        return bundle
+
+    def _glue_role(self, name: str, text: str) -> str:
+        key, fmt = text, ""
+        if name in ("glue:text", "glue:md"):  # "[doc::]key[:format]", split as myst-nb splits it
+            key, sep, fmt = text.rpartition(":")
+            if not sep or not key or key.endswith(":"):
+                key, fmt = text, ""
+        bare = key.split("::")[-1]
+        if self.glue is None:
+            self.placeholders += 1
+            return f"⟨{_escape(bare)}⟩"
+        bundle = self._glue_bundle(key)
+        if bundle is None:
+            return f"⟨{_escape(bare)}⟩"
+        if name == "glue:md" and "text/markdown" in bundle:
+            return str(bundle["text/markdown"]).strip()
+        if "text/plain" not in bundle:
+            return f"(the output glued as {_code(bare)}: run the notebook to see it)"
+        return _escape(_format_glue_text(bundle["text/plain"], fmt or "s"))
+
+    def _cite(self, name: str, text: str) -> str:
+        keys = [k.strip() for k in text.split(",") if k.strip()]
+        self.cited += keys
+        bib = self.bibliography
+        if bib is None or any(k not in bib.data.entries for k in keys):
+            missing = [k for k in keys if bib is None or k not in bib.data.entries]
+            if bib is not None and self.warn is not None:
+                self.warn(f"{self.docname}: citation key(s) not in the bibliography: {', '.join(missing)}")
+            return "[" + "; ".join(_escape(k) for k in keys) + "]"
+        style = name.removeprefix("cite").lstrip(":") or "p"
+        if style in ("t", "ts"):
+            return "; ".join(f"{_escape(bib.authors(k))} ({bib.year(k)})" for k in keys)
+        if style in ("author", "authors", "authorpar"):
+            return "; ".join(_escape(bib.authors(k)) for k in keys)
+        if style in ("year", "yearpar"):
+            years = ", ".join(bib.year(k) for k in keys)
+            return f"({years})" if style == "yearpar" else years
+        inner = "; ".join(f"{_escape(bib.authors(k))}, {bib.year(k)}" for k in keys)
+        return inner if style in ("alp", "alps", "label") else f"({inner})"
+
+    def _reference(self, name: str, text: str) -> str:
+        match = re.match(r"^(.*?)\s*<(.+)>$", text, re.DOTALL)
+        explicit, target = (match.group(1), match.group(2)) if match else ("", text)
+        if name == "download":
+            return f"[{_escape(explicit or target)}]({self._file_url(target)})"
+        if name == "term":
+            return _escape(explicit or target)
+        if name == "eq":
+            return f"({_escape(target)})"
+        if name == "doc":
+            doc = _resolve_doc(self.docname, target)
+            title = explicit or self.index.titles.get(doc, doc)
+            url = self._page_url(doc)
+            return f"[{_escape(title)}]({url})" if url else _escape(title)
+        label = target.lstrip("#")
+        found = self.index.targets.get(label)
+        if found is None:
+            if self.warn is not None:
+                self.warn(f"{self.docname}: {name} target {label!r} not found in the book's sources")
+            return _escape(explicit or label)
+        shown = explicit or (found.text if name in ("numref", "ref", "prf:ref", "any") else found.title)
+        if name == "numref" and explicit and found.number is not None:
+            shown = explicit.replace("{number}", str(found.number)).replace("%s", str(found.number))
+        shown = shown.replace("{name}", found.title)
+        if found.docname == self.docname:
+            return _escape(shown)
+        url = self._page_url(found.docname)
+        return f"[{_escape(shown)}]({url}#{label})" if url else _escape(shown)
+
+    # -- URLs
+
+    def _page_url(self, docname: str) -> str:
+        return f"{self.site_url.rstrip('/')}/{docname}.html" if self.site_url else ""
+
+    def _file_url(self, path: str) -> str:
+        if re.match(r"^[a-z][a-z0-9+.-]*:", path, re.IGNORECASE) or not self.raw_url:
+            return path
+        rel = path.lstrip("/") if path.startswith("/") else _resolve_doc(self.docname, path)
+        return f"{self.raw_url.rstrip('/')}/{rel}"
+
+
+def _resolve_doc(current: str, target: str) -> str:
+    """A ``{doc}`` target (relative to ``current``'s folder, or absolute from the book root) as a docname."""
+    if target.startswith("/"):
+        return target.lstrip("/").removesuffix(".md")
+    parts = [*current.split("/")[:-1], *target.split("/")]
+    out: list[str] = []
+    for part in parts:
+        if part == "..":
+            if out:
+                out.pop()
+        elif part not in ("", "."):
+            out.append(part)
+    return "/".join(out).removesuffix(".md")
