@@ -10,12 +10,17 @@ person types (:func:`find_device`):
    (``"H100"`` is the SXM5 part, not the PCIe card), if the table has that row;
 3. the rows whose name contains every typed word as a whole word (``"A10"`` is the A10, not the A100;
    ``"B200"`` is not the GB200);
-4. else the rows where every typed word starts a word of the name (``"h100 sxm"`` is the SXM5 row);
-5. else the rows whose name, without spaces, contains the typed text without spaces (``"tpuv5e"``).
+4. else the rows where every typed word starts a word of the name, for words all of letters or all of
+   digits only (``"h100 sxm"`` is the SXM5 row, ``"a100 40"`` the 40GB one); a model number is never
+   completed (``"H20"`` is not the H200, ``"L40"`` not the L40S: other products);
+5. else the rows whose name, without spaces, has the typed text without spaces as a run of words, the
+   last one completed as in step 4 (``"tpuv5e"`` is ``"TPU v5e"``, ``"h100sxm"`` the SXM5 row).
 
-Steps 3 to 5 must find exactly one row: several is an error listing them (:class:`DeviceLookupError`,
-at most :data:`MAX_LISTED` names), none is an error suggesting the three closest names (by
-:class:`difflib.SequenceMatcher` over the name's words).
+Vendor words (:data:`VENDOR_WORDS`: ``"nvidia h100"``, ``"amd mi300x"``) are dropped before steps 2 to
+5. Steps 3 to 5 must find exactly one row: several is an error listing them (:class:`DeviceLookupError`,
+at most :data:`MAX_LISTED` names), none is an error suggesting three names: first the rows a completed
+model number would have matched (``"H20"`` suggests the H200), then the closest by
+:class:`difflib.SequenceMatcher` over the name's words. An empty name is an error.
 
 :func:`device_row` applies the rule to a table from :func:`memwall.tables.load_hardware` or to the
 records of :func:`hardware_records`: the same table, validated by the same schema
@@ -42,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CACHE_DIR_VARIABLE", "DEVICE_ALIASES", "MAX_LISTED", "DeviceLookupError", "aliases_of",
+__all__ = ["CACHE_DIR_VARIABLE", "DEVICE_ALIASES", "MAX_LISTED", "VENDOR_WORDS", "DeviceLookupError", "aliases_of",
            "device_names", "device_row", "find_device", "hardware_records", "is_missing", "normalize_device_name"]
 
 
@@ -56,6 +61,9 @@ DEVICE_ALIASES: dict[str, str] = {
 }
 """Short names (normalised, see :func:`normalize_device_name`) that pick one row of several: the SXM
 (flagship, datasheet-headline) part of a GPU sold as SXM module and PCIe card, as in :mod:`memwall.book`."""
+
+VENDOR_WORDS = frozenset({"nvidia", "amd", "google", "intel", "habana", "apple", "aws", "amazon"})
+"""Words dropped from a typed name (they do not tell rows apart): ``"nvidia h100"`` is ``"h100"``."""
 
 MAX_LISTED = 8
 """Most device names an error message lists."""
@@ -162,26 +170,47 @@ def find_device(text: str, names: Sequence[str], *, table: str = "the hardware t
     if text in names:
         return text
     typed = normalize_device_name(text)
+    if not typed:
+        raise DeviceLookupError(f"device={text!r} is empty; give a name such as 'h100' or 'mi300x' "
+                                "(`memwall devices` lists every name)", text, [], False)
     normal = {normalize_device_name(n): n for n in names}
     if typed in normal:
         return normal[typed]
-    alias = DEVICE_ALIASES.get(typed)
+    words = [w for w in typed.split() if w not in VENDOR_WORDS] or typed.split()
+    alias = DEVICE_ALIASES.get(" ".join(words))
     if alias in names:
         return str(alias)
-    words = typed.split()
-    if words:
-        split = [(n, normalize_device_name(n).split()) for n in names]
-        whole = [n for n, ws in split if all(w in ws for w in words)]
-        found = (whole or [n for n, ws in split if all(any(x.startswith(w) for x in ws) for w in words)]
-                 or [n for n, ws in split if "".join(words) in "".join(ws)])
-        if len(found) == 1:
-            return found[0]
-        if found:
-            raise DeviceLookupError(f"device={text!r} matches {len(found)} devices of {table}: {_listed(found)}; "
-                                    "type more of the name", text, found, True)
-    close = _closest(typed, names)
+    split = [(n, normalize_device_name(n).split()) for n in names]
+    compact = "".join(words)
+    whole = [n for n, ws in split if all(w in ws for w in words)]
+    found = (whole or [n for n, ws in split if all(any(_completes(w, x) for x in ws) for w in words)]
+             or [n for n, ws in split if _whole_word_run(compact, ws)])
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise DeviceLookupError(f"device={text!r} matches {len(found)} devices of {table}: {_listed(found)}; "
+                                "type more of the name", text, found, True)
+    near = [n for n, ws in split if all(any(x.startswith(w) for x in ws) for w in words)
+            or compact in "".join(ws)]
+    close = list(dict.fromkeys(near + _closest(" ".join(words), names)))[:3]
     raise DeviceLookupError(f"device={text!r} is not in {table}; closest: {_listed(close)} "
                             "(`memwall devices` lists every name)", text, close, False)
+
+
+def _completes(typed: str, word: str) -> bool:
+    """Whether the typed word names the name's word: equal, or a prefix when all letters or all digits."""
+    return word == typed or (word.startswith(typed) and (typed.isalpha() or typed.isdigit()))
+
+
+def _whole_word_run(compact: str, words: list[str]) -> bool:
+    """Whether ``compact`` spells a run of consecutive ``words``, the last one possibly completed as in step 4."""
+    for i in range(len(words)):
+        for j in range(i + 1, len(words) + 1):
+            head = "".join(words[i:j - 1])
+            rest = compact[len(head):]
+            if compact.startswith(head) and rest and _completes(rest, words[j - 1]):
+                return True
+    return False
 
 
 def aliases_of(name: str) -> list[str]:

@@ -67,11 +67,12 @@ def test_fit_window_must_be_whole_years(capsys):
 def test_validate_ok(capsys):
     assert main(["validate", "--format", "csv"]) == 0
     out = capsys.readouterr().out
-    assert out.count(",ok") == 10
+    assert out.count(",ok") == 11  # ten tables and the example config.json
+    assert "example_config_qwen3-4b.json,1,ok" in out
 
 
 def test_validate_reports_bad_row(tmp_path, capsys):
-    for f in DATA.glob("*.csv"):
+    for f in [*DATA.glob("*.csv"), *DATA.glob("*.json")]:
         shutil.copy(f, tmp_path / f.name)
     text = (tmp_path / "interconnects.csv").read_text(encoding="utf-8").splitlines()
     text[1] = text[1].replace("https://", "htps://", 1)
@@ -196,3 +197,13 @@ def test_serve_bad_input(capsys):
     assert "unknown precision scheme 'W3A16'" in capsys.readouterr().err
     assert main(["serve", "--model", "llama-3-8b", "--device", "H100 SXM5 80GB (Hopper)", "--batch", "0"]) == 1
     assert "batch must be an integer >= 1, got 0" in capsys.readouterr().err
+
+
+def test_sequences_beyond_the_model_positions_warn(capsys):
+    from memwall.cli import main as cli_main
+
+    assert cli_main(["serve", "--model", "gpt2", "--device", "h100", "--context", "100000"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --context 100,000" in err and "gpt2's 1,024 positions" in err
+    assert cli_main(["cost", "--model", "gpt2", "--phase", "prefill", "--seq-len", "1024"]) == 0
+    assert "warning" not in capsys.readouterr().err  # exactly the trained length: no warning

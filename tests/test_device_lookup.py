@@ -65,7 +65,25 @@ TYPED = {
     "trillium": "Google TPU v6e (Trillium)",
     "h100 sxm5 80gb (hopper)": book.H100,
     book.XEON_GOLD_6242: book.XEON_GOLD_6242,
+    "nvidia h100": book.H100,  # vendor words are dropped
+    "AMD MI300X": book.MI300X,
+    "google tpu v5e": book.TPU_V5E,
+    "a100-40": "A100 SXM4 40GB (Ampere)",  # a number completes a capacity word: 40 -> 40GB
 }
+
+
+@pytest.mark.parametrize(("typed", "other_product"), [("H20", book.H200), ("L40", "L40S (Ada AD102)"),
+                                                      ("mi300", book.MI300X)])
+def test_a_model_number_is_never_completed_into_another_product(typed, other_product):
+    with pytest.raises(DeviceLookupError) as err:
+        find_device(typed, NAMES)
+    assert not err.value.ambiguous and err.value.candidates[0] == other_product  # suggested, never picked
+
+
+def test_empty_name_is_an_error():
+    for typed in ("", "  ", "--"):
+        with pytest.raises(DeviceLookupError, match="is empty"):
+            find_device(typed, NAMES)
 
 
 @pytest.mark.parametrize(("typed", "row"), TYPED.items())
@@ -247,7 +265,7 @@ def test_serve_custom_device(capsys):
     ("args", "message"),
     [
         (["--device", "h100", "--peak-flops", "1e15"],
-         "--peak-flops describe a device that is in no table and cannot be combined with --device 'h100'"),
+         "--peak-flops describes a device that is in no table and cannot be combined with --device 'h100'"),
         (["--peak-flops", "1e15"], "also needs --bandwidth"),
         (["--name", "x"], "also needs --peak-flops and --bandwidth"),
         ([], "give --device NAME"),
@@ -336,7 +354,14 @@ def test_devices_listing(capsys):
     assert next(r for r in rows if r["device"] == book.H100)["aliases"] == "h100, h100 80gb"
     assert main(["devices", "h100", "tpu v5e", "--format", "csv"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("typed,device,aliases") and out[1].startswith(f"h100,{book.H100},")
+    assert out[0].startswith("typed,found,device,aliases") and out[1].startswith(f"h100,this row,{book.H100},")
+    # each typed name on its own: an ambiguous or unknown one lists its candidates, the command still succeeds
+    assert main(["devices", "h100", "tpu", "h20", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["found"] == "this row"
+    tpu = [r for r in rows if r["typed"] == "tpu"]
+    assert len(tpu) > 1 and all(r["found"].startswith(f"one of {len(tpu)} matches") for r in tpu)
+    assert next(r["device"] for r in rows if r["typed"] == "h20") == book.H200
 
 
 def test_help_shows_rule_and_units(capsys):

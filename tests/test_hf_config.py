@@ -324,3 +324,20 @@ def test_resolved_specs_are_modelspecs() -> None:
         spec = load_config(CONFIGS / name)
         assert isinstance(spec, ModelSpec)
         assert dataclasses.replace(spec) == spec
+
+
+def test_existing_folder_without_config_is_a_path_not_a_hub_id(tmp_path, monkeypatch):
+    folder = tmp_path / "org" / "name"
+    folder.mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"folder holds no config\.json"):
+        resolve_model("org/name")
+
+
+def test_deepseek_v3_without_expert_count_takes_the_transformers_default(tmp_path):
+    raw = json.loads((CONFIGS / "deepseek-v3" / "config.json").read_text())
+    assert raw.pop("n_routed_experts") == 256  # DeepseekV3Config's default is the published value
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(raw))
+    full = load_config(CONFIGS / "deepseek-v3" / "config.json")
+    assert parameter_count(load_config(path)) == parameter_count(full)

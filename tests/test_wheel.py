@@ -148,7 +148,7 @@ def _env(**extra: str) -> dict[str, str]:
 def test_wheel_ships_the_data_tables_and_every_subpackage(wheel: Path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "memwall/data/hardware.csv" in names
-    for table in DATA.glob("*.csv"):
+    for table in [*DATA.glob("*.csv"), *DATA.glob("*.json")]:  # the tables and the example config.json
         assert f"memwall/data/{table.name}" in names, table.name
     assert "memwall/data/README.md" in names
     missing = [sub for sub in SUBPACKAGES if f"memwall/{sub}/__init__.py" not in names]

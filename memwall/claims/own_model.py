@@ -16,11 +16,10 @@ from memwall import specs, tables
 from memwall.book import A100, B200, H100, H200, MI300X
 from memwall.claims.core import Claim, NotApplicable, register
 from memwall.serving import decode, schemes
+from memwall.specs.hf_config import EXAMPLE_CONFIG
 
 CHAPTER = "chapters/own_model"
 SECTION = "your own model"
-EXAMPLE_CONFIG = "example_config_qwen3-4b.json"
-"""The example configuration shipped in ``data/`` (Qwen3-4B's published ``config.json``)."""
 DEVICES = (A100, H100, H200, B200, MI300X)
 """Devices on which the batch-1 decode claim is checked."""
 

@@ -127,6 +127,17 @@ def _model(text: str) -> ModelSpec:
     return resolve_model(text)
 
 
+def _warn_beyond_positions(spec: ModelSpec, tokens: list[int], option: str, phase: str | None = None) -> None:
+    """Warn on stderr when a sequence is longer than the model was trained for (``max_positions``)."""
+    import sys
+
+    longest = max(tokens) + (1 if phase in ("decode", None) else 0)  # a decode step adds the new token
+    if longest > spec.max_positions:
+        print(f"memwall: warning: {option} {max(tokens):,} gives sequences of {longest:,} tokens, beyond "
+              f"{spec.name}'s {spec.max_positions:,} positions (max_position_embeddings); the bound is computed "
+              "as if the model ran that long", file=sys.stderr)
+
+
 def _table_label(args: argparse.Namespace) -> str:
     return f"--hardware {str(args.hardware)!r}" if args.hardware is not None else "the hardware table"
 
@@ -150,7 +161,8 @@ def _custom_device(args: argparse.Namespace, precision: str) -> tuple[Ceilings, 
     devices = args.device if isinstance(args.device, list) else [args.device] if args.device else []
     if devices or args.hardware is not None:
         other = f"--device {devices[0]!r}" if devices else f"--hardware {str(args.hardware)!r}"
-        raise ValueError(f"{'/'.join(used)} describe a device that is in no table and cannot be combined with "
+        verb = "describes" if len(used) == 1 else "describe"
+        raise ValueError(f"{'/'.join(used)} {verb} a device that is in no table and cannot be combined with "
                          f"{other}; give one or the other (to vary a listed device, copy its row into a "
                          "--hardware CSV)")
     missing = [o for o in ("--peak-flops", "--bandwidth") if o not in used]
@@ -164,16 +176,24 @@ def _custom_device(args: argparse.Namespace, precision: str) -> tuple[Ceilings, 
 
 
 def _cmd_devices(args: argparse.Namespace) -> Rows:
-    from memwall.device_lookup import aliases_of, device_row, hardware_records
+    from memwall.device_lookup import DeviceLookupError, aliases_of, device_row, hardware_records
 
     records = hardware_records(args.hardware)
-    if args.names:
-        pairs = [(typed, device_row(records, typed, table=_table_label(args))) for typed in args.names]
-    else:
-        pairs = [(None, r) for r in records]
+    by_name = {r["device"]: r for r in records}
+    triples: list[tuple[str | None, str, dict]] = []
+    for typed in args.names:  # each typed name on its own: found, one of several, or the closest three
+        try:
+            triples.append((typed, "this row", device_row(records, typed, table=_table_label(args))))
+        except DeviceLookupError as err:
+            if not err.candidates:
+                raise
+            what = (f"one of {len(err.candidates)} matches" if err.ambiguous else "no match; a close name")
+            triples += [(typed, what, by_name[name]) for name in err.candidates]
+    if not args.names:
+        triples = [(None, "", r) for r in records]
     rows = []
-    for typed, r in pairs:
-        row = {"typed": typed} if args.names else {}
+    for typed, what, r in triples:
+        row = {"typed": typed, "found": what} if args.names else {}
         rows.append({**row, "device": r["device"], "aliases": ", ".join(aliases_of(r["device"])) or "-",
                      "vendor": r["vendor"], "kind": r["kind"], "release_date": r["release_date"],
                      "dense_fp16_tflop_per_s": r["dense_fp16_tflop_per_s"],
@@ -215,10 +235,22 @@ def _cmd_fit(args: argparse.Namespace) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
+def _example_config(data_dir: Path | None) -> ModelSpec:
+    """Load the data folder's example ``config.json`` (a missing file is a ``FileNotFoundError``)."""
+    from memwall import tables
+    from memwall.specs.hf_config import EXAMPLE_CONFIG, load_config
+
+    path = (data_dir or tables.data_dir()) / EXAMPLE_CONFIG
+    if not path.is_file():
+        raise FileNotFoundError(f"data file not found: {path}")
+    return load_config(path)
+
+
 def _cmd_validate(args: argparse.Namespace) -> pd.DataFrame:
     import pandas as pd
 
     from memwall import tables
+    from memwall.specs.hf_config import EXAMPLE_CONFIG
     from memwall.tables.validation import DataValidationError
 
     paths = _paths(args.data_dir)
@@ -233,6 +265,7 @@ def _cmd_validate(args: argparse.Namespace) -> pd.DataFrame:
         "paper_model_points.csv": lambda: tables.load_paper_model_points(paths["paper_models"]),
         "paper_training_memory.csv": lambda: tables.load_paper_training_memory(paths["paper_memory"]),
         "gpu_reference_measurements.csv": lambda: tables.load_gpu_reference(paths["gpu_reference"]),
+        EXAMPLE_CONFIG: lambda: [_example_config(args.data_dir)],
     }
     rows, errors = [], []
     for name, load in loaders.items():
@@ -245,7 +278,7 @@ def _cmd_validate(args: argparse.Namespace) -> pd.DataFrame:
             continue
         try:
             rows.append({"table": name, "rows": len(load()), "status": "ok"})
-        except (DataValidationError, FileNotFoundError) as err:
+        except (DataValidationError, FileNotFoundError, ValueError) as err:
             rows.append({"table": name, "rows": 0, "status": "INVALID"})
             errors.append(str(err))
     if errors:
@@ -260,6 +293,7 @@ def _cmd_cost(args: argparse.Namespace) -> pd.DataFrame:
     from memwall.widths import ByteWidths
 
     spec = _model(args.model)
+    _warn_beyond_positions(spec, args.seq_len, "--seq-len", args.phase)
     wb, ab, kb = (args.bytes,) * 3 if args.bytes is not None else (args.weight_bytes, args.act_bytes, args.kv_bytes)
     options = {"fused_attention": args.fused_attention, "causal_halving": args.causal_halving,
                "include_lm_head": args.include_lm_head, "include_embeddings": args.include_embeddings}
@@ -323,7 +357,9 @@ def _cmd_roofline(args: argparse.Namespace) -> pd.DataFrame:
         raise ValueError("with --model, give exactly one --device (or --peak-flops and --bandwidth), a --phase "
                          "and a --seq-len")
     (ceil,) = ceilings
-    table = bounds.roofline_table(cost.cost_table(_model(args.model), args.phase, args.seq_len, args.batch,
+    spec = _model(args.model)
+    _warn_beyond_positions(spec, [args.seq_len], "--seq-len", args.phase)
+    table = bounds.roofline_table(cost.cost_table(spec, args.phase, args.seq_len, args.batch,
                                                   widths=ByteWidths.uniform(args.bytes)), ceil)
     keep = ["op", "category", "flops", "bytes", "intensity", "compute_time_s", "memory_time_s", "time_s", "bound"]
     total = {"op": "TOTAL", "category": "-", "flops": table["flops"].sum(), "bytes": table["bytes"].sum(),
@@ -359,6 +395,7 @@ def _cmd_serve(args: argparse.Namespace) -> Rows:
     scheme = schemes.get_scheme(args.scheme)
     ceil, mem = _serve_device(args, scheme.compute)
     spec = _model(args.model)
+    _warn_beyond_positions(spec, args.context, "--context")
     w = scheme.widths
     closed_form = float(decode.critical_batch(None, ceil, widths=ByteWidths(weight=w.weight)))
     rows = []

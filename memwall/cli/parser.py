@@ -287,7 +287,8 @@ EPILOG = (
     "all three for that command. roofline and serve take --hardware CSV "
     "(devices of your own, validated like data/hardware.csv) or --peak-flops/--bandwidth/--memory (one device in "
     "no table); --model takes a preset, a config.json path or a Hub id in the local HF cache. The validated "
-    f"hardware table is cached by content in ${CACHE_DIR_VARIABLE} (default: the user cache folder).")
+    f"hardware table is cached by content in ${CACHE_DIR_VARIABLE} (default: the user cache folder). A "
+    "sequence longer than the model's max_position_embeddings is computed as asked, with a warning on stderr.")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

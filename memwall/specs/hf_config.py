@@ -40,7 +40,10 @@ Mapping onto :class:`ModelSpec`: multi-head latent attention sets ``kv_lora_rank
 expert's width is ``shared_ffn_dim`` (DeepSeek: ``n_shared_experts · moe_intermediate_size``) and the dense
 first layers are ``dense_layers`` of ``dense_ffn_dim`` (``intermediate_size``); sliding-window attention
 sets ``sliding_window`` and the number of layers that use it (``layer_types`` where the file has them,
-else each family's rule as its ``transformers`` configuration class applies it).
+else each family's rule as its ``transformers`` configuration class applies it: Mistral and Phi-3 apply a
+set ``sliding_window`` on every layer, Phi-3-mini-4k's 2,047 tokens included; Gemma 2 and gpt-oss
+alternate; Gemma 3 keeps one global layer in ``sliding_window_pattern``; Qwen2/3 only with
+``use_sliding_window``, from layer ``max_window_layers`` on).
 """
 
 from __future__ import annotations
@@ -56,8 +59,13 @@ from pathlib import Path
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import get_preset
 
-__all__ = ["FAMILY_DEFAULTS", "SUPPORTED_FAMILIES", "find_in_hf_cache", "hf_hub_cache", "load_config",
+__all__ = ["EXAMPLE_CONFIG", "FAMILY_DEFAULTS", "SUPPORTED_FAMILIES", "find_in_hf_cache", "hf_hub_cache", "load_config",
            "resolve_model"]
+
+#: The example ``config.json`` in the data folder (Qwen3-4B's published file,
+#: https://huggingface.co/Qwen/Qwen3-4B/blob/main/config.json): the chapter "Bring your own model" and
+#: ``memwall validate`` read it.
+EXAMPLE_CONFIG = "example_config_qwen3-4b.json"
 
 #: ``model_type`` → the family it names (and the ``transformers`` class whose parameters are counted).
 SUPPORTED_FAMILIES: dict[str, str] = {
@@ -116,9 +124,11 @@ FAMILY_DEFAULTS: dict[str, dict[str, object]] = {
                     "sliding_window": 4096, "sliding_window_pattern": 6},
     "phi3": {"num_key_value_heads": None, "tie_word_embeddings": False, "sliding_window": None},
     "deepseek_v2": {"tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False,
-                    "first_k_dense_replace": 0, "moe_layer_freq": 1, "n_shared_experts": None},
+                    "first_k_dense_replace": 0, "moe_layer_freq": 1, "n_shared_experts": None,
+                    "n_routed_experts": 64, "moe_intermediate_size": 1407},
     "deepseek_v3": {"tie_word_embeddings": False, "attention_bias": False, "first_k_dense_replace": 3,
-                    "moe_layer_freq": 1, "n_shared_experts": 1},
+                    "moe_layer_freq": 1, "n_shared_experts": 1, "n_routed_experts": 256, "num_experts_per_tok": 8,
+                    "moe_intermediate_size": 2048},
     "gpt_oss": {"head_dim": 64, "num_key_value_heads": None, "tie_word_embeddings": False,
                 "attention_bias": True, "sliding_window": 128},
 }
@@ -578,6 +588,9 @@ def resolve_model(text: str | ModelSpec) -> ModelSpec:
         return get_preset(raw)
     except ValueError as err:
         preset_error = err
+    if p.is_dir():  # an existing folder wins over a Hub id of the same spelling ("tests/data")
+        raise ValueError(f"{p}: folder holds no config.json (a local folder of this name is read as a path, "
+                         "not as a Hub id)") from None
     if _HUB_ID.match(raw):
         found = find_in_hf_cache(raw)
         if found is not None:
@@ -588,7 +601,5 @@ def resolve_model(text: str | ModelSpec) -> ModelSpec:
             f"{raw!r} is not a preset and its config.json is not in the local Hugging Face cache "
             f"({hf_hub_cache()}); memwall never downloads: fetch {_DOWNLOAD_URL.format(raw)} and pass it with "
             "--model PATH") from None
-    if p.is_dir():
-        raise ValueError(f"{p}: folder holds no config.json") from None
     raise ValueError(f"{preset_error}; or give a path to a Hugging Face config.json, or a Hub id "
                      "(<org>/<name>) in the local Hugging Face cache") from None
