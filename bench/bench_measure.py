@@ -5,7 +5,11 @@ a short encoder-vs-decoder latency table beside the survey's ratios (Kim et al.,
 Fig. 9) and the roofline prediction from the measured ceilings. Target: the measurement in under 20 s
 on a 2-core machine; the latency part takes about 10 s per 256 generated tokens on such a machine.
 
-Run: ``python bench/bench_measure.py [--seq-lens 128 256] [--no-progress]``.
+With ``--budget-machine S`` and ``--budget-latency S`` both parts run under a time budget (adaptive
+repeats, :class:`memwall.wall.measure.timing.TimeBudget`) and the tables carry each number's IQR and
+repeat count.
+
+Run: ``python bench/bench_measure.py [--seq-lens 128 256] [--budget-machine 9 --budget-latency 16] [--no-progress]``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from memwall.wall.numpy_transformer import latency_table
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seq-lens", type=int, nargs="+", default=[128, 256])
+    parser.add_argument("--budget-machine", type=float, default=None, help="time budget of the roofline part [s]")
+    parser.add_argument("--budget-latency", type=float, default=None, help="time budget of the latency part [s]")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
     pd.set_option("display.width", 160)
@@ -29,7 +35,7 @@ def main() -> None:
     pd.set_option("display.float_format", "{:.4g}".format)
 
     start = time.perf_counter()
-    report = measure_machine(progress=not args.no_progress)
+    report = measure_machine(progress=not args.no_progress, budget_s=args.budget_machine)
     print(f"measurement: {report.elapsed_s:.1f} s (wall {time.perf_counter() - start:.1f} s)")
     for key, value in report.info.as_dict().items():
         print(f"  {key}: {value}")
@@ -51,7 +57,7 @@ def main() -> None:
     print(f"\nceilings: {ceilings.peak_flop_per_s / 1e9:.0f} GFLOP/s fp32, "
           f"{ceilings.bandwidth_bytes_per_s / 1e9:.1f} GB/s, ridge {ceilings.ridge_flop_per_byte:.1f} FLOP/B")
     start = time.perf_counter()
-    table = latency_table(args.seq_lens, ceilings=ceilings, progress=not args.no_progress)
+    table = latency_table(args.seq_lens, ceilings=ceilings, progress=not args.no_progress, budget_s=args.budget_latency)
     print(f"\nBERT-Base encode vs GPT-2 generate, batch 1, float32 ({time.perf_counter() - start:.1f} s):")
     print(table.to_string(index=False))
 

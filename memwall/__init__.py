@@ -16,7 +16,9 @@ The memory wall
     ``chapters/roofline_measured`` (The roofline, measured)
         :mod:`memwall.roofline`, :mod:`memwall.device_ceilings`, :mod:`memwall.bounds`, :mod:`memwall.cost`,
         :mod:`memwall.cost_totals`, :mod:`memwall.specs`, :mod:`memwall.tables`, :mod:`memwall.wall.measure`,
-        :mod:`memwall.wall.numpy_transformer`, :mod:`memwall.wall.hardware_trends`, :mod:`memwall.wall.trend_checks`,
+        :mod:`memwall.wall.numpy_transformer`, :mod:`memwall.wall.latency_ratio` (why the measured ratio scales
+        with the ridge point), :mod:`memwall.wall.torch_engine` (the same timing in PyTorch, when installed),
+        :mod:`memwall.wall.hardware_trends`, :mod:`memwall.wall.trend_checks`,
         :mod:`memwall.serving.decode`, :mod:`memwall.charts.roofline`, :mod:`memwall.charts.measured`,
         :mod:`memwall.charts.trends`.
     ``chapters/roofline_gpu`` (The roofline of a real accelerator)
@@ -105,8 +107,10 @@ Subpackages
     (:func:`memwall.specs.attention.kv_bytes_per_token`; windows in ``kv_cache_elements``), MoE splits.
 ``wall``
     The paper's part of the book: hardware trends and their robustness checks, the survey's case study, the
-    stored H200 measurement, model growth, training memory; ``wall.measure`` (this machine's roofline) and
-    ``wall.numpy_transformer`` (a numpy BERT/GPT-2 to time encoding against generation).
+    stored H200 measurement, model growth, training memory; ``wall.measure`` (this machine's roofline, under a
+    time budget), ``wall.numpy_transformer`` (a numpy BERT and a GPT-2 with its greedy generation loop, to time
+    encoding against generation), ``wall.torch_engine`` (the same in PyTorch when installed) and
+    ``wall.latency_ratio`` (the ratio's dependence on the ridge point and per-token overhead).
 ``serving``
     Serving a decoder on one device: quantisation schemes, memory footprint, decode bounds, the critical
     batch (:func:`memwall.serving.decode.critical_batch`; its search, shared with the MoE version

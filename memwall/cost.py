@@ -72,11 +72,28 @@ Conventions (stated once, used everywhere)
   ``norms_per_block - 2`` norms over ``d`` per layer; ``attention_sinks`` (gpt-oss) adds one logit per
   query and head to the softmax (4 FLOPs each, the ``h`` sink values read as weights); ``qkv_bias``
   (Qwen2) puts biases on the Q, K and V projections only.
-* **Scope.** Embeddings and the LM head are excluded by default, as in the survey;
-  ``include_lm_head=True`` adds the final norm and the LM-head matmul for every position (Hugging Face
-  causal LMs compute logits for all positions in a forward pass), ``include_embeddings=True`` adds the
-  embedding gather (no FLOPs). Dropout, masking, the ``1/sqrt(d_h)`` scale and rotary embeddings are
-  not counted.
+* **Scope.** Embeddings and the LM head are excluded by default, as in the survey. ``include_lm_head``
+  chooses the head and the positions it runs on: ``True`` (or ``"all"``) every position, as a Hugging
+  Face forward pass computes logits for all positions (training, scoring); ``"last"`` one position per
+  sequence in a prefill, the inference setting (a prompt needs the logits of its last token only; Hugging
+  Face ``logits_to_keep=1``); decode and generate run one position per step either way. A decoder's head
+  is the final norm (where the model has one) and the ``d × vocab`` matmul (``lm_head``, no bias). An
+  encoder's (``causal=False``) is BERT's masked-LM head (``BertForMaskedLM`` →
+  ``BertLMPredictionHead``): the transform ``BertPredictionHeadTransform`` (``mlm_dense``, a ``d × d``
+  dense layer with bias; ``mlm_act``, GELU; ``mlm_norm``, LayerNorm) and the decoder (``lm_head``,
+  ``d × vocab``, tied to the word embeddings, with its vocabulary bias). With ``"last"`` the final norm
+  too runs on the kept positions only (a norm is per position; Hugging Face normalises every position
+  before slicing, ``(l - 1)·b`` norms more, element-wise work outside the matmul scope).
+  ``include_embeddings=True`` adds the embedding gather (no FLOPs). Dropout, masking, the ``1/sqrt(d_h)``
+  scale and rotary embeddings are not counted.
+* **Matmul scope.** ``scope="matmul"`` keeps the matrix products only, the operations of the categories
+  ``projection``, ``act_to_act`` and ``ffn`` (:data:`MATMUL_CATEGORIES`: the Q/K/V/O and MLA
+  projections, QKᵀ, score·V, the FFN matrices of every kind, the MoE router and shared-expert gate, the
+  LM head and the MLM dense layer), and drops the ``nonlinear`` ones (softmax, norms, activations,
+  residual adds, the MoE combine, the embedding gather). It is what PyTorch's
+  ``torch.utils.flop_counter.FlopCounterMode`` counts (matmul-family kernels, 2 FLOPs per multiply-add)
+  and what most papers report; ``tests/test_cost.py`` checks it equal, FLOP for FLOP, to FlopCounterMode
+  on the Hugging Face models (``tools/flop_reference.py``). ``scope="all"`` (default) keeps everything.
 * **Nonlinear operations** (survey "Other"). FLOPs per element: softmax 4 (subtract row max,
   exponentiate, accumulate, divide; comparisons not counted), GELU 10, LayerNorm 8, RMSNorm 4,
   SiLU-gate 5 (SiLU 4 plus the multiply by the up projection), residual add 1. The survey does not
@@ -93,7 +110,8 @@ Evaluation
 ----------
 Every operation's FLOPs and bytes are written once, in :func:`_op_terms`, as a sum of per-spec
 coefficients times a few per-configuration quantities (:data:`_BASIS`: tokens, weight reads, expected
-experts read, cache rows and score pairs on global and sliding layers) times one width (none for FLOPs,
+experts read, cache rows and score pairs on global and sliding layers, the positions of a
+last-position LM head) times one width (none for FLOPs,
 ``weight``, ``act`` or ``kv`` for bytes). The coefficients of a spec (or a tuple of specs) are built once
 and cached; :func:`cost_arrays` evaluates them with one matrix product over any broadcast of
 configurations, and :mod:`memwall.quick` with the same coefficients and :func:`_basis` on Python floats
@@ -103,7 +121,8 @@ Output scope
 ------------
 Values are for the whole model: a block operation is summed over its ``count`` (= layers) instances;
 divide by ``count`` for one block. :func:`memwall.cost_totals.totals` aggregates a table by category or
-overall.
+overall; the totals of a ``scope="matmul"`` table are the matmul-only FLOPs (FlopCounterMode's) and the
+bytes those matrix products move.
 """
 
 from __future__ import annotations
@@ -123,11 +142,18 @@ from memwall.widths import BF16, ByteWidths
 if TYPE_CHECKING:
     import pandas as pd  # imported where a DataFrame is built: the CLI's fast path never loads pandas
 
-__all__ = ["CATEGORIES", "FLOPS_PER_ELEMENT", "PHASES", "OpCost", "cost_arrays", "cost_table"]
+__all__ = ["CATEGORIES", "FLOPS_PER_ELEMENT", "LM_HEAD_MODES", "MATMUL_CATEGORIES", "PHASES", "SCOPES", "OpCost",
+           "cost_arrays", "cost_table"]
 
 
 PHASES = ("prefill", "encode", "decode", "generate")
 CATEGORIES = ("projection", "act_to_act", "ffn", "nonlinear")
+#: Categories of the matrix products: the operations ``scope="matmul"`` keeps (what FlopCounterMode counts).
+MATMUL_CATEGORIES = ("projection", "act_to_act", "ffn")
+#: Operation scopes of :func:`cost_arrays`: every operation, or the matrix products only.
+SCOPES = ("all", "matmul")
+#: LM-head modes of :func:`cost_arrays` (``include_lm_head``): none, every position, each sequence's last.
+LM_HEAD_MODES = ("none", "all", "last")
 
 #: FLOPs per element of the non-matmul operations; see the module docstring for their source.
 FLOPS_PER_ELEMENT: dict[str, float] = {
@@ -140,7 +166,7 @@ FLOPS_PER_ELEMENT: dict[str, float] = {
 }
 
 #: Per-configuration quantities every cost is a linear combination of (see :func:`_basis`).
-_BASIS = ("tok", "step", "touched", "rows_g", "rows_s", "pairs_g", "pairs_s")
+_BASIS = ("tok", "step", "touched", "rows_g", "rows_s", "pairs_g", "pairs_s", "last")
 #: What multiplies a term: nothing (FLOPs) or one of the three widths (bytes).
 _SLOTS = ("flop", "weight", "act", "kv")
 _J = len(_BASIS)
@@ -153,7 +179,8 @@ _ORDER = (
     "v_proj", "qk_norm", "qk_matmul", "softmax", "sv_matmul", "o_proj", "residual_attn", "norm_attn", "router",
     "ffn_gate", "ffn_up", "ffn_act", "ffn_down", "dense_ffn_gate", "dense_ffn_up", "dense_ffn_act",
     "dense_ffn_down", "shared_gate", "shared_ffn_gate", "shared_ffn_up", "shared_ffn_act", "shared_ffn_down",
-    "moe_combine", "residual_ffn", "norm_ffn", "post_norms", "final_norm", "lm_head",
+    "moe_combine", "residual_ffn", "norm_ffn", "post_norms", "final_norm", "mlm_dense", "mlm_act", "mlm_norm",
+    "lm_head",
 )
 #: Operations listed for several specs even when none of them has one (zero cost), as before MLA.
 _LEGACY = ("q_proj", "k_proj", "v_proj", "qk_matmul", "softmax", "sv_matmul", "o_proj", "residual_attn",
@@ -189,6 +216,23 @@ def _check_phase(phase: str) -> str:
     return "prefill" if phase == "encode" else phase
 
 
+def _lm_head_mode(value: bool | str) -> str:
+    """``include_lm_head`` as one of :data:`LM_HEAD_MODES`: False → "none", True → "all", or the mode itself."""
+    if isinstance(value, str):
+        if value not in LM_HEAD_MODES:
+            raise ValueError(f"include_lm_head must be True, False or one of {LM_HEAD_MODES}, got {value!r}")
+        return value
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return "all" if value else "none"
+    raise ValueError(f"include_lm_head must be True, False or one of {LM_HEAD_MODES}, got {value!r}")
+
+
+def _check_scope(scope: str) -> str:
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
+    return scope
+
+
 # ------------------------------------------------------------------------------ the one op list
 
 #: A term: (coefficient, slot, basis quantity).
@@ -204,13 +248,13 @@ class _Op(NamedTuple):
 
 
 @lru_cache(maxsize=512)
-def _op_terms(spec: ModelSpec, decode_form: bool, fused: bool, lm_head: bool,
+def _op_terms(spec: ModelSpec, decode_form: bool, fused: bool, lm_head: str,
               embeddings: bool) -> dict[str, _Op]:
     """Whole-model FLOPs and bytes of every operation of ``spec`` as terms over :data:`_BASIS`.
 
     ``decode_form`` selects the decode/generate variant (MLA absorbed) over the prefill one (MLA naive);
-    the basis quantities themselves (:func:`_basis`) carry the phase. This is the cost model: every
-    formula of the module docstring is written here once.
+    the basis quantities themselves (:func:`_basis`) carry the phase. ``lm_head`` is one of
+    :data:`LM_HEAD_MODES`. This is the cost model: every formula of the module docstring is written here once.
     """
     c = FLOPS_PER_ELEMENT
     d, L = float(spec.d_model), spec.layers
@@ -232,18 +276,20 @@ def _op_terms(spec: ModelSpec, decode_form: bool, fused: bool, lm_head: bool,
 
     def linear(name: str, cat: str, k_in: float, n_out: float, count: float, *, tokens: float = 1.0,
                weights: str = "step", mats: float = 1.0, has_bias: float = bias, in_slot: str = "act",
-               out_slot: str = "act") -> None:
+               out_slot: str = "act", per: str = "tok") -> None:
         # 2·T·k·n FLOPs; the matrix (and bias) read once per step; input read, output written once.
+        # ``per``: the basis quantity counting the positions it runs on (every token, or each sequence's last).
         add(name, cat, int(count),
-            [(2.0 * count * tokens * k_in * n_out, "flop", "tok")],
+            [(2.0 * count * tokens * k_in * n_out, "flop", per)],
             [(count * mats * (k_in * n_out + has_bias * n_out), "weight", weights),
-             (count * tokens * k_in, in_slot, "tok")],
-            [(count * tokens * n_out, out_slot, "tok")])
+             (count * tokens * k_in, in_slot, per)],
+            [(count * tokens * n_out, out_slot, per)])
 
-    def norm(name: str, width: float, count: float, slot: str = "act") -> None:
-        add(name, "nonlinear", int(count), [(norm_flops * count * width, "flop", "tok")],
-            [(count * width, slot, "tok"), (count * norm_scale * width, "weight", "step")],
-            [(count * width, slot, "tok")])
+    def norm(name: str, width: float, count: float, slot: str = "act", per: str = "tok",
+             flops: float = norm_flops, scale: float = norm_scale) -> None:
+        add(name, "nonlinear", int(count), [(flops * count * width, "flop", per)],
+            [(count * width, slot, per), (count * scale * width, "weight", "step")],
+            [(count * width, slot, per)])
 
     def pairs(coef: float) -> list[tuple[float, str]]:  # score pairs (or cache rows) on global, sliding layers
         return [(coef * Lg, "_g"), (coef * Ls, "_s")]
@@ -333,10 +379,18 @@ def _op_terms(spec: ModelSpec, decode_form: bool, fused: bool, lm_head: bool,
         norm("norm_ffn", d, L)
     if spec.norms_per_block > 2:
         norm("post_norms", d, L * (spec.norms_per_block - 2))
-    if lm_head:
+    if lm_head != "none":
+        per = "tok" if lm_head == "all" else "last"
+        vocab = float(spec.vocab_size)
         if spec.final_norm:
-            norm("final_norm", d, 1)
-        linear("lm_head", "projection", d, float(spec.vocab_size), 1, has_bias=0.0)
+            norm("final_norm", d, 1, per=per)
+        if spec.causal:  # GPT-2 / Llama: the d × vocab matmul, no bias
+            linear("lm_head", "projection", d, vocab, 1, has_bias=0.0, per=per)
+        else:  # BERT's masked-LM head: BertPredictionHeadTransform, then the tied decoder with its vocab bias
+            linear("mlm_dense", "projection", d, d, 1, has_bias=bias, per=per)
+            add("mlm_act", "nonlinear", 1, [(c["gelu"] * d, "flop", per)], [(d, "act", per)], [(d, "act", per)])
+            norm("mlm_norm", d, 1, per=per, flops=c["layernorm"], scale=2.0)
+            linear("lm_head", "projection", d, vocab, 1, has_bias=1.0, per=per)
     return {name: ops[name] for name in _ORDER if name in ops}
 
 
@@ -349,13 +403,16 @@ class _Coefficients(NamedTuple):
 
 
 @lru_cache(maxsize=256)
-def _coefficients(specs: tuple[ModelSpec, ...], decode_form: bool, fused: bool, lm_head: bool,
+def _coefficients(specs: tuple[ModelSpec, ...], decode_form: bool, fused: bool, lm_head: str,
                   embeddings: bool, single: bool) -> _Coefficients:
-    """:func:`_op_terms` of each spec as one coefficient array over the used (slot, basis) columns."""
+    """:func:`_op_terms` of each spec as one coefficient array over the used (slot, basis) columns.
+
+    ``lm_head`` is one of :data:`LM_HEAD_MODES`.
+    """
     terms = [_op_terms(s, decode_form, fused, lm_head, embeddings) for s in specs]
     present = set().union(*terms)
     if not single:
-        present |= set(_LEGACY) | ({"final_norm"} if lm_head else set())
+        present |= set(_LEGACY) | ({"final_norm"} if lm_head != "none" else set())
     names = tuple(n for n in _ORDER if n in present)
     dense = np.zeros((len(specs), 3 * len(names), len(_SLOTS) * _J))
     counts = np.zeros((len(specs), len(names)))
@@ -394,19 +451,21 @@ def _basis(phase: str, length: ArrayLike, b: ArrayLike, experts: ArrayLike, acti
     ``halve``: 1 where causal halving applies; ``minimum``: ``min`` or ``numpy.minimum``.
     Returns tokens through each token-wise op, weight reads, expected distinct routed experts read over
     the steps (``E·(1 - (1 - k/E)^T)`` per step of ``T`` tokens), cache rows read per K/V row width and
-    score pairs per head, each on global and on sliding layers, all summed over the ``b`` sequences.
+    score pairs per head, each on global and on sliding layers, and the positions an LM head on each
+    sequence's last position runs on (``b`` in a prefill; every token of decode and generate), all summed
+    over the ``b`` sequences.
     """
     if phase == "prefill":
         pairs_g = length * length * (1.0 - halve) + halve * length * (length + 1.0) / 2.0
         pairs_s = length * length * (1.0 - halve) + halve * _window_sum(length, window, minimum)
         touched = experts * (1.0 - (1.0 - active / experts) ** (b * length))
-        return b * length, 1.0, touched, b * length, b * length, b * pairs_g, b * pairs_s
+        return b * length, 1.0, touched, b * length, b * length, b * pairs_g, b * pairs_s, b
     touched = experts * (1.0 - (1.0 - active / experts) ** b)
     if phase == "decode":
         rows_g, rows_s = length + 1.0, minimum(length + 1.0, window)
-        return b, 1.0, touched, b * rows_g, b * rows_s, b * rows_g, b * rows_s
+        return b, 1.0, touched, b * rows_g, b * rows_s, b * rows_g, b * rows_s, b
     rows_g, rows_s = length * (length + 1.0) / 2.0, _window_sum(length, window, minimum)
-    return b * length, length, length * touched, b * rows_g, b * rows_s, b * rows_g, b * rows_s
+    return b * length, length, length * touched, b * rows_g, b * rows_s, b * rows_g, b * rows_s, b * length
 
 
 def _spec_params(specs: Sequence[ModelSpec], causal_halving: bool) -> np.ndarray:
@@ -421,7 +480,8 @@ def _spec_params(specs: Sequence[ModelSpec], causal_halving: bool) -> np.ndarray
 
 def cost_arrays(spec: ModelSpec | Sequence[ModelSpec], phase: str, seq_len: ArrayLike, batch: ArrayLike = 1, *,
                 widths: ByteWidths = BF16, fused_attention: bool = False, causal_halving: bool = False,
-                include_lm_head: bool = False, include_embeddings: bool = False) -> dict[str, OpCost]:
+                include_lm_head: bool | str = False, include_embeddings: bool = False,
+                scope: str = "all") -> dict[str, OpCost]:
     """FLOPs and bytes of every operation, broadcast over arrays of configurations.
 
     Parameters
@@ -445,10 +505,20 @@ def cost_arrays(spec: ModelSpec | Sequence[ModelSpec], phase: str, seq_len: Arra
         Prefill of a causal model counts ``l(l+1)/2`` score pairs instead of ``l²`` (``S(l, w)`` on a
         sliding-window layer); ignored for encoders and for decode/generate, which are causal by
         construction.
-    include_lm_head : bool
-        Add the final norm and the LM-head matmul over every position.
+    include_lm_head : bool or {"none", "all", "last"}
+        The LM head and the positions it runs on (see the module docstring, Scope). ``False``/``"none"``:
+        no head (default, as the survey). ``True``/``"all"``: every position, as a Hugging Face forward pass
+        (``GPT2LMHeadModel``, ``BertForMaskedLM``). ``"last"``: one position per sequence in a prefill
+        (``logits_to_keep=1``, the inference setting); the same as ``"all"`` for decode and generate. A
+        decoder's head is its final norm and the ``d × vocab`` matmul (``lm_head``); an encoder's is BERT's
+        masked-LM head: ``mlm_dense`` (``d × d`` with bias), ``mlm_act`` (GELU), ``mlm_norm`` (LayerNorm),
+        then ``lm_head`` (``d × vocab`` with its vocabulary bias).
     include_embeddings : bool
         Add the embedding gather (bytes only).
+    scope : {"all", "matmul"}
+        ``"all"`` (default): every operation. ``"matmul"``: only the matrix products (categories
+        :data:`MATMUL_CATEGORIES`), the operations ``torch.utils.flop_counter.FlopCounterMode`` counts;
+        softmax, norms, activations, residual adds, the MoE combine and the embedding gather are dropped.
 
     Returns
     -------
@@ -462,7 +532,8 @@ def cost_arrays(spec: ModelSpec | Sequence[ModelSpec], phase: str, seq_len: Arra
     Raises
     ------
     ValueError
-        Unknown ``phase``; ``decode``/``generate`` for an encoder (non-causal) model; ``seq_len`` or
+        Unknown ``phase``, ``scope`` or ``include_lm_head`` mode; ``decode``/``generate`` for an encoder
+        (non-causal) model; ``seq_len`` or
         ``batch`` not a positive integer (``seq_len`` may be 0 for decode); a spec that is not a
         :class:`~memwall.specs.ModelSpec`; the message names the argument and the offending value.
         Widths are checked by :class:`~memwall.widths.ByteWidths`.
@@ -474,6 +545,8 @@ def cost_arrays(spec: ModelSpec | Sequence[ModelSpec], phase: str, seq_len: Arra
     array of the spec(s) by those quantities, one matrix product for all operations and configurations.
     """
     phase = _check_phase(phase)
+    head = _lm_head_mode(include_lm_head)
+    matmul_only = _check_scope(scope) == "matmul"
     single = isinstance(spec, ModelSpec)
     specs = (spec,) if single else tuple(spec)
     if not specs or not all(isinstance(s, ModelSpec) for s in specs):
@@ -488,8 +561,7 @@ def cost_arrays(spec: ModelSpec | Sequence[ModelSpec], phase: str, seq_len: Arra
     wb = np.asarray(widths.weight, dtype=float)
     ab = np.asarray(widths.act, dtype=float)
     kb = np.asarray(widths.kv, dtype=float)
-    coef = _coefficients(specs, phase != "prefill", bool(fused_attention), bool(include_lm_head),
-                         bool(include_embeddings), single)
+    coef = _coefficients(specs, phase != "prefill", bool(fused_attention), head, bool(include_embeddings), single)
     rest = np.broadcast_shapes(*(x.shape for x in (length, b, wb, ab, kb)))
     full = rest if single else (len(specs), *rest)
     params = _spec_params(specs, causal_halving)
@@ -516,11 +588,12 @@ def cost_arrays(spec: ModelSpec | Sequence[ModelSpec], phase: str, seq_len: Arra
         def row(r: int) -> np.ndarray:
             return values[:, r].reshape(full)
     return {name: OpCost(cat, np.broadcast_to(counts[i], full), row(3 * i), row(3 * i + 1), row(3 * i + 2))
-            for i, (name, cat) in enumerate(zip(coef.names, coef.categories, strict=True))}
+            for i, (name, cat) in enumerate(zip(coef.names, coef.categories, strict=True))
+            if not matmul_only or cat in MATMUL_CATEGORIES}
 
 
 def cost_table(spec: ModelSpec | str, phase: str, seq_len: int, batch: int = 1, *, widths: ByteWidths = BF16,
-               **options: bool) -> pd.DataFrame:
+               **options: bool | str) -> pd.DataFrame:
     """Per-operation cost of one configuration as a table.
 
     Parameters
@@ -530,14 +603,15 @@ def cost_table(spec: ModelSpec | str, phase: str, seq_len: int, batch: int = 1, 
     phase, seq_len, batch, weight_bytes, act_bytes, kv_bytes
         As in :func:`cost_arrays`, but scalars. [tokens], [sequences], [B/element]
     **options
-        ``fused_attention``, ``causal_halving``, ``include_lm_head``, ``include_embeddings``.
+        ``fused_attention``, ``causal_halving``, ``include_lm_head`` (bool or ``"none"``/``"all"``/``"last"``),
+        ``include_embeddings``, ``scope`` (``"all"`` or ``"matmul"``): as in :func:`cost_arrays`.
 
     Returns
     -------
     pandas.DataFrame
-        One row per operation, whole-model values: ``op``, ``category``, ``count`` (instances),
-        ``flops`` [FLOP], ``bytes_read``, ``bytes_written``, ``bytes`` (= MOPs) [B], ``intensity``
-        [FLOP/B]. Divide by ``count`` for one block.
+        One row per operation (per matrix product for ``scope="matmul"``), whole-model values: ``op``,
+        ``category``, ``count`` (instances), ``flops`` [FLOP], ``bytes_read``, ``bytes_written``, ``bytes``
+        (= MOPs) [B], ``intensity`` [FLOP/B]. Divide by ``count`` for one block.
 
     Raises
     ------

@@ -4,6 +4,10 @@
 :mod:`memwall.cost`); the functions here add rows up. A sum of FLOPs over a sum of bytes is the arithmetic
 intensity of the operations taken together [FLOP/B]: what a roofline sees if they ran as one kernel, not the
 mean of their intensities.
+
+The operations a total covers are chosen where the table is built: ``cost_table(..., scope="matmul")`` keeps
+the matrix products only (what PyTorch's ``FlopCounterMode`` and most papers count), so its totals are
+matmul-only FLOPs and the bytes those products move; ``include_lm_head`` chooses the LM head and its positions.
 """
 
 from __future__ import annotations

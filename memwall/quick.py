@@ -56,9 +56,8 @@ class Estimate(NamedTuple):
 
 class _Plan(NamedTuple):
     matrix: np.ndarray  # (4·2·ops, blocks·len(_BASIS)): per width slot, the F rows of all blocks, then their B rows
-    n_ops: int  # rows of the prefill, the decode step and the prompt's LM head together
-    n_prefill: int  # the first rows: the prefill
-    n_decode: int  # the next rows: the decode step (the rest: the prompt's LM head, part of the prefill)
+    n_ops: int  # rows of the prefill and the decode step together
+    n_prefill: int  # the first rows: the prefill (the rest: the decode step)
     params: tuple[float, float, float, float]  # experts, active experts, window, causal halving
     weights: float  # resident parameters [parameters]
     kv_row: float  # cached elements per token and layer [elements]
@@ -68,19 +67,21 @@ class _Plan(NamedTuple):
 
 
 def _build_plan(spec: ModelSpec, fused: bool, halving: bool, lm_head: bool) -> _Plan:
-    """The coefficient rows of the prefill, the decode step and the prompt's LM head as one block matrix."""
-    pre = _coefficients((spec,), False, fused, False, False, True)
-    dec = _coefficients((spec,), True, fused, lm_head, False, True)
-    blocks = [(pre, range(len(pre.names))), (dec, range(len(dec.names)))]
-    if lm_head:  # the final norm and LM head of each prompt's last token: decode rows at an empty cache
-        blocks.append((dec, [i for i, n in enumerate(dec.names) if n in ("final_norm", "lm_head")]))
-    n_ops = sum(len(ops) for _, ops in blocks)
+    """The coefficient rows of the prefill and the decode step as one block matrix.
+
+    With ``lm_head`` the prefill counts the final norm and LM head on each prompt's last token
+    (``include_lm_head="last"`` of :func:`memwall.cost.cost_arrays`), the decode step on its one token.
+    """
+    pre = _coefficients((spec,), False, fused, "last" if lm_head else "none", False, True)
+    dec = _coefficients((spec,), True, fused, "all" if lm_head else "none", False, True)
+    blocks = (pre, dec)
+    n_ops = sum(len(coef.names) for coef in blocks)
     j = len(_BASIS)
     matrix = np.zeros((4, 2 * n_ops, len(blocks) * j))  # flattened to (4·2·ops, columns) below
     row = 0
-    for k, (coef, ops) in enumerate(blocks):
+    for k, coef in enumerate(blocks):
         m = coef.matrix[0]
-        for i in ops:
+        for i in range(len(coef.names)):
             for col, (slot, basis) in enumerate(coef.columns):
                 matrix[slot, row, k * j + basis] += m[3 * i, col]  # flops
                 matrix[slot, n_ops + row, k * j + basis] += m[3 * i + 1, col] + m[3 * i + 2, col]  # bytes
@@ -91,7 +92,7 @@ def _build_plan(spec: ModelSpec, fused: bool, halving: bool, lm_head: bool) -> _
     const, per_key = memory._act_elements(spec)
     params = (float(spec.experts), float(spec.active_experts), float(spec.sliding_window),
               float(halving and spec.causal))
-    return _Plan(matrix, n_ops, len(pre.names), len(dec.names), params, float(parameter_count(spec)),
+    return _Plan(matrix, n_ops, len(pre.names), params, float(parameter_count(spec)),
                  float(kv_elements_per_token(a) // a.layers), a, float(const), float(per_key))
 
 
@@ -157,8 +158,9 @@ def estimate(spec: ModelSpec | str, ceilings: Ceilings, prompt_len: int, context
     causal_halving : bool
         The prefill counts only the causal part of each score grid (default, as causal FlashAttention).
     include_lm_head : bool
-        Count the final norm and LM head: for each prompt's last token in the prefill, for every sequence
-        in the decode step (default).
+        Count the final norm and LM head: for each prompt's last token in the prefill
+        (``include_lm_head="last"`` of :func:`memwall.cost.cost_arrays`), for every sequence in the decode
+        step (default).
 
     Returns
     -------
@@ -203,14 +205,13 @@ def estimate(spec: ModelSpec | str, ceilings: Ceilings, prompt_len: int, context
     plan = _plan(spec, bool(fused_attention), bool(causal_halving), bool(include_lm_head))
     experts, active, window, halve = plan.params
     u = np.array((*_basis("prefill", p, b, experts, active, window, halve, min),
-                  *_basis("decode", c, b, experts, active, window, 0.0, min),
-                  *(_basis("decode", 0.0, b, experts, active, window, 0.0, min) if include_lm_head else ())))
+                  *_basis("decode", c, b, experts, active, window, 0.0, min)))
     inv_bw = 1.0 / ceilings.bandwidth_bytes_per_s
     scale = np.array((1.0 / ceilings.peak_flop_per_s, wb * inv_bw, ab * inv_bw, kb * inv_bw))
     times = scale @ (plan.matrix @ u).reshape(4, -1)  # F/P rows, then M/BW rows
     per_op = np.maximum(times[:plan.n_ops], times[plan.n_ops:]).tolist()
-    prefill_s = sum(per_op[:plan.n_prefill]) + sum(per_op[plan.n_prefill + plan.n_decode:])
-    decode_s = sum(per_op[plan.n_prefill:plan.n_prefill + plan.n_decode])
+    prefill_s = sum(per_op[:plan.n_prefill])
+    decode_s = sum(per_op[plan.n_prefill:])
     weights = plan.weights * wb
     kv = plan.kv_row * float(_layer_tokens(plan.attention, c)) * kb * b
     scores = 0.0 if fused_attention else plan.act_per_key * float(memory._score_keys(spec, c))

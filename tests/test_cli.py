@@ -118,6 +118,31 @@ def test_cost_per_op_csv(capsys):
     assert any(",ffn_gate," in ln for ln in lines[1:])  # gated FFN has a gate matmul
 
 
+@pytest.mark.parametrize(("flags", "options"), [
+    (["--scope", "matmul"], {"scope": "matmul"}),
+    (["--lm-head", "last"], {"include_lm_head": "last"}),
+    (["--lm-head", "all", "--scope", "matmul"], {"include_lm_head": "all", "scope": "matmul"}),
+    (["--include-lm-head"], {"include_lm_head": True}),  # alias of --lm-head all
+])
+def test_cost_scope_and_lm_head(capsys, flags, options):
+    from memwall import cost, cost_totals
+
+    assert main(["cost", "--model", "gpt2", "--phase", "prefill", "--seq-len", "256", "--batch", "2", *flags,
+                 "--format", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    expected = cost_totals.totals(cost.cost_table("gpt2", "prefill", 256, 2, **options))
+    assert row["flops"] == pytest.approx(float(expected["flops"].iloc[0]))
+    assert row["bytes"] == pytest.approx(float(expected["bytes"].iloc[0]))
+
+
+def test_cost_matmul_scope_per_op_has_no_nonlinear_rows(capsys):
+    assert main(["cost", "--model", "bert-base", "--phase", "encode", "--seq-len", "128", "--lm-head", "all",
+                 "--scope", "matmul", "--per-op", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["category"] for r in rows} == {"projection", "act_to_act", "ffn"}
+    assert {"mlm_dense", "lm_head"} <= {r["op"] for r in rows}
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -135,19 +135,55 @@ def _reference_records() -> list[dict]:
     return json.loads(REFERENCE.read_text())["records"]
 
 
+def _lm_head(rec: dict) -> str:
+    return rec.get("lm_head", "all" if rec["includes_lm_head"] else "none")
+
+
 @pytest.mark.parametrize("rec", _reference_records(),
                          ids=lambda r: f"{r['model']}-{r['phase']}-{r['seq_len']}-{r['kv_len']}-b{r['batch']}"
-                         + ("-head" if r["includes_lm_head"] else ""))
+                         + ("" if _lm_head(r) == "none" else f"-head-{_lm_head(r)}"))
 def test_matmul_flops_match_flopcountermode(rec: dict) -> None:
+    """The matmul scope equals FlopCounterMode FLOP for FLOP: bodies, LM heads on every or the last
+    position, BERT's MLM head (transform layer and tied decoder)."""
     spec = get_preset(rec["model"])
     length = rec["seq_len"] if rec["phase"] == "prefill" else rec["kv_len"]
-    ours = _matmul_flops(cost_arrays(spec, rec["phase"], length, rec["batch"],
-                                     include_lm_head=rec["includes_lm_head"]))
+    ops = cost_arrays(spec, rec["phase"], length, rec["batch"], include_lm_head=_lm_head(rec), scope="matmul")
+    assert {o.category for o in ops.values()} <= set(MATMUL)
+    ours = _total(ops, "flops")
+    assert ours == _matmul_flops(cost_arrays(spec, rec["phase"], length, rec["batch"],
+                                             include_lm_head=_lm_head(rec)))
     if rec["layers_built"] != rec["layers_full"]:  # built with fewer layers: compare per layer
         assert not rec["includes_lm_head"]
-        ours *= rec["layers_built"] / rec["layers_full"]
+        ours = ours * rec["layers_built"] / rec["layers_full"]
     assert rec["attention_flops"] > 0  # the sdpa trap would count QKᵀ and score·V as zero
-    assert ours == pytest.approx(rec["flops"], rel=0.005)
+    assert float(ours) == rec["flops"]
+
+
+def test_reference_has_every_lm_head_setting() -> None:
+    """BERT-Base with its MLM head, GPT-2 all positions and last token, Llama-3-8B both, decode included."""
+    have = {(r["model"], r["phase"], _lm_head(r)) for r in _reference_records()}
+    assert {("bert-base", "prefill", "all"), ("gpt2", "prefill", "all"), ("gpt2", "decode", "all"),
+            ("gpt2", "prefill", "last"), ("gpt2", "decode", "last"), ("llama-3-8b", "prefill", "all"),
+            ("llama-3-8b", "prefill", "last"), ("llama-3-8b", "decode", "last"),
+            ("llama-3-8b", "decode", "none")} <= have
+    for r in _reference_records():
+        assert r["includes_lm_head"] == (_lm_head(r) != "none")
+
+
+def test_reference_lm_heads_by_hand() -> None:
+    """What the heads add to FlopCounterMode's count, derived by hand from the Hugging Face classes."""
+    recs = {(r["model"], r["phase"], r["seq_len"], r["kv_len"], r["batch"], _lm_head(r)): r["flops"]
+            for r in _reference_records()}
+    bert, gpt2 = get_preset("bert-base"), get_preset("gpt2")
+    for length, batch in ((128, 1), (2048, 4)):
+        t, d = length * batch, bert.d_model
+        # BertPredictionHeadTransform.dense (d×d) and the decoder (d×vocab), every position.
+        added = recs["bert-base", "prefill", length, 0, batch, "all"] - recs["bert-base", "prefill", length, 0, batch,
+                                                                             "none"]
+        assert added == 2 * t * d * d + 2 * t * d * bert.vocab_size
+        # GPT-2 with logits_to_keep=1: one d×vocab product per sequence.
+        added = recs["gpt2", "prefill", length, 0, batch, "last"] - recs["gpt2", "prefill", length, 0, batch, "none"]
+        assert added == 2 * batch * gpt2.d_model * gpt2.vocab_size
 
 
 def test_reference_covers_every_transformers_preset() -> None:
@@ -155,6 +191,99 @@ def test_reference_covers_every_transformers_preset() -> None:
         "bert-base", "bert-large", "gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl", "llama-2-7b",
         "llama-2-13b", "llama-2-70b", "llama-3-8b", "llama-3-70b", "llama-3.1-405b", "mistral-7b",
         "mixtral-8x7b"}
+
+
+# ------------------------------------------------------------------------ LM-head modes and matmul scope
+
+
+def test_last_token_head_equals_decode_head_at_empty_cache() -> None:
+    """``"last"`` in a prefill: the final norm and LM head of one position per sequence, i.e. the rows of a
+    decode step at an empty cache; decode and generate have one position per step, so "last" = "all"."""
+    widths = ByteWidths(weight=0.5, act=2.0, kv=1.0)
+    for name in ("gpt2", "llama-3-8b", "mixtral-8x7b"):
+        spec = get_preset(name)
+        batch = np.array([1, 3, 64])
+        last = cost_arrays(spec, "prefill", 700, batch, widths=widths, include_lm_head="last")
+        bare = cost_arrays(spec, "prefill", 700, batch, widths=widths)
+        dec = cost_arrays(spec, "decode", 0, batch, widths=widths, include_lm_head=True)
+        assert list(last) == [*bare, "final_norm", "lm_head"]
+        for op in bare:
+            np.testing.assert_array_equal(last[op].flops, bare[op].flops)
+        for op in ("final_norm", "lm_head"):
+            for field in ("flops", "bytes_read", "bytes_written"):
+                np.testing.assert_allclose(getattr(last[op], field), getattr(dec[op], field), rtol=1e-12)
+        for phase in ("decode", "generate"):
+            a = cost_arrays(spec, phase, 40, batch, widths=widths, include_lm_head="last")
+            b = cost_arrays(spec, phase, 40, batch, widths=widths, include_lm_head="all")
+            for op in a:
+                for field in ("flops", "bytes_read", "bytes_written"):
+                    np.testing.assert_allclose(getattr(a[op], field), getattr(b[op], field), rtol=1e-12)
+
+
+def test_lm_head_modes_are_equivalent_spellings() -> None:
+    spec = get_preset("gpt2")
+    for a, b in ((True, "all"), (False, "none"), (np.bool_(True), "all")):
+        x, y = cost_table(spec, "prefill", 64, 2, include_lm_head=a), cost_table(spec, "prefill", 64, 2,
+                                                                                  include_lm_head=b)
+        pd.testing.assert_frame_equal(x, y)
+    head = cost_table(spec, "prefill", 64, 2, include_lm_head="all").set_index("op").loc["lm_head"]
+    last = cost_table(spec, "prefill", 64, 2, include_lm_head="last").set_index("op").loc["lm_head"]
+    assert head.flops == 64 * last.flops == 64 * 2 * 2 * 768 * 50257
+
+
+def test_bert_mlm_head_by_hand() -> None:
+    """BertForMaskedLM's head (BertLMPredictionHead): transform dense d×d + bias, GELU, LayerNorm, then the
+    decoder d×vocab (tied to the word embeddings) with its vocabulary bias; no final norm in BERT."""
+    spec = get_preset("bert-base")
+    d, v, t = spec.d_model, spec.vocab_size, 3 * 100
+    ops = cost_arrays(spec, "encode", 100, 3, widths=W, include_lm_head=True)
+    assert list(ops)[-4:] == ["mlm_dense", "mlm_act", "mlm_norm", "lm_head"] and "final_norm" not in ops
+    assert _row(ops, "mlm_dense") == (2 * t * d * d, (d * d + d) * 1 + t * d * 2, t * d * 2)
+    assert _row(ops, "mlm_act") == (10 * t * d, t * d * 2, t * d * 2)
+    assert _row(ops, "mlm_norm") == (8 * t * d, t * d * 2 + 2 * d * 1, t * d * 2)
+    assert _row(ops, "lm_head") == (2 * t * d * v, (d * v + v) * 1 + t * d * 2, t * v * 2)
+    assert [ops[n].category for n in ("mlm_dense", "mlm_act", "mlm_norm", "lm_head")] == \
+        ["projection", "nonlinear", "nonlinear", "projection"]
+    last = cost_arrays(spec, "encode", 100, 3, widths=W, include_lm_head="last")
+    assert _row(last, "mlm_dense")[0] == 2 * 3 * d * d and _row(last, "lm_head")[0] == 2 * 3 * d * v
+
+
+def test_matmul_scope_keeps_the_matrix_products() -> None:
+    for name, phase in (("gpt2", "prefill"), ("bert-base", "encode"), ("mixtral-8x7b", "decode"),
+                        ("llama-3-8b", "generate")):
+        full = cost_table(name, phase, 256, 2, include_lm_head=True, include_embeddings=True)
+        mm = cost_table(name, phase, 256, 2, include_lm_head=True, include_embeddings=True, scope="matmul")
+        assert list(mm.op) == list(full[full.category != "nonlinear"].op)
+        assert set(mm.category) <= set(MATMUL)
+        assert not {"softmax", "ffn_act", "norm_attn", "residual_ffn", "embedding", "final_norm", "mlm_norm",
+                    "moe_combine"} & set(mm.op)
+        pd.testing.assert_frame_equal(mm.reset_index(drop=True),
+                                      full[full.category != "nonlinear"].reset_index(drop=True))
+        assert totals(mm).loc["total", "flops"] == pytest.approx(full[full.category != "nonlinear"].flops.sum())
+    assert {"router", "lm_head"} <= set(cost_table("mixtral-8x7b", "decode", 9, include_lm_head=True,
+                                                   scope="matmul").op)
+    assert "mlm_dense" in set(cost_table("bert-base", "encode", 9, include_lm_head=True, scope="matmul").op)
+
+
+def test_vectorised_lm_head_modes_match_scalar() -> None:
+    specs = [get_preset(n) for n in ("bert-base", "gpt2", "llama-3-8b")]
+    lengths, batches = np.array([1, 100])[:, None], np.array([1, 7])
+    for mode in ("all", "last"):
+        arr = cost_arrays(specs, "prefill", lengths, batches, include_lm_head=mode, scope="matmul")
+        for i, spec in enumerate(specs):
+            one = cost_arrays(spec, "prefill", lengths, batches, include_lm_head=mode, scope="matmul")
+            assert set(one) <= set(arr)
+            np.testing.assert_allclose(_total(arr, "flops")[i], _total(one, "flops"), rtol=1e-12)
+
+
+def test_bad_lm_head_and_scope() -> None:
+    spec = get_preset("gpt2")
+    with pytest.raises(ValueError, match=r"include_lm_head must be True, False or one of .*got 'first'"):
+        cost_arrays(spec, "prefill", 8, include_lm_head="first")
+    with pytest.raises(ValueError, match=r"include_lm_head must be True, False or one of .*got 1"):
+        cost_arrays(spec, "prefill", 8, include_lm_head=1)
+    with pytest.raises(ValueError, match=r"scope must be one of \('all', 'matmul'\), got 'gemm'"):
+        cost_table(spec, "prefill", 8, scope="gemm")
 
 
 # ---------------------------------------------------------------------------- golden independent values

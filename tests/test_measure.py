@@ -1,8 +1,10 @@
-"""Tests of memwall.wall.measure with tiny sizes: structure, positivity, STREAM byte accounting, errors (not speed)."""
+"""Tests of memwall.wall.measure (and the latency timings built on it) with tiny sizes: structure, STREAM byte
+accounting, the adaptive repeats and time budget, errors (not speed)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from memwall.roofline import Ceilings
@@ -19,6 +21,7 @@ from memwall.wall.measure import (
     stream_bandwidth,
 )
 from memwall.wall.measure.stream import _triad
+from memwall.wall.measure.timing import TimeBudget, Timing, measure
 
 
 def test_stream_byte_accounting_is_mccalpins() -> None:
@@ -102,7 +105,9 @@ def test_stream_bad_input(kwargs: dict, name: str) -> None:
 
 def test_gemm_peak() -> None:
     t = gemm_peak((16, 32), repeats=1)
-    assert list(t.columns) == ["dtype", "n", "flops", "time_s", "flop_per_s", "best_flop_per_s"]
+    assert list(t.columns) == ["dtype", "n", "flops", "time_s", "flop_per_s", "best_flop_per_s", "time_iqr_s",
+                               "repeats"]
+    assert (t["repeats"] == 1).all() and t["time_iqr_s"].isna().all()  # one run has no spread
     assert len(t) == 4 and set(t["dtype"]) == {"float32", "float64"}
     np.testing.assert_allclose(t["flops"], 2.0 * t["n"].astype(float) ** 3)
     np.testing.assert_allclose(t["flop_per_s"], t["flops"] / t["time_s"])
@@ -173,3 +178,151 @@ def test_envelope_bound_is_never_beaten_and_reference_rows_validate(tmp_path):
     rows.to_csv(path, index=False)
     loaded = tables.load_reference_measurements(path)
     assert set(loaded["experiment"]) == {"stream", "gemm", "gemv"}
+
+
+# ------------------------------------------------------------------------------ adaptive timing
+
+
+class ManualClock:
+    """A clock that only moves when the timed function says so: ``advance(dt)`` [s]."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, dt: float) -> None:
+        self.now += dt
+
+
+def test_timing_statistics() -> None:
+    # Five runs 1..5 s: median 3, numpy's linear quartiles 2 and 4, so IQR 2; min 1, max 5.
+    t = Timing.from_samples([5.0, 1.0, 3.0, 2.0, 4.0])
+    assert (t.repeats, t.median_s, t.q1_s, t.q3_s, t.iqr_s, t.min_s, t.max_s, t.total_s) == (5, 3, 2, 4, 2, 1, 5, 15)
+    one = Timing.from_samples([0.5])
+    assert one.median_s == 0.5 and np.isnan(one.iqr_s)
+    for bad in ([], [-1.0], [float("nan")]):
+        with pytest.raises(ValueError):
+            Timing.from_samples(bad)
+
+
+def test_measure_without_budget_times_exactly_max_repeats() -> None:
+    clock, calls = ManualClock(), []
+
+    def fn() -> None:
+        calls.append(1)
+        clock.advance(1.0)
+
+    t = measure(fn, None, 1, 4, clock=clock)
+    assert t.repeats == 4 and len(calls) == 5 and t.median_s == 1.0  # 4 timed + 1 warm-up
+    t = measure(fn, None, 1, 2, warmup=False, clock=clock)
+    assert t.repeats == 2 and len(calls) == 7
+
+
+def test_measure_stops_when_the_next_repeat_would_overrun_the_budget() -> None:
+    # 1 s per call, budget 3.5 s: warm-up (1 s) + 2 repeats = 3 s; a third would end at 4 s > 3.5 s.
+    clock = ManualClock()
+    t = measure(lambda: clock.advance(1.0), 3.5, 1, 10, clock=clock)
+    assert t.repeats == 2 and clock.now == 3.0
+    # A budget smaller than one call still gets min_repeats repeats.
+    clock = ManualClock()
+    assert measure(lambda: clock.advance(1.0), 0.1, 3, 10, clock=clock).repeats == 3
+    # max_repeats caps a generous budget.
+    clock = ManualClock()
+    assert measure(lambda: clock.advance(1.0), 100.0, 1, 4, clock=clock).repeats == 4
+    for kwargs, name in (({"min_repeats": 0}, "min_repeats"), ({"max_repeats": 0}, "max_repeats"),
+                         ({"min_repeats": 3, "max_repeats": 2}, "must not exceed"), ({"budget_s": -1.0}, "budget_s"),
+                         ({"budget_s": float("inf")}, "budget_s")):
+        with pytest.raises(ValueError, match=name):
+            measure(lambda: None, **kwargs)
+
+
+def test_time_budget_shares_what_is_left() -> None:
+    clock = ManualClock()
+    budget = TimeBudget(10.0, 4, clock=clock)
+    assert budget.next_share() == pytest.approx(2.5)  # 10 s over 4 measurements
+    clock.advance(1.0)  # the first used 1 s of its 2.5: the rest flows on
+    assert budget.next_share() == pytest.approx(3.0)  # 9 s over 3
+    clock.advance(8.5)
+    assert budget.next_share() == pytest.approx(0.25)  # 0.5 s over 2
+    clock.advance(5.0)
+    assert budget.remaining_s == 0.0 and budget.next_share() == 0.0 and budget.spent_s == pytest.approx(14.5)
+    assert budget.next_share() == 0.0  # past the last item: what is left
+    with pytest.raises(ValueError, match="items"):
+        TimeBudget(1.0, 0)
+    with pytest.raises(ValueError, match="budget_s"):
+        TimeBudget(-1.0)
+
+
+def test_budgeted_measurements_carry_spread_and_repeats() -> None:
+    s = stream_bandwidth(20_000, repeats=4, threads=1, budget_s=5.0, min_repeats=2)
+    assert ((s["repeats"] >= 2) & (s["repeats"] <= 4)).all() and (s["time_iqr_s"] >= 0).all()
+    g = gemm_peak((16,), ("float32",), repeats=3, budget_s=0.0, min_repeats=2)
+    assert list(g["repeats"]) == [2]  # a spent budget still gives min_repeats
+    v = gemv_gemm_sweep(32, (1, 2), repeats=5, weight_copies=1, budget_s=TimeBudget(5.0, 2))
+    assert ((v["repeats"] >= 1) & (v["repeats"] <= 5)).all()
+    r = measure_machine(stream_elements=10_000, gemm_sizes=(32,), gemv_d=32, gemv_batches=(1, 2), repeats=3,
+                        stream_repeats=3, budget_s=2.0, progress=False)
+    assert {"time_iqr_s", "repeats"} <= set(r.stream.columns) & set(r.gemm.columns) & set(r.gemv.columns)
+    assert r.elapsed_s < 10  # tiny sizes: far inside the budget's reach
+
+
+def test_top_up_gives_repeats_to_the_measurement_with_fewest() -> None:
+    from memwall.wall.measure.timing import Measured, top_up
+
+    clock = ManualClock()
+    budget = TimeBudget(10.0, 2, clock=clock)
+    cheap = Measured(lambda: clock.advance(1.0), Timing((1.0,) * 3), 5)
+    dear = Measured(lambda: clock.advance(3.0), Timing((3.0,)), 3)
+    # 10 s left. dear has the fewest repeats (1): +3 s (7 left); still the fewest (2 < 3): +3 s (4 left), now
+    # at its cap of 3. cheap: +1 s twice (2 left), reaching its cap of 5. Four repeats added, 8 s spent.
+    assert top_up([cheap, dear], budget, clock=clock) == 4
+    assert (cheap.timing.repeats, dear.timing.repeats, clock.now) == (5, 3, 8.0)
+    assert top_up([cheap, dear], TimeBudget(0.5, clock=clock), clock=clock) == 0
+
+
+def _tiny(causal: bool, max_positions: int = 64):
+    from memwall.specs import ModelSpec
+
+    return ModelSpec(name="tiny", layers=1, d_model=16, heads=2, kv_heads=2, head_dim=8, ffn_dim=32, ffn_kind="gelu",
+                     vocab_size=16, max_positions=max_positions, bias=True, norm="layernorm", causal=causal,
+                     final_norm=causal)
+
+
+def test_generation_timing_runs_the_greedy_loop_and_the_lm_head(monkeypatch: pytest.MonkeyPatch) -> None:
+    from memwall.wall.numpy_transformer import NumpyTransformer, measure_decode_step, measure_generate
+    from memwall.wall.numpy_transformer.latency import measure_generate_sampled
+
+    dec = NumpyTransformer(_tiny(True))
+    greedy, steps = [], []
+    real_greedy, real_step = dec.generate_greedy, dec.decode_step_ids
+    monkeypatch.setattr(dec, "generate_greedy", lambda p, n: greedy.append((p.tolist(), n)) or real_greedy(p, n))
+    monkeypatch.setattr(dec, "decode_step_ids", lambda t, c: steps.append(c.length) or real_step(t, c))
+    t = measure_generate(12, model=dec, repeats=2, warmup=True)
+    assert t.repeats == 2 and greedy == [([0], 8), ([0], 12), ([0], 12)]  # 8-token warm-up, then 2 timed
+    steps.clear()
+    est = measure_generate_sampled(12, model=dec, samples=3, repeats=2)
+    assert est.cache_lengths == (0, 6, 11) and est.repeats == 2
+    assert steps == [0, 0, 0, 6, 6, 11, 11]  # warm-up, then 2 steps at each length, LM head included
+    assert est.q1_s <= est.median_s <= est.q3_s and est.iqr_s >= 0
+    steps.clear()
+    assert measure_decode_step(5, model=dec, repeats=3).repeats == 3 and steps == [5] * 4
+    with pytest.raises(ValueError, match="cache_len"):
+        measure_decode_step(-1, model=dec)
+
+
+def test_latency_table_under_a_budget_carries_spread_repeats_and_method() -> None:
+    from memwall.wall.numpy_transformer import LATENCY_COLUMNS, latency_table
+
+    survey = pd.DataFrame({"model": [], "seq_len": [], "operator": [], "metric": [], "published_value": []})
+    t = latency_table((8, 16, 80), encoder=_tiny(False, 128), decoder=_tiny(True), repeats=4, decoder_repeats=3,
+                      decoder_samples=3, loop_up_to=8, budget_s=3.0, published=survey, progress=False)
+    assert list(t.columns[: len(LATENCY_COLUMNS)]) == list(LATENCY_COLUMNS)
+    assert list(t["engine"]) == ["numpy"] * 3 and list(t["decoder_method"]) == ["loop", "sampled", "sampled"]
+    assert t["encoder_repeats"].between(1, 4).all() and t["decoder_repeats"].between(1, 3).all()
+    np.testing.assert_allclose(t["ratio"], t["decoder_s"] / t["encoder_s"])
+    # Past the 64 positions of the tiny decoder a whole generation runs on hidden states.
+    whole = latency_table((80,), encoder=_tiny(False, 128), decoder=_tiny(True), repeats=1, published=survey,
+                          progress=False)
+    assert list(whole["decoder_method"]) == ["loop-hidden"] and np.isnan(whole["decoder_iqr_s"].iloc[0])

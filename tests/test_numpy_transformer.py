@@ -26,10 +26,17 @@ from memwall.wall.numpy_transformer.latency import _paper_ratios
 REFERENCE = Path(__file__).parent / "data" / "transformer_reference.npz"
 
 
-def tiny(causal: bool, layers: int = 2, d: int = 32, heads: int = 4, ffn: int = 128) -> ModelSpec:
+def tiny(causal: bool, layers: int = 2, d: int = 32, heads: int = 4, ffn: int = 128, vocab: int = 16,
+         positions: int = 64) -> ModelSpec:
     return ModelSpec(name=f"tiny-{'gpt2' if causal else 'bert'}", layers=layers, d_model=d, heads=heads,
-                     kv_heads=heads, head_dim=d // heads, ffn_dim=ffn, ffn_kind="gelu", vocab_size=16,
-                     max_positions=64, bias=True, norm="layernorm", causal=causal, final_norm=causal)
+                     kv_heads=heads, head_dim=d // heads, ffn_dim=ffn, ffn_kind="gelu", vocab_size=vocab,
+                     max_positions=positions, bias=True, norm="layernorm", causal=causal, final_norm=causal,
+                     learned_positions=causal, tied_embeddings=causal)
+
+
+def tiny_lm() -> ModelSpec:
+    """The language model of the reference file (``lm.``): TINY blocks, vocabulary 500, 64 positions."""
+    return tiny(True, vocab=500, positions=64)
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +54,12 @@ def _close(ours: np.ndarray, theirs: np.ndarray) -> None:
 
 
 def test_reference_file_is_small_and_described(ref: dict[str, np.ndarray]) -> None:
-    assert REFERENCE.stat().st_size < 500_000
+    assert REFERENCE.stat().st_size < 1_000_000  # 543 KiB: three tiny models' float32 weights and outputs
     meta = json.loads(str(ref["meta"]))
     assert meta["made_by"] == "tools/transformer_reference.py"
     assert (meta["layers"], meta["d_model"], meta["heads"], meta["ffn_dim"]) == (2, 32, 4, 128)
+    assert (meta["lm_vocab_size"], meta["lm_max_positions"]) == (500, 64)
+    assert ref["lm.gen_logits"].shape == (meta["lm_new_tokens"], 500)
 
 
 def test_bert_encoder_matches_hugging_face(ref: dict[str, np.ndarray]) -> None:
@@ -66,6 +75,48 @@ def test_gpt2_prefill_matches_hugging_face(ref: dict[str, np.ndarray]) -> None:
 def test_gpt2_generation_with_cache_matches_hugging_face(ref: dict[str, np.ndarray]) -> None:
     model = NumpyTransformer.from_arrays(tiny(True), ref, prefix="gpt2.")
     _close(model.generate(ref["gpt2.x"]), ref["gpt2.y_generate"])
+
+
+def _close_logits(ours: np.ndarray, theirs: np.ndarray) -> None:
+    # float32 numpy against the float64 reference (stored rounded to float32): 1e-4 relative, atol
+    # 1e-4 of the largest logit. The observed error is below 4e-7 of it (tools/transformer_reference.py).
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4 * np.abs(theirs).max())
+
+
+def test_lm_full_forward_logits_match_hugging_face(ref: dict[str, np.ndarray]) -> None:
+    model = NumpyTransformer.from_arrays(tiny_lm(), ref, prefix="lm.")
+    assert model.dtype == np.float32
+    logits = model.forward_ids(ref["lm.ids"])
+    assert logits.shape == (32, 500) and logits.dtype == np.float32
+    _close_logits(logits, ref["lm.logits"])
+    # the same through the public pieces
+    _close_logits(model.logits(model.run_blocks(model.embed(ref["lm.ids"]))), ref["lm.logits"])
+
+
+@pytest.mark.parametrize("prompt, key", [("lm.prompt", "lm.gen"), ("lm.bos", "lm.bos_gen")])
+def test_lm_greedy_generation_matches_hugging_face(ref: dict[str, np.ndarray], prompt: str, key: str) -> None:
+    """Same ids as HF's loop with its KV cache (and, for the prompt, as ``generate(do_sample=False)``)."""
+    model = NumpyTransformer.from_arrays(tiny_lm(), ref, prefix="lm.")
+    new_tokens = ref[f"{key}_ids"].shape[0]
+    ids, logits = model.generate_greedy(ref[prompt], new_tokens)
+    assert ids.shape == (new_tokens,) and logits.shape == (new_tokens, 500)
+    np.testing.assert_array_equal(ids, ref[f"{key}_ids"])
+    _close_logits(logits, ref[f"{key}_logits"])
+    if prompt == "lm.prompt":
+        np.testing.assert_array_equal(ids, ref["lm.hf_generate_ids"])
+        _close_logits(logits, ref["lm.hf_generate_logits"])
+    # The ids are robust: our logit error is far below the smallest top-1/top-2 gap of the reference.
+    gap = json.loads(str(ref["meta"]))["lm_min_top2_gap"]
+    assert np.abs(logits - ref[f"{key}_logits"]).max() < gap / 10
+
+
+def test_lm_reference_detects_missing_positions_and_double_norm(ref: dict[str, np.ndarray]) -> None:
+    model = NumpyTransformer.from_arrays(tiny_lm(), ref, prefix="lm.")
+    with pytest.raises(AssertionError):  # the final norm applied twice (forward's output fed to logits)
+        _close_logits(model.logits(model.forward(model.embed(ref["lm.ids"]))), ref["lm.logits"])
+    model.wpe[...] = 0.0
+    with pytest.raises(AssertionError):  # no position embedding
+        _close_logits(model.forward_ids(ref["lm.ids"]), ref["lm.logits"])
 
 
 def test_reference_detects_wrong_gelu(ref: dict[str, np.ndarray]) -> None:
@@ -102,6 +153,102 @@ def test_generation_continues_from_a_prompt_cache() -> None:
     assert cache.length == 10
     with pytest.raises(ValueError, match="full"):
         model.step(x[0], cache)
+
+
+def test_prefill_in_chunks_with_the_cache_equals_the_full_forward() -> None:
+    # A chunk of several tokens at a cache offset (the causal mask shifted by cache.length).
+    model = NumpyTransformer(tiny(True, layers=3, d=24, heads=3, ffn=40), seed=5, dtype=np.float64)
+    x = model.random_input(11)
+    cache = model.new_cache(11)
+    chunks = [model.run_blocks(x[:4], cache), model.run_blocks(x[4:5], cache), model.run_blocks(x[5:], cache)]
+    np.testing.assert_allclose(np.vstack(chunks), model.run_blocks(x), rtol=1e-10, atol=1e-10)
+    assert cache.length == 11
+    with pytest.raises(ValueError, match="capacity 11"):
+        model.run_blocks(x[:1], cache)
+
+
+def test_greedy_generation_equals_full_forward_over_its_own_tokens() -> None:
+    # Cached generation against the uncached LM over prompt + generated tokens (float64, self-consistency).
+    model = NumpyTransformer(tiny(True, vocab=40, positions=20), seed=7, dtype=np.float64)
+    prompt = np.array([3, 17, 5])
+    ids, logits = model.generate_greedy(prompt, 8)
+    full = model.forward_ids(np.concatenate([prompt, ids[:-1]]))
+    np.testing.assert_allclose(logits, full[len(prompt) - 1:], rtol=1e-10, atol=1e-10)
+    np.testing.assert_array_equal(ids, logits.argmax(axis=1))
+    # decode_step_ids continues a cache: embeds at position cache.length
+    cache = model.new_cache(4)
+    model.run_blocks(model.embed(prompt), cache)
+    np.testing.assert_allclose(model.decode_step_ids(int(ids[0]), cache), logits[1], rtol=1e-10, atol=1e-10)
+    assert cache.length == 4
+    # prompt + new tokens may fill max_positions exactly
+    assert model.generate_greedy(np.array([1]), 19)[0].shape == (19,)
+
+
+@pytest.mark.slow  # GPT-2 124M's random weights (wte 50257 × 768 float32, 154 MB): about 2 s
+def test_generate_greedy_full_size_gpt2_reads_the_lm_head() -> None:
+    model = NumpyTransformer("gpt2", seed=0)
+    assert model.wte.shape == (50257, 768) and model.wpe.shape == (1024, 768) and model.wte.dtype == np.float32
+    bos = np.array([50256])
+    ids, logits = model.generate_greedy(bos, 2)
+    assert ids.shape == (2,) and logits.shape == (2, 50257) and logits.dtype == np.float32
+    assert np.all((0 <= ids) & (ids < 50257)) and np.all(np.isfinite(logits))
+    np.testing.assert_allclose(logits[0], model.logits(model.run_blocks(model.embed(bos)))[0], rtol=1e-5, atol=1e-5)
+    # the head is tied: the logits are the final hidden state times each token's embedding
+    h = model.forward(model.embed(bos))[0]
+    np.testing.assert_allclose(logits[0, [0, 50256]], model.wte[[0, 50256]] @ h, rtol=1e-4, atol=1e-5)
+
+
+def test_embeddings_in_arrays_round_trip() -> None:
+    model = NumpyTransformer(tiny(True), seed=4)
+    arrays = model.to_arrays("m.")
+    assert arrays["m.wte"].shape == (16, 32) and arrays["m.wpe"].shape == (64, 32)
+    again = NumpyTransformer.from_arrays(tiny(True), arrays, prefix="m.")
+    ids = np.array([0, 15, 7])
+    np.testing.assert_array_equal(again.forward_ids(ids), model.forward_ids(ids))
+    assert "m.wte" not in NumpyTransformer(tiny(False)).to_arrays("m.")
+    with pytest.raises(ValueError, match=r"m\.wpe"):
+        NumpyTransformer.from_arrays(tiny(True), {k: v for k, v in arrays.items() if k != "m.wpe"}, prefix="m.")
+    with pytest.raises(ValueError, match=r"wte must have shape \(16, 32\)"):
+        NumpyTransformer(tiny(True), wte=np.zeros((15, 32)))
+    with pytest.raises(ValueError, match="encoder"):
+        NumpyTransformer(tiny(False), wte=np.zeros((16, 32)))
+
+
+def test_embed_logits_and_generation_errors() -> None:
+    enc, dec = NumpyTransformer(tiny(False)), NumpyTransformer(tiny(True))  # vocab 16, 64 positions
+    with pytest.raises(ValueError, match=r"ids must lie in 0 … vocab_size - 1 = 15, got 16"):
+        dec.embed(np.array([1, 16]))
+    with pytest.raises(ValueError, match=r"ids .* got -1"):
+        dec.embed(np.array([-1]))
+    with pytest.raises(ValueError, match="ids must be a 1-D integer array"):
+        dec.embed(np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match="ids must be a 1-D integer array"):
+        dec.embed(np.zeros((2, 2), dtype=int))
+    with pytest.raises(ValueError, match=r"start=60 … 64 reach past max_positions=64"):
+        dec.embed(np.arange(5), start=60)
+    assert dec.embed(np.arange(4), start=60).shape == (4, 32)  # the last position is 63
+    with pytest.raises(ValueError, match="start must be a non-negative integer"):
+        dec.embed(np.arange(2), start=-1)
+    with pytest.raises(ValueError, match=r"h must have shape \(l >= 1, d_model=32\)"):
+        dec.logits(np.zeros(32))
+    for call in (lambda: enc.embed(np.array([1])), lambda: enc.logits(np.zeros((1, 32))),
+                 lambda: enc.generate_greedy(np.array([1]), 2), lambda: enc.decode_step_ids(1, dec.new_cache(2))):
+        with pytest.raises(ValueError, match="is an encoder"):
+            call()
+    with pytest.raises(ValueError, match=r"prompt_ids \(60 tokens\) \+ new_tokens \(5\) = 65 exceed max_positions=64"):
+        dec.generate_greedy(np.zeros(60, dtype=int), 5)
+    with pytest.raises(ValueError, match="new_tokens"):
+        dec.generate_greedy(np.array([1]), 0)
+    with pytest.raises(ValueError, match="token_id must be an integer"):
+        dec.decode_step_ids(1.0, dec.new_cache(2))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="vocab_size"):
+        dec.decode_step_ids(16, dec.new_cache(2))
+    cache = dec.new_cache(1)
+    dec.decode_step_ids(1, cache)
+    with pytest.raises(ValueError, match="full"):
+        dec.decode_step_ids(1, cache)
+    with pytest.raises(ValueError, match="encoder"):
+        enc.run_blocks(enc.random_input(2), dec.new_cache(2))
 
 
 def test_causality_and_bidirectionality() -> None:

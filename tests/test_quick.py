@@ -74,14 +74,17 @@ def test_random_configurations(spec: ModelSpec, prompt: int, context: int, batch
 
 
 def test_prefill_is_the_roofline_sum_of_cost_arrays() -> None:
-    """Independent of request_split: Σ max(F/P, M/BW) over the prefill rows plus the last token's LM head."""
+    """Independent of request_split: Σ max(F/P, M/BW) over the rows of a prefill whose LM head runs on each
+    prompt's last token (``include_lm_head="last"``), and over the bare prefill without the head."""
     spec, prompt, batch = get_preset("llama-2-7b"), 300, 4
-    ops = cost_arrays(spec, "prefill", prompt, batch, fused_attention=True, causal_halving=True)
-    head = cost_arrays(spec, "decode", 0, batch, include_lm_head=True)
-    rows = [*ops.values(), head["final_norm"], head["lm_head"]]
-    expected = sum(max(float(o.flops) / H100.peak_flop_per_s,
-                       float(o.bytes_read + o.bytes_written) / H100.bandwidth_bytes_per_s) for o in rows)
-    assert estimate(spec, H100, prompt, 0, batch).prefill_s == pytest.approx(expected, rel=1e-12)
+    for head in (True, False):
+        ops = cost_arrays(spec, "prefill", prompt, batch, fused_attention=True, causal_halving=True,
+                          include_lm_head="last" if head else "none")
+        assert ("lm_head" in ops) is head
+        expected = sum(max(float(o.flops) / H100.peak_flop_per_s,
+                           float(o.bytes_read + o.bytes_written) / H100.bandwidth_bytes_per_s) for o in ops.values())
+        got = estimate(spec, H100, prompt, 0, batch, include_lm_head=head).prefill_s
+        assert got == pytest.approx(expected, rel=1e-12)
 
 
 def test_defaults_and_names() -> None:

@@ -3,9 +3,20 @@
 Builds each preset that Hugging Face ``transformers`` implements from its configuration (random or
 no weights, nothing downloaded), runs a prefill over ``l`` tokens and one decode step after a KV cache
 of ``l_kv`` tokens under ``torch.utils.flop_counter.FlopCounterMode``, and writes the counts to
-``tests/data/flop_reference.json``. ``tests/test_cost.py`` compares memwall's matmul FLOPs
-(projection + act-to-act + FFN, plus the LM head where the reference has one) against that file
-without needing torch.
+``tests/data/flop_reference.json``. ``tests/test_cost.py`` compares memwall's matmul-scope FLOPs
+(``cost_arrays(..., scope="matmul")``: projection + act-to-act + FFN, plus the LM head where the reference
+has one) against that file, FLOP for FLOP, without needing torch.
+
+Each record's ``lm_head`` says which head ran (``includes_lm_head`` is ``lm_head != "none"``):
+
+* ``"none"``: the bare body (``AutoModel``: ``BertModel`` without its pooler, ``GPT2Model``, ``LlamaModel``, ...);
+* ``"all"``: the head over every position, as a plain forward pass: ``GPT2LMHeadModel`` and
+  ``LlamaForCausalLM`` (final norm and ``d × vocab`` matmul), ``BertForMaskedLM`` (BERT's MLM head,
+  ``BertLMPredictionHead``: the ``BertPredictionHeadTransform`` dense ``d × d`` + GELU + LayerNorm, then the
+  decoder ``d × vocab`` tied to the word embeddings, with its vocabulary bias);
+* ``"last"``: a causal LM asked for the logits of each sequence's last position only
+  (``logits_to_keep=1``, which transformers 5 passes to ``slice_logits_to_keep`` before ``lm_head``: the
+  inference setting); a decode step has one position anyway.
 
 FlopCounterMode counts matmul-family kernels (mm, addmm, bmm, ...) as 2 FLOPs per multiply-add and
 ignores softmax, norms, activations and adds. Traps handled here:
@@ -40,9 +51,10 @@ import transformers
 from torch.utils.flop_counter import FlopCounterMode
 from transformers import (
     AutoModel,
+    AutoModelForCausalLM,
+    AutoModelForMaskedLM,
     BertConfig,
     GPT2Config,
-    GPT2LMHeadModel,
     LlamaConfig,
     MistralConfig,
     MixtralConfig,
@@ -94,20 +106,21 @@ def _configs() -> dict[str, tuple[object, str]]:
 LAYERS_FULL = {"mixtral-8x7b": 32}
 
 
-def _build(cfg: object, device: str, lm_head: bool = False) -> torch.nn.Module:
+def _build(cfg: object, device: str, lm_head: str = "none") -> torch.nn.Module:
+    """The body (``lm_head="none"``), or the model with its LM head: ``BertForMaskedLM`` for BERT, else the
+    ``…ForCausalLM`` / ``…LMHeadModel`` class of the family."""
     kwargs = {"attn_implementation": "eager"}
-    if isinstance(cfg, BertConfig):
-        kwargs["add_pooling_layer"] = False
+    if isinstance(cfg, BertConfig) and lm_head == "none":
+        kwargs["add_pooling_layer"] = False  # BertForMaskedLM builds its BertModel without the pooler itself
     if isinstance(cfg, MixtralConfig):
         # The default grouped-GEMM expert kernel has no FlopCounterMode formula (counted as zero);
         # the eager per-expert loop runs plain matmuls on the routed tokens.
         kwargs["experts_implementation"] = "eager"
     dtype = torch.bfloat16 if device == "cpu" else torch.float32
+    auto = AutoModel if lm_head == "none" else (
+        AutoModelForMaskedLM if isinstance(cfg, BertConfig) else AutoModelForCausalLM)
     with torch.device(device):
-        if lm_head:
-            model = GPT2LMHeadModel._from_config(cfg, **kwargs)
-        else:
-            model = AutoModel.from_config(cfg, torch_dtype=dtype, **kwargs)
+        model = auto.from_config(cfg, torch_dtype=dtype, **kwargs)
     return model.eval()
 
 
@@ -120,9 +133,18 @@ def _count(fn) -> tuple[int, dict[str, int]]:
 
 @torch.no_grad()
 def measure(name: str, cfg: object, device: str, prefill: list[int], decode: list[int],
-            batches: list[int], lm_head: bool = False) -> list[dict[str, object]]:
-    """Count prefill and decode FLOPs of one model; one record per (phase, length, batch)."""
+            batches: list[int], lm_head: str = "none") -> list[dict[str, object]]:
+    """Count prefill and decode FLOPs of one model; one record per (phase, length, batch).
+
+    ``lm_head``: ``"none"`` (the body), ``"all"`` (the head on every position) or ``"last"`` (a causal
+    LM's logits for the last position only, ``logits_to_keep=1``).
+    """
+    if lm_head not in ("none", "all", "last"):
+        raise ValueError(f"lm_head must be 'none', 'all' or 'last', got {lm_head!r}")
+    if lm_head == "last" and isinstance(cfg, BertConfig):
+        raise ValueError("BertForMaskedLM has no logits_to_keep: an MLM head runs on every position")
     model = _build(cfg, device, lm_head)
+    keep = {"logits_to_keep": 1} if lm_head == "last" else {}
     layers = cfg.num_hidden_layers
     records = []
 
@@ -130,7 +152,7 @@ def measure(name: str, cfg: object, device: str, prefill: list[int], decode: lis
         records.append({
             "model": name, "phase": phase, "seq_len": seq_len, "kv_len": kv_len, "batch": batch,
             "layers_built": layers, "layers_full": LAYERS_FULL.get(name, layers),
-            "includes_lm_head": lm_head, "flops": total,
+            "includes_lm_head": lm_head != "none", "lm_head": lm_head, "flops": total,
             "attention_flops": sum(v for k, v in by_op.items() if k in ATTENTION_OPS),
             "flops_by_op": by_op, "device": device,
         })
@@ -138,16 +160,16 @@ def measure(name: str, cfg: object, device: str, prefill: list[int], decode: lis
     for batch in batches:
         for length in prefill:
             ids = torch.zeros((batch, length), dtype=torch.long, device=device)
-            total, by_op = _count(lambda ids=ids: model(input_ids=ids))
+            total, by_op = _count(lambda ids=ids: model(input_ids=ids, **keep))
             record("prefill", length, 0, batch, total, by_op)
         if isinstance(cfg, BertConfig):
             continue
         for kv_len in decode:
             ids = torch.zeros((batch, kv_len), dtype=torch.long, device=device)
-            cache = model(input_ids=ids, use_cache=True).past_key_values
+            cache = model(input_ids=ids, use_cache=True, **keep).past_key_values
             step = torch.zeros((batch, 1), dtype=torch.long, device=device)
             total, by_op = _count(
-                lambda step=step, cache=cache: model(input_ids=step, past_key_values=cache, use_cache=True)
+                lambda step=step, cache=cache: model(input_ids=step, past_key_values=cache, use_cache=True, **keep)
             )
             record("decode", 1, kv_len, batch, total, by_op)
     return records
@@ -166,8 +188,15 @@ def main() -> None:
         batches = [1] if small else [1, 4]
         records += measure(name, cfg, device, prefill, decode, batches)
         print(f"{name}: {len(records)} records so far", flush=True)
-    gpt2_cfg = _configs()["gpt2"][0]
-    records += measure("gpt2", gpt2_cfg, "meta", [128], [128], [1], lm_head=True)
+    configs = _configs()
+    # With LM heads: GPT-2 over every position (a plain forward) and for the last position only; BERT-Base
+    # with its MLM head (BertForMaskedLM, every position); Llama-3-8B (untied 128,256-token head) both ways.
+    records += measure("gpt2", configs["gpt2"][0], "meta", [128], [128], [1], lm_head="all")
+    records += measure("gpt2", configs["gpt2"][0], "meta", [128, 2048], [128], [1, 4], lm_head="last")
+    records += measure("bert-base", configs["bert-base"][0], "meta", [128, 2048], [], [1, 4], lm_head="all")
+    records += measure("llama-3-8b", configs["llama-3-8b"][0], "meta", [128], [], [1], lm_head="all")
+    records += measure("llama-3-8b", configs["llama-3-8b"][0], "meta", [128, 2048], [128, 2048], [1, 4],
+                       lm_head="last")
     payload = {
         "generator": "tools/flop_reference.py",
         "counter": "torch.utils.flop_counter.FlopCounterMode (matmul-family ops, 2 FLOPs per MAC)",

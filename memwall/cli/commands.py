@@ -296,7 +296,7 @@ def _cmd_cost(args: argparse.Namespace) -> pd.DataFrame:
     _warn_beyond_positions(spec, args.seq_len, "--seq-len", args.phase)
     wb, ab, kb = (args.bytes,) * 3 if args.bytes is not None else (args.weight_bytes, args.act_bytes, args.kv_bytes)
     options = {"fused_attention": args.fused_attention, "causal_halving": args.causal_halving,
-               "include_lm_head": args.include_lm_head, "include_embeddings": args.include_embeddings}
+               "include_lm_head": args.lm_head, "include_embeddings": args.include_embeddings, "scope": args.scope}
     frames = []
     for length in args.seq_len:
         table = cost.cost_table(spec, args.phase, length, args.batch, widths=ByteWidths(weight=wb, act=ab, kv=kb),
@@ -434,7 +434,8 @@ def _measure_table(args: argparse.Namespace) -> pd.DataFrame:
         report = measure.measure_machine(progress=not args.no_progress, quick=args.quick)
         lengths = args.seq_len or [128, 256, 512]
         latency = numpy_transformer.latency_table(lengths, ceilings=report.ceilings("float32"), decoder_samples=8,
-                                                  decoder_repeats=3, progress=not args.no_progress)
+                                                  decoder_repeats=3, loop_up_to=0 if args.quick else 128,
+                                                  progress=not args.no_progress)
         command = "memwall measure reference" + (" --quick" if args.quick else "") + (
             f" --seq-len {' '.join(map(str, lengths))}" if args.seq_len else "")
         return report.to_reference_rows(command=command, latency=latency)
@@ -444,6 +445,7 @@ def _measure_table(args: argparse.Namespace) -> pd.DataFrame:
         return numpy_transformer.latency_table(lengths, ceilings=report.ceilings("float32"),
                                                decoder_samples=None if args.full_generation else 8,
                                                decoder_repeats=1 if args.full_generation else 3,
+                                               loop_up_to=max(lengths) if args.full_generation else 128,
                                                progress=not args.no_progress)
     report = measure.measure_machine(progress=not args.no_progress, quick=args.quick)
     if args.what == "summary":

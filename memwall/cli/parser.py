@@ -158,7 +158,9 @@ def _fill_cost(cst: argparse.ArgumentParser) -> None:
         "once, no fusion unless asked), and arithmetic intensity [FLOP/B]. Whole-model values; "
         "--per-op gives one row per operation (divide by 'count' for one layer). Phases: prefill/encode "
         "over SEQ_LEN tokens; decode = one new token with SEQ_LEN tokens in the KV cache; generate = "
-        "SEQ_LEN tokens one by one from an empty cache. Embeddings and LM head are excluded unless asked.")
+        "SEQ_LEN tokens one by one from an empty cache. Embeddings and LM head are excluded unless asked "
+        "(--lm-head, --include-embeddings); --scope matmul keeps the matrix products only, what PyTorch's "
+        "FlopCounterMode and most papers count.")
     cst.add_argument("--model", required=True, metavar="MODEL", help=MODEL_HELP)
     cst.add_argument("--phase", required=True, choices=cost.PHASES, help="inference phase")
     cst.add_argument("--seq-len", required=True, type=int, nargs="+", metavar="L",
@@ -172,7 +174,15 @@ def _fill_cost(cst: argparse.ArgumentParser) -> None:
     cst.add_argument("--per-op", action="store_true", help="one row per operation instead of totals")
     cst.add_argument("--fused-attention", action="store_true", help="scores stay on chip (FlashAttention-style)")
     cst.add_argument("--causal-halving", action="store_true", help="prefill counts only the causal half of scores")
-    cst.add_argument("--include-lm-head", action="store_true", help="add final norm and LM head (all positions)")
+    cst.add_argument("--lm-head", choices=cost.LM_HEAD_MODES, default="none",
+                     help="LM head (final norm and d×vocab matmul; BERT's MLM head for an encoder): none "
+                          "(default), all = every position (a training/Hugging Face forward), last = each "
+                          "prompt's last token only in prefill (inference; decode has one token anyway)")
+    cst.add_argument("--include-lm-head", action="store_const", const="all", dest="lm_head",
+                     help="alias of --lm-head all")
+    cst.add_argument("--scope", choices=cost.SCOPES, default="all",
+                     help="all = every operation (default); matmul = matrix products only (projections, QKᵀ, "
+                          "score·V, FFN, router, LM head), no softmax/norm/activation/residual/embedding")
     cst.add_argument("--include-embeddings", action="store_true", help="add the embedding gather (bytes only)")
 
 
@@ -230,7 +240,8 @@ def _fill_measure(msr: argparse.ArgumentParser) -> None:
         "of any measurement) and their ridge [FLOP/B] (about 15 s). "
         "stream / gemm / gemv: the full tables (bandwidth [B/s], FLOP/s, intensity [FLOP/B]). latency: "
         "numpy BERT-Base encode vs GPT-2 generate times [s] and their ratio beside the survey's and the roofline "
-        "bound's (generation estimated from sampled decode steps unless --full-generation).")
+        "bound's (GPT-2 runs the greedy loop with its LM head: whole generations up to l = 128, beyond that "
+        "estimated from sampled decode steps unless --full-generation).")
     msr.add_argument("what", nargs="?", choices=("summary", "stream", "gemm", "gemv", "latency", "reference"),
                      default="summary", help="what to report (default summary); reference: every measurement in "
                                              "the format of data/reference_measurements.csv (about 40 s)")

@@ -5,7 +5,8 @@ Modules
 ``machine``
     What this machine is: CPU model, cores, caches and BLAS threads (the context of every measurement).
 ``timing``
-    Shared helpers of the measurements: argument checks and a median-of-repeats timer.
+    Shared helpers of the measurements: argument checks, a median-of-repeats timer with a spread (``measure``,
+    ``Timing``) and a wall-time budget shared among measurements (``TimeBudget``, ``top_up``).
 ``stream``
     The STREAM memory-bandwidth kernels in numpy (McCalpin, https://www.cs.virginia.edu/stream/ref.html).
 ``gemm``
@@ -27,11 +28,16 @@ __all__ = [
     "STREAM_KERNELS",
     "MachineInfo",
     "MachineReport",
+    "Measured",
+    "TimeBudget",
+    "Timing",
     "gemm_peak",
     "gemv_gemm_sweep",
     "last_level_cache_bytes",
     "machine_info",
+    "measure",
     "measure_machine",
     "stream_bandwidth",
     "summarize_measurements",
+    "top_up",
 ]

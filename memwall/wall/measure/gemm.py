@@ -9,7 +9,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from memwall.wall.measure.machine import last_level_cache_bytes
-from memwall.wall.measure.timing import _check_int, _check_ints, _median_time
+from memwall.wall.measure.timing import TimeBudget, _as_budget, _check_int, _check_ints, measure
 
 __all__ = ["gemm_peak", "gemv_gemm_sweep"]
 
@@ -25,6 +25,8 @@ def gemm_peak(
     *,
     repeats: int = 3,
     seed: int = 0,
+    budget_s: float | TimeBudget | None = None,
+    min_repeats: int = 1,
     bar: tqdm | None = None,
 ) -> pd.DataFrame:
     """Throughput of square matrix products ``C = A·B`` through numpy's BLAS.
@@ -36,29 +38,44 @@ def gemm_peak(
     dtypes : sequence of {"float32", "float64"}
         Precisions.
     repeats : int
-        Timed runs per configuration (after a warm-up); the median is reported. [runs]
+        Timed runs per configuration (after a warm-up); the median is reported. With ``budget_s``,
+        the most runs. [runs]
     seed : int
         Seed of the random operands.
+    budget_s : float or TimeBudget, optional
+        Wall-time allowance of the whole call (operand set-up included), shared among the
+        configurations as :class:`~memwall.wall.measure.timing.TimeBudget` does; each then times
+        between ``min_repeats`` and ``repeats`` runs (:func:`~memwall.wall.measure.timing.measure`).
+        A :class:`TimeBudget` passed in is drawn on once per configuration. Under a budget only the
+        first configuration gets a warm-up run (it warms the BLAS threads and the operands' pages
+        for the others; warming each would double the cost of the largest ones). Without it,
+        exactly ``repeats`` runs, each configuration after its own warm-up. [s]
+    min_repeats : int
+        Fewest timed runs per configuration under a budget. [runs]
     bar : tqdm, optional
-        Progress bar advanced once per timed run.
+        Progress bar advanced once per configuration.
 
     Returns
     -------
     pandas.DataFrame
         ``dtype``, ``n``, ``flops`` (= ``2·n³``) [FLOP], ``time_s`` (median) [s], ``flop_per_s``
-        (median) and ``best_flop_per_s`` [FLOP/s]. The compute roof is the maximum of ``flop_per_s``
+        (median) and ``best_flop_per_s`` [FLOP/s], ``time_iqr_s`` (interquartile range of the runs,
+        NaN for one run) [s] and ``repeats`` (timed runs) [runs]. The compute roof is the maximum of ``flop_per_s``
         per dtype.
 
     Raises
     ------
     ValueError
-        If a size or ``repeats`` is not a positive integer, or a dtype is not float32/float64.
+        If a size, ``repeats`` or ``min_repeats`` is not a positive integer, a dtype is not
+        float32/float64, or ``budget_s`` is negative.
     """
     sizes = _check_ints("sizes", sizes)
     repeats = _check_int("repeats", repeats)
+    min_repeats = min(_check_int("min_repeats", min_repeats), repeats)
     for dt in dtypes:
         if dt not in ("float32", "float64"):
             raise ValueError(f"dtype={dt!r} is not supported; allowed: float32, float64")
+    budget = _as_budget(budget_s, len(sizes) * len(dtypes))
     rng = np.random.default_rng(seed)
     rows = []
     for dt in dtypes:
@@ -66,10 +83,15 @@ def gemm_peak(
             a = rng.standard_normal((n, n)).astype(dt)
             b = rng.standard_normal((n, n)).astype(dt)
             out = np.empty((n, n), dtype=dt)
-            median, best = _median_time(lambda a=a, b=b, out=out: np.matmul(a, b, out=out), repeats, bar)
+            timing = measure(lambda a=a, b=b, out=out: np.matmul(a, b, out=out),
+                             None if budget is None else budget.next_share(), min_repeats, repeats,
+                             warmup=budget is None or not rows)
+            if bar is not None:
+                bar.update(1)
             flops = 2.0 * n**3
-            rows.append({"dtype": dt, "n": n, "flops": flops, "time_s": median, "flop_per_s": flops / median,
-                         "best_flop_per_s": flops / best})
+            rows.append({"dtype": dt, "n": n, "flops": flops, "time_s": timing.median_s,
+                         "flop_per_s": flops / timing.median_s, "best_flop_per_s": flops / timing.min_s,
+                         "time_iqr_s": timing.iqr_s, "repeats": timing.repeats})
     return pd.DataFrame(rows)
 
 
@@ -81,6 +103,8 @@ def gemv_gemm_sweep(
     repeats: int = 3,
     weight_copies: int | None = None,
     seed: int = 0,
+    budget_s: float | TimeBudget | None = None,
+    min_repeats: int = 1,
     bar: tqdm | None = None,
 ) -> pd.DataFrame:
     """Matrix-vector to matrix-matrix: ``Y = W·X``, ``W`` ``(d, d)``, ``X`` ``(d, b)``, for growing ``b``.
@@ -95,27 +119,40 @@ def gemv_gemm_sweep(
     dtype : {"float32", "float64"}
         Precision.
     repeats : int
-        Timed runs per batch (after a warm-up); the median is reported. [runs]
+        Timed runs per batch (after a warm-up); the median is reported. With ``budget_s``, the most
+        runs. [runs]
     weight_copies : int, optional
         Identical copies of ``W`` used in turn, so that the copy a product reads was evicted from the
         cache by the others (default: enough copies to total twice the last-level cache plus one, at
         most 4). [copies]
     seed : int
         Seed of the random operands.
+    budget_s : float or TimeBudget, optional
+        Wall-time allowance of the whole call (operand set-up included), shared among the
+        configurations as :class:`~memwall.wall.measure.timing.TimeBudget` does; each then times
+        between ``min_repeats`` and ``repeats`` runs (:func:`~memwall.wall.measure.timing.measure`).
+        A :class:`TimeBudget` passed in is drawn on once per configuration. Under a budget only the
+        first configuration gets a warm-up run (it warms the BLAS threads and the operands' pages
+        for the others; warming each would double the cost of the largest ones). Without it,
+        exactly ``repeats`` runs, each configuration after its own warm-up. [s]
+    min_repeats : int
+        Fewest timed runs per configuration under a budget. [runs]
     bar : tqdm, optional
-        Progress bar advanced once per timed run.
+        Progress bar advanced once per configuration.
 
     Returns
     -------
     pandas.DataFrame
         ``batch``, ``flops`` (= ``2·d²·b``) [FLOP], ``bytes`` (``W``, ``X`` read and ``Y`` written once:
         ``(d² + 2·d·b)·size``) [B], ``intensity_flop_per_byte`` [FLOP/B], ``time_s`` (median) [s],
-        ``flop_per_s`` [FLOP/s] and ``effective_bandwidth_bytes_per_s`` (= bytes / time) [B/s].
+        ``flop_per_s`` [FLOP/s], ``effective_bandwidth_bytes_per_s`` (= bytes / time) [B/s],
+        ``time_iqr_s`` (interquartile range of the runs, NaN for one run) [s] and ``repeats`` [runs].
 
     Raises
     ------
     ValueError
-        If ``d``, a batch or ``repeats`` is not a positive integer, or ``dtype`` is not float32/float64.
+        If ``d``, a batch, ``repeats`` or ``min_repeats`` is not a positive integer, ``dtype`` is not
+        float32/float64, or ``budget_s`` is negative.
 
     Notes
     -----
@@ -126,6 +163,7 @@ def gemv_gemm_sweep(
     d = _check_int("d", d)
     batches = _check_ints("batches", batches)
     repeats = _check_int("repeats", repeats)
+    min_repeats = min(_check_int("min_repeats", min_repeats), repeats)
     if dtype not in ("float32", "float64"):
         raise ValueError(f"dtype={dtype!r} is not supported; allowed: float32, float64")
     size = np.dtype(dtype).itemsize
@@ -133,8 +171,10 @@ def gemv_gemm_sweep(
         llc = last_level_cache_bytes() or 0
         weight_copies = min(4, 1 + int(np.ceil(2 * llc / (d * d * size))))
     weight_copies = _check_int("weight_copies", weight_copies)
+    budget = _as_budget(budget_s, len(batches))
     rng = np.random.default_rng(seed)
-    w0 = rng.standard_normal((d, d), dtype=np.float32).astype(dtype, copy=False)
+    w0 = rng.random((d, d), dtype=np.float32).astype(dtype, copy=False)
+    w0 -= 0.5
     ws = [w0] + [w0.copy() for _ in range(weight_copies - 1)]
     turn = [0]
 
@@ -146,10 +186,15 @@ def gemv_gemm_sweep(
     for b in batches:
         x = rng.standard_normal((d, b), dtype=np.float32).astype(dtype, copy=False)
         y = np.empty((d, b), dtype=dtype)
-        median, _ = _median_time(lambda x=x, y=y: product(x, y), repeats, bar)
+        timing = measure(lambda x=x, y=y: product(x, y), None if budget is None else budget.next_share(),
+                         min_repeats, repeats, warmup=budget is None or not rows)
+        if bar is not None:
+            bar.update(1)
+        median = timing.median_s
         flops = 2.0 * d * d * b
         bytes_ = float((d * d + 2 * d * b) * size)
         rows.append({"batch": b, "flops": flops, "bytes": bytes_, "intensity_flop_per_byte": flops / bytes_,
                      "time_s": median, "flop_per_s": flops / median,
-                     "effective_bandwidth_bytes_per_s": bytes_ / median})
+                     "effective_bandwidth_bytes_per_s": bytes_ / median,
+                     "time_iqr_s": timing.iqr_s, "repeats": timing.repeats})
     return pd.DataFrame(rows)

@@ -50,6 +50,22 @@ def _cpuinfo() -> dict:
     return cpuinfo.get_cpu_info()
 
 
+def _cpu_model() -> str:
+    """CPU brand string: Linux's ``/proc/cpuinfo`` ``model name`` (instant), else py-cpuinfo's ``brand_raw``.
+
+    py-cpuinfo takes about a second (it probes the CPU in a subprocess); on x86 Linux both give the
+    same string, the processor's CPUID brand string.
+    """
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return str(_cpuinfo().get("brand_raw", "unknown"))
+
+
 def _physical_cores() -> int | None:
     pairs = set()
     for topo in Path("/sys/devices/system/cpu").glob("cpu[0-9]*/topology"):
@@ -67,7 +83,7 @@ class MachineInfo:
     Attributes
     ----------
     cpu_model : str
-        CPU brand string (py-cpuinfo).
+        CPU brand string (``/proc/cpuinfo`` on Linux, else py-cpuinfo).
     physical_cores : int or None
         Distinct cores (Linux sysfs), ``None`` if unknown. [cores]
     logical_cpus : int
@@ -111,7 +127,7 @@ def machine_info() -> MachineInfo:
     blas = "; ".join(f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture', '?')})" for p in pools)
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return MachineInfo(
-        cpu_model=str(_cpuinfo().get("brand_raw", "unknown")),
+        cpu_model=_cpu_model(),
         physical_cores=_physical_cores(),
         logical_cpus=os.cpu_count() or 1,
         usable_cpus=usable,

@@ -1,6 +1,7 @@
 """Measure this machine's roofline ceilings: sustained memory bandwidth, peak GEMM, GEMV vs GEMM.
 
-Three experiments, all in numpy, each bounded in time by its size and repeat arguments:
+Three experiments, all in numpy, each bounded in time by its size and repeat arguments or by a time
+budget (:class:`~memwall.wall.measure.timing.TimeBudget`, adaptive repeats):
 
 * :func:`stream_bandwidth`: the four STREAM kernels of McCalpin (copy ``c = a``, scale ``b = s·c``,
   add ``c = a + b``, triad ``a = b + s·c``; https://www.cs.virginia.edu/stream/ref.html) on float64
@@ -18,7 +19,8 @@ Three experiments, all in numpy, each bounded in time by its size and repeat arg
 whose :meth:`MachineReport.ceilings` feeds :mod:`memwall.roofline`.
 
 Numbers from a shared or virtualised machine vary between runs by 10-30 %; medians of repeats are
-reported (STREAM itself reports the best of its repeats; that column is given too).
+reported with their interquartile range and repeat count (STREAM itself reports the best of its
+repeats; that column is given too).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from tqdm.auto import tqdm
 from memwall.roofline import Ceilings
 from memwall.wall.measure.gemm import gemm_peak, gemv_gemm_sweep
 from memwall.wall.measure.machine import MachineInfo, machine_info
-from memwall.wall.measure.stream import stream_bandwidth
+from memwall.wall.measure.stream import STREAM_KERNELS, stream_bandwidth
+from memwall.wall.measure.timing import TimeBudget
 
 __all__ = ["MachineReport", "measure_machine", "summarize_measurements"]
 
@@ -193,6 +196,8 @@ def measure_machine(
     gemv_d: int = 8192,
     gemv_batches: Sequence[int] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
     repeats: int = 3,
+    budget_s: float | None = None,
+    min_repeats: int = 1,
     progress: bool = True,
     quick: bool = False,
 ) -> MachineReport:
@@ -207,12 +212,20 @@ def measure_machine(
     gemv_d, gemv_batches
         ``d`` and ``batches`` of :func:`gemv_gemm_sweep` (float32).
     repeats : int
-        Timed runs per GEMM and GEMV configuration. [runs]
+        Timed runs per GEMM and GEMV configuration; with ``budget_s`` the most. [runs]
+    budget_s : float, optional
+        Wall-time allowance of the whole measurement (set-up included), one
+        :class:`~memwall.wall.measure.timing.TimeBudget` shared by every STREAM kernel, GEMM and
+        sweep point in turn: each times between ``min_repeats`` and its repeat argument, as many as
+        its share allows. The minimum (allocation, one warm-up and ``min_repeats`` runs of each)
+        is always done, so a slow machine can overrun it. Without it the repeat counts are fixed. [s]
+    min_repeats : int
+        Fewest timed runs per configuration under a budget. [runs]
     progress : bool
         Show a tqdm progress bar.
     quick : bool
         Smoke-test sizes (about 2 s; STREAM arrays of 32 MiB, one GEMM size, four batches): for
-        tests, not for numbers. Overrides the size and repeat arguments.
+        tests, not for numbers. Overrides the size and repeat arguments (not ``budget_s``).
 
     Returns
     -------
@@ -225,22 +238,27 @@ def measure_machine(
 
     Notes
     -----
-    With the defaults the run takes about 15 s on a 2-core machine (most of it STREAM on 512 MiB
-    arrays and the large-batch products).
+    With the defaults and no budget the run takes about 10-15 s on a quiet 2-core machine; of that,
+    about 4 s is fixed (first-touching STREAM's three 512 MiB arrays and the sweep's copies of ``W``,
+    and one warm-up run of each configuration), the rest repeats. ``budget_s=10`` keeps it near 10 s
+    on a quiet such machine.
     """
     if quick:
         stream_elements, stream_repeats, gemm_sizes = 2**22, 2, (512,)
         gemv_d, gemv_batches, repeats = 2048, (1, 8, 64, 512), 1
     start = time.perf_counter()
-    total = 4 * stream_repeats + len(gemm_sizes) * len(gemm_dtypes) * repeats + len(gemv_batches) * repeats
-    with tqdm(total=total, desc="measuring", unit="run", disable=not progress, leave=False) as bar:
+    total = len(STREAM_KERNELS) + len(gemm_sizes) * len(gemm_dtypes) + len(gemv_batches)
+    budget = None if budget_s is None else TimeBudget(budget_s, total)
+    with tqdm(total=total, desc="measuring", unit="config", disable=not progress, leave=False) as bar:
         info = machine_info()
         bar.set_postfix_str("STREAM")
-        stream = stream_bandwidth(stream_elements, repeats=stream_repeats, threads=stream_threads, bar=bar)
+        stream = stream_bandwidth(stream_elements, repeats=stream_repeats, threads=stream_threads, budget_s=budget,
+                                  min_repeats=min_repeats, bar=bar)
         bar.set_postfix_str("GEMM")
-        gemm = gemm_peak(gemm_sizes, gemm_dtypes, repeats=repeats, bar=bar)
+        gemm = gemm_peak(gemm_sizes, gemm_dtypes, repeats=repeats, budget_s=budget, min_repeats=min_repeats, bar=bar)
         bar.set_postfix_str("GEMV→GEMM")
-        gemv = gemv_gemm_sweep(gemv_d, gemv_batches, repeats=repeats, bar=bar)
+        gemv = gemv_gemm_sweep(gemv_d, gemv_batches, repeats=repeats, budget_s=budget, min_repeats=min_repeats,
+                               bar=bar)
     notes = []
     llc = info.last_level_cache_bytes
     if llc is not None and stream["array_bytes"].iloc[0] < 4 * llc:

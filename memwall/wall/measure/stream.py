@@ -12,7 +12,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from memwall.wall.measure.machine import last_level_cache_bytes
-from memwall.wall.measure.timing import _check_int, _median_time
+from memwall.wall.measure.timing import TimeBudget, _as_budget, _check_int, measure
 
 __all__ = ["NUMPY_PASSES", "STREAM_BYTES_PER_ELEMENT", "STREAM_KERNELS", "stream_bandwidth"]
 
@@ -71,6 +71,8 @@ def stream_bandwidth(
     scalar: float = 3.0,
     max_array_bytes: int = 2**29,
     kernels: Sequence[str] = STREAM_KERNELS,
+    budget_s: float | TimeBudget | None = None,
+    min_repeats: int = 1,
     bar: tqdm | None = None,
 ) -> pd.DataFrame:
     """Sustained memory bandwidth with STREAM's copy, scale, add and triad kernels in numpy.
@@ -82,7 +84,8 @@ def stream_bandwidth(
         (STREAM's rule), at least 64 MiB and at most ``max_array_bytes`` per array; with the cap, each
         kernel's working set (2 or 3 arrays) still exceeds a 300 MiB cache 3-5 times. [elements]
     repeats : int
-        Timed runs per kernel (after one untimed warm-up); the median is reported. [runs]
+        Timed runs per kernel (after one untimed warm-up); the median is reported. With ``budget_s``,
+        the most runs per kernel. [runs]
     threads : int, optional
         Threads splitting each array into contiguous chunks (numpy releases the GIL inside ufuncs);
         default: the CPUs this process may use. One thread measures one core's bandwidth. [threads]
@@ -95,22 +98,32 @@ def stream_bandwidth(
         Cap on the default array size. [B]
     kernels : sequence of str
         Subset of :data:`STREAM_KERNELS`, run in STREAM's order.
+    budget_s : float or TimeBudget, optional
+        Wall-time allowance of the kernels (array set-up included), shared among them as
+        :class:`~memwall.wall.measure.timing.TimeBudget` does; each kernel then times between
+        ``min_repeats`` and ``repeats`` runs (:func:`~memwall.wall.measure.timing.measure`). A
+        :class:`TimeBudget` passed in is drawn on once per kernel. Without it, exactly ``repeats`` runs. [s]
+    min_repeats : int
+        Fewest timed runs per kernel under a budget. [runs]
     bar : tqdm, optional
-        Progress bar advanced once per timed run.
+        Progress bar advanced once per kernel.
 
     Returns
     -------
     pandas.DataFrame
         One row per kernel: ``kernel``, ``n_elements`` [elements], ``array_bytes`` [B], ``threads``,
         ``stream_bytes_per_element`` and ``moved_bytes_per_element`` [B/element] (STREAM's count and the
-        DRAM passes numpy makes, see :data:`NUMPY_PASSES`), ``time_s`` (median) and ``best_time_s`` [s],
-        ``bandwidth_bytes_per_s`` (STREAM bytes / median time), ``best_bandwidth_bytes_per_s`` (STREAM
-        bytes / best time, what STREAM prints) and ``moved_bandwidth_bytes_per_s`` [B/s].
+        DRAM passes numpy makes, see :data:`NUMPY_PASSES`), ``time_s`` (median), ``best_time_s`` (fastest
+        run) and ``time_iqr_s`` (interquartile range of the runs, NaN for one run) [s], ``repeats``
+        (timed runs) [runs], ``bandwidth_bytes_per_s`` (STREAM bytes / median time),
+        ``best_bandwidth_bytes_per_s`` (STREAM bytes / best time, what STREAM prints) and
+        ``moved_bandwidth_bytes_per_s`` [B/s].
 
     Raises
     ------
     ValueError
-        If ``n_elements``, ``repeats`` or ``threads`` is not a positive integer, or a kernel is unknown.
+        If ``n_elements``, ``repeats``, ``min_repeats`` or ``threads`` is not a positive integer, a kernel
+        is unknown, or ``budget_s`` is negative.
 
     Notes
     -----
@@ -124,6 +137,7 @@ def stream_bandwidth(
     """
     n = _default_stream_elements(max_array_bytes) if n_elements is None else _check_int("n_elements", n_elements)
     repeats = _check_int("repeats", repeats)
+    min_repeats = min(_check_int("min_repeats", min_repeats), repeats)
     if threads is None:
         threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     threads = _check_int("threads", threads)
@@ -131,9 +145,11 @@ def stream_bandwidth(
         if k not in STREAM_KERNELS:
             raise ValueError(f"kernel={k!r} is not known; allowed: {', '.join(STREAM_KERNELS)}")
     threads = min(threads, n)
+    selected = [k for k in STREAM_KERNELS if k in kernels]
+    budget = _as_budget(budget_s, len(selected))
     a = np.full(n, 1.0)
     b = np.full(n, 2.0)
-    c = np.zeros(n)
+    c = np.full(n, 0.0)  # touched now (np.zeros would defer the page faults into the first kernel)
     edges = np.linspace(0, n, threads + 1).astype(int)
     chunks = [slice(int(lo), int(hi)) for lo, hi in pairwise(edges)]
     scratch = [np.empty(min(_TRIAD_BLOCK, n)) for _ in chunks]
@@ -149,7 +165,7 @@ def stream_bandwidth(
     }
     rows = []
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for kernel in (k for k in STREAM_KERNELS if k in kernels):
+        for kernel in selected:
             body = bodies[kernel]
             if threads == 1:
                 def run(body: Callable = body) -> None:
@@ -157,13 +173,16 @@ def stream_bandwidth(
             else:
                 def run(body: Callable = body) -> None:
                     list(pool.map(body, chunks, scratch))
-            median, best = _median_time(run, repeats, bar)
+            timing = measure(run, None if budget is None else budget.next_share(), min_repeats, repeats)
+            if bar is not None:
+                bar.update(1)
+            median, best = timing.median_s, timing.min_s
             stream_b = STREAM_BYTES_PER_ELEMENT[kernel]
             moved_b = stream_b if (kernel != "triad" or triad_blocked) else _MOVED_BYTES_PER_ELEMENT["triad"]
             rows.append({
                 "kernel": kernel, "n_elements": n, "array_bytes": 8 * n, "threads": threads,
                 "stream_bytes_per_element": stream_b, "moved_bytes_per_element": moved_b,
-                "time_s": median, "best_time_s": best,
+                "time_s": median, "best_time_s": best, "time_iqr_s": timing.iqr_s, "repeats": timing.repeats,
                 "bandwidth_bytes_per_s": stream_b * n / median,
                 "best_bandwidth_bytes_per_s": stream_b * n / best,
                 "moved_bandwidth_bytes_per_s": moved_b * n / median,

@@ -124,7 +124,8 @@ class KVCache:
     k, v : numpy.ndarray, shape (layers, heads, max_len, head_dim)
         Cached keys and values; rows ``[:length]`` are valid.
     length : int
-        Tokens cached. [tokens]
+        Tokens cached, also the position of the next token fed (GPT-2's position embedding index).
+        [tokens]
     """
 
     def __init__(self, layers: int, heads: int, head_dim: int, max_len: int, dtype: np.dtype | type = np.float32):

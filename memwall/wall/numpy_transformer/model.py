@@ -1,4 +1,4 @@
-"""A minimal numpy Transformer forward, to time an encoder against a decoder on this machine.
+"""A minimal numpy Transformer (BERT encoder, GPT-2 language model), to time encoding against generation.
 
 Two block kinds, both multi-head attention plus a two-matrix GELU FFN with biases (Vaswani et al.
 2017, arXiv 1706.03762):
@@ -8,20 +8,32 @@ Two block kinds, both multi-head attention plus a two-matrix GELU FFN with biase
 
       x = LN(x + Attn(x));  x = LN(x + W2·GELU(W1·x + b1) + b2)
 
-* **Decoder (GPT-2)**, Radford et al. 2019: pre-LN, causal attention, tanh-approximated GELU,
-  LayerNorm ε = 1e-5, a final LayerNorm after the last block::
+  The encoder maps input hidden states ``(l, d)`` to output hidden states ``(l, d)``; BERT's
+  embeddings (token, position, segment, their LayerNorm) and pooler are left out.
 
-      x = x + Attn(LN(x));  x = x + FFN(LN(x))
+* **Decoder (GPT-2)**, Radford et al. 2019 ("Language Models are Unsupervised Multitask
+  Learners"): token embedding ``wte (vocab, d)`` plus learned position embedding
+  ``wpe (max_positions, d)``, pre-LN blocks with causal attention and the tanh-approximated GELU,
+  LayerNorm ε = 1e-5, a final LayerNorm, and the LM head **tied** to the token embedding, as Hugging
+  Face's ``GPT2LMHeadModel`` (``lm_head.weight is transformer.wte.weight``, no bias)::
 
-  :meth:`NumpyTransformer.generate` feeds the tokens one at a time with a key/value cache, as
-  autoregressive generation does; :meth:`NumpyTransformer.forward` runs all tokens at once with the
-  causal mask. Both give the same outputs (``tests/test_numpy_transformer.py``).
+      x = wte[ids] + wpe[pos];  x = x + Attn(LN(x));  x = x + FFN(LN(x));  logits = LN_f(x)·wteᵀ
 
-Weights are random (seeded) with the real shapes of a :class:`~memwall.specs.ModelSpec`; token
-embeddings, position embeddings and the LM head are left out, as in :mod:`memwall.cost`: the model
-maps input hidden states ``(l, d)`` to output hidden states ``(l, d)``. The layouts follow the
-Hugging Face ``BertModel``/``GPT2Model`` maths; ``tools/transformer_reference.py`` checks that the
-outputs agree with those classes given the same weights.
+  :meth:`NumpyTransformer.generate_greedy` is the generation loop the survey timed (Kim et al.,
+  arXiv 2302.14017, §2.2.2): prefill the prompt in one pass that fills the key/value cache, then
+  feed back the argmax of each step's logits as the next token, one token per step
+  (:meth:`~NumpyTransformer.decode_step_ids`). Greedy decoding only: no sampling, temperature,
+  top-k/top-p, repetition penalty or stop token; batch 1; float32 by default. The hidden-state
+  methods stay for timing the blocks alone: :meth:`~NumpyTransformer.forward` runs all tokens at
+  once with the causal mask, :meth:`~NumpyTransformer.generate` feeds given hidden states one at a
+  time through :meth:`~NumpyTransformer.step`. All of them run the same block code
+  (:meth:`~NumpyTransformer.run_blocks`), with or without the cache; cached and uncached outputs
+  agree (``tests/test_numpy_transformer.py``).
+
+Weights are random (seeded) with the real shapes of a :class:`~memwall.specs.ModelSpec` (GPT-2's
+``wte`` is 50257 × 768 float32, 154 MB). The layouts follow the Hugging Face ``BertModel`` /
+``GPT2LMHeadModel`` maths; ``tools/transformer_reference.py`` checks that hidden states, logits and
+greedily generated tokens agree with those classes given the same weights.
 
 The timing helpers measure what the survey the paper re-uses measured on a CPU (Kim et al.,
 arXiv 2302.14017, §2.2.2, Fig. 9): BERT-Base encoding ``l`` tokens against GPT-2 (124M) generating
@@ -47,13 +59,18 @@ from memwall.wall.numpy_transformer.layers import (
     layer_norm,
 )
 
-__all__ = ["NumpyTransformer"]
+__all__ = ["EMBEDDING_FIELDS", "NumpyTransformer"]
 
-
+EMBEDDING_FIELDS = ("wte", "wpe")
+"""A decoder's embedding arrays: token embedding ``wte (vocab_size, d_model)`` (also the tied LM
+head) and learned position embedding ``wpe (max_positions, d_model)``, as GPT-2's."""
 
 
 class NumpyTransformer:
     """A stack of BERT-style (``spec.causal`` False) or GPT-2-style (True) blocks in numpy.
+
+    A decoder is a whole GPT-2 language model (embeddings, blocks, final norm, tied LM head); an
+    encoder is BERT's block stack alone (hidden states in, hidden states out).
 
     Parameters
     ----------
@@ -71,16 +88,28 @@ class NumpyTransformer:
         Compute type (float32 by default).
     eps : float, optional
         LayerNorm ε; default 1e-12 for an encoder (BERT), 1e-5 for a decoder (GPT-2).
+    wte : numpy.ndarray, shape (vocab_size, d_model), optional
+        Decoder only: token embedding, also the tied LM head; default random ~ N(0, 0.02²) (GPT-2's
+        initialiser range) from ``seed``.
+    wpe : numpy.ndarray, shape (max_positions, d_model), optional
+        Decoder only: learned position embedding; default random ~ N(0, 0.02²) from ``seed``.
+
+    Attributes
+    ----------
+    wte, wpe : numpy.ndarray or None
+        The decoder's embeddings (None for an encoder).
 
     Raises
     ------
     ValueError
-        If the architecture is not supported, or a weight has the wrong shape, naming the field.
+        If the architecture is not supported, a weight has the wrong shape (naming the field), or
+        embeddings are given to an encoder.
     """
 
     def __init__(self, spec: ModelSpec | str, blocks: Sequence[Block] | None = None,
                  final_norm: tuple[np.ndarray, np.ndarray] | None = None, *, seed: int = 0,
-                 dtype: np.dtype | type = np.float32, eps: float | None = None):
+                 dtype: np.dtype | type = np.float32, eps: float | None = None,
+                 wte: np.ndarray | None = None, wpe: np.ndarray | None = None):
         spec = get_preset(spec) if isinstance(spec, str) else spec
         for name, ok in (("kv_heads", spec.kv_heads == spec.heads), ("ffn_kind", spec.ffn_kind == "gelu"),
                          ("norm", spec.norm == "layernorm"), ("bias", spec.bias), ("experts", spec.experts == 1)):
@@ -106,6 +135,15 @@ class NumpyTransformer:
             if final_norm is None:
                 final_norm = (1.0 + 0.1 * rng.standard_normal(spec.d_model), 0.1 * rng.standard_normal(spec.d_model))
             self.final_norm = (np.asarray(final_norm[0], self.dtype), np.asarray(final_norm[1], self.dtype))
+        # Drawn after the blocks and the final norm, so a seed gives the same block weights as before
+        # the embeddings existed.
+        self.wte: np.ndarray | None = None
+        self.wpe: np.ndarray | None = None
+        if spec.causal:
+            self.wte = self._embedding("wte", wte, (spec.vocab_size, spec.d_model), rng)
+            self.wpe = self._embedding("wpe", wpe, (spec.max_positions, spec.d_model), rng)
+        elif wte is not None or wpe is not None:
+            raise ValueError(f"wte/wpe are a decoder's (GPT-2) embeddings; {spec.name!r} is an encoder")
         self.scale = np.asarray(1.0 / np.sqrt(spec.head_dim), dtype=self.dtype)
 
     # ------------------------------------------------------------------ weights
@@ -115,6 +153,15 @@ class NumpyTransformer:
         d, q, f = s.d_model, s.q_dim, s.ffn_dim
         return {"w_qkv": (d, 3 * q), "b_qkv": (3 * q,), "w_o": (q, d), "b_o": (d,), "ln1_g": (d,), "ln1_b": (d,),
                 "w_up": (d, f), "b_up": (f,), "w_down": (f, d), "b_down": (d,), "ln2_g": (d,), "ln2_b": (d,)}
+
+    def _embedding(self, name: str, given: np.ndarray | None, shape: tuple[int, int],
+                   rng: np.random.Generator, std: float = 0.02) -> np.ndarray:
+        if given is None:
+            return (std * rng.standard_normal(shape, dtype=np.float32)).astype(self.dtype, copy=False)
+        arr = np.asarray(given)
+        if arr.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+        return np.ascontiguousarray(arr, dtype=self.dtype)
 
     @staticmethod
     def random_blocks(spec: ModelSpec, rng: np.random.Generator, dtype: np.dtype | type = np.float32,
@@ -148,16 +195,22 @@ class NumpyTransformer:
                 for _ in range(spec.layers)]
 
     def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
-        """All weights as ``{f"{prefix}layer{i}.{field}": array}`` (plus ``final_g``/``final_b``), for npz files."""
+        """All weights as ``{f"{prefix}layer{i}.{field}": array}``, for npz files.
+
+        Plus ``final_g``/``final_b`` (the final norm) when the spec has one, and ``wte``/``wpe``
+        (:data:`EMBEDDING_FIELDS`) for a decoder; the tied LM head is ``wte`` and is not stored twice.
+        """
         out = {f"{prefix}layer{i}.{name}": getattr(b, name) for i, b in enumerate(self.blocks) for name in BLOCK_FIELDS}
         if self.final_norm is not None:
             out[f"{prefix}final_g"], out[f"{prefix}final_b"] = self.final_norm
+        if self.wte is not None and self.wpe is not None:
+            out[f"{prefix}wte"], out[f"{prefix}wpe"] = self.wte, self.wpe
         return out
 
     @classmethod
     def from_arrays(cls, spec: ModelSpec | str, arrays: Mapping[str, np.ndarray], prefix: str = "",
                     **kwargs: object) -> NumpyTransformer:
-        """Inverse of :meth:`to_arrays`.
+        """Inverse of :meth:`to_arrays` (a decoder needs ``wte`` and ``wpe``).
 
         Raises
         ------
@@ -173,6 +226,8 @@ class NumpyTransformer:
 
         blocks = [Block(**{name: get(f"layer{i}.{name}") for name in BLOCK_FIELDS}) for i in range(spec.layers)]
         final = (get("final_g"), get("final_b")) if spec.final_norm else None
+        if spec.causal:
+            kwargs = {**kwargs, "wte": get("wte"), "wpe": get("wpe")}
         return cls(spec, blocks, final, **kwargs)
 
     def random_input(self, seq_len: int, seed: int = 1) -> np.ndarray:
@@ -181,7 +236,7 @@ class NumpyTransformer:
         rng = np.random.default_rng(seed)
         return rng.standard_normal((seq_len, self.spec.d_model), dtype=np.float32).astype(self.dtype, copy=False)
 
-    # ------------------------------------------------------------------ forward
+    # ------------------------------------------------------------------ blocks
 
     def _input(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
@@ -189,16 +244,28 @@ class NumpyTransformer:
             raise ValueError(f"x must have shape (seq_len >= 1, d_model={self.spec.d_model}), got {x.shape}")
         return np.ascontiguousarray(x, dtype=self.dtype)
 
-    def _attention(self, blk: Block, x: np.ndarray, causal: bool) -> np.ndarray:
-        """Multi-head self-attention over all of ``x`` ``(l, d)``, output projection included."""
+    def _attention(self, i: int, blk: Block, x: np.ndarray, cache: KVCache | None) -> np.ndarray:
+        """Multi-head self-attention of ``x`` ``(l, d)`` (block ``i``), output projection included.
+
+        Without a cache the tokens attend to each other (causally for a decoder). With one, ``x`` are
+        the tokens at positions ``cache.length … cache.length + l - 1``: their keys and values are
+        written into the cache, and each attends causally to the cached tokens and to itself and the
+        earlier ones of ``x``. ``cache.length`` is not advanced here (see :meth:`run_blocks`).
+        """
         s = self.spec
         length, h, dh = x.shape[0], s.heads, s.head_dim
         qkv = x @ blk.w_qkv + blk.b_qkv  # (l, 3q)
         qkv = qkv.reshape(length, 3, h, dh).transpose(1, 2, 0, 3)  # (3, h, l, dh)
         q, k, v = qkv[0], qkv[1], qkv[2]
-        scores = (q * self.scale) @ k.transpose(0, 2, 1)  # (h, l, l)
-        if causal:
-            scores[:, ~np.tri(length, dtype=bool)] = -np.inf
+        start = 0
+        if cache is not None:
+            start = cache.length
+            cache.k[i, :, start:start + length] = k
+            cache.v[i, :, start:start + length] = v
+            k, v = cache.k[i, :, :start + length], cache.v[i, :, :start + length]  # (h, start+l, dh)
+        scores = (q * self.scale) @ k.transpose(0, 2, 1)  # (h, l, start+l)
+        if s.causal and length > 1:  # query j (position start+j) sees keys 0 … start+j
+            scores[:, ~np.tri(length, start + length, k=start, dtype=bool)] = -np.inf
         ctx = _softmax_inplace(scores) @ v  # (h, l, dh)
         return ctx.transpose(1, 0, 2).reshape(length, s.q_dim) @ blk.w_o + blk.b_o
 
@@ -209,6 +276,52 @@ class NumpyTransformer:
         if self.final_norm is None:
             return x
         return layer_norm(x, *self.final_norm, self.eps)
+
+    def run_blocks(self, x: np.ndarray, cache: KVCache | None = None) -> np.ndarray:
+        """The block stack alone: hidden states after the last block, **before** the final norm.
+
+        This is the one implementation of the block maths; :meth:`forward`, :meth:`step`,
+        :meth:`decode_step_ids` and :meth:`generate_greedy` call it.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (l, d_model)
+            Input hidden states (for a decoder, e.g. :meth:`embed`).
+        cache : KVCache, optional
+            Decoder only. Keys and values of the ``cache.length`` earlier tokens: ``x`` are the
+            tokens that follow (a prefill for ``l > 1``, a decode step for ``l = 1``); their keys and
+            values are appended and ``cache.length`` grows by ``l``. [tokens]
+
+        Returns
+        -------
+        numpy.ndarray, shape (l, d_model)
+            Output of the last block.
+
+        Raises
+        ------
+        ValueError
+            If ``x`` has the wrong shape, a cache is given to an encoder, or ``x`` does not fit in the
+            cache.
+        """
+        x = self._input(x)
+        if cache is not None:
+            if not self.spec.causal:
+                raise ValueError(f"a KV cache needs a causal (decoder) spec; {self.spec.name!r} is an encoder")
+            if cache.length + x.shape[0] > cache.capacity:
+                raise ValueError(f"cache is full: {cache.length} cached + {x.shape[0]} new tokens exceed its "
+                                 f"capacity {cache.capacity}")
+        for i, blk in enumerate(self.blocks):
+            if self.spec.causal:
+                x = x + self._attention(i, blk, layer_norm(x, blk.ln1_g, blk.ln1_b, self.eps), cache)
+                x = x + self._ffn(blk, layer_norm(x, blk.ln2_g, blk.ln2_b, self.eps))
+            else:
+                x = layer_norm(x + self._attention(i, blk, x, None), blk.ln1_g, blk.ln1_b, self.eps)
+                x = layer_norm(x + self._ffn(blk, x), blk.ln2_g, blk.ln2_b, self.eps)
+        if cache is not None:
+            cache.length += x.shape[0]
+        return x
+
+    # ------------------------------------------------------------------ hidden states in, hidden states out
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """All tokens at once: the encoder (bidirectional, post-LN) or the decoder (causal, pre-LN).
@@ -221,22 +334,15 @@ class NumpyTransformer:
         Returns
         -------
         numpy.ndarray, shape (l, d_model)
-            Output hidden states (after the final norm for GPT-2).
+            Output hidden states, after the final norm for GPT-2 (Hugging Face ``GPT2Model``'s
+            ``last_hidden_state``); not an input of :meth:`logits`, which applies the final norm itself.
 
         Raises
         ------
         ValueError
             If ``x`` has the wrong shape.
         """
-        x = self._input(x)
-        for blk in self.blocks:
-            if self.spec.causal:
-                x = x + self._attention(blk, layer_norm(x, blk.ln1_g, blk.ln1_b, self.eps), causal=True)
-                x = x + self._ffn(blk, layer_norm(x, blk.ln2_g, blk.ln2_b, self.eps))
-            else:
-                x = layer_norm(x + self._attention(blk, x, causal=False), blk.ln1_g, blk.ln1_b, self.eps)
-                x = layer_norm(x + self._ffn(blk, x), blk.ln2_g, blk.ln2_b, self.eps)
-        return self._finish(x)
+        return self._finish(self.run_blocks(x))
 
     def encode(self, x: np.ndarray) -> np.ndarray:
         """:meth:`forward` of an encoder (BERT).
@@ -256,6 +362,10 @@ class NumpyTransformer:
         s = self.spec
         return KVCache(s.layers, s.heads, s.head_dim, max_len, self.dtype)
 
+    def _need_decoder(self, what: str) -> None:
+        if not self.spec.causal:
+            raise ValueError(f"{what} needs a causal (decoder) spec; {self.spec.name!r} is an encoder")
+
     def step(self, x_t: np.ndarray, cache: KVCache) -> np.ndarray:
         """One decoding step: the next token attends to the cache and itself; its K/V are appended.
 
@@ -269,39 +379,22 @@ class NumpyTransformer:
         Returns
         -------
         numpy.ndarray, shape (d_model,)
-            Output hidden state of the new token.
+            Output hidden state of the new token (after the final norm for GPT-2).
 
         Raises
         ------
         ValueError
             If the model is not causal, ``x_t`` has the wrong shape or the cache is full.
         """
-        if not self.spec.causal:
-            raise ValueError(f"step needs a causal (decoder) spec; {self.spec.name!r} is an encoder")
-        if cache.length >= cache.capacity:
-            raise ValueError(f"cache is full (capacity {cache.capacity} tokens)")
-        s = self.spec
-        h, dh, pos = s.heads, s.head_dim, cache.length
-        x = self._input(np.reshape(x_t, (1, -1)))[0]
-        for i, blk in enumerate(self.blocks):
-            qkv = layer_norm(x, blk.ln1_g, blk.ln1_b, self.eps) @ blk.w_qkv + blk.b_qkv  # (3q,)
-            qkv = qkv.reshape(3, h, dh)
-            cache.k[i, :, pos] = qkv[1]
-            cache.v[i, :, pos] = qkv[2]
-            keys, values = cache.k[i, :, : pos + 1], cache.v[i, :, : pos + 1]  # (h, pos+1, dh)
-            scores = keys @ (qkv[0] * self.scale)[:, :, None]  # (h, pos+1, 1)
-            probs = _softmax_inplace(scores[:, :, 0])  # (h, pos+1)
-            ctx = (probs[:, None, :] @ values).reshape(s.q_dim)  # (q,)
-            x = x + (ctx @ blk.w_o + blk.b_o)
-            x = x + self._ffn(blk, layer_norm(x, blk.ln2_g, blk.ln2_b, self.eps))
-        cache.length = pos + 1
-        return self._finish(x)
+        self._need_decoder("step")
+        return self._finish(self.run_blocks(np.reshape(x_t, (1, -1)), cache))[0]
 
     def generate(self, x: np.ndarray, cache: KVCache | None = None) -> np.ndarray:
-        """Feed ``x`` token by token through :meth:`step` (autoregressive decoding with a KV cache).
+        """Feed hidden states ``x`` token by token through :meth:`step` (decoding with a KV cache).
 
-        Without an LM head the next input is not sampled from the output; the given hidden states are
-        used instead, which leaves the work of each step unchanged.
+        The next input is the given hidden state, not the embedding of a chosen token (that loop is
+        :meth:`generate_greedy`); embeddings and the LM head are left out, the block work of each
+        step is the same.
 
         Parameters
         ----------
@@ -320,6 +413,170 @@ class NumpyTransformer:
         ValueError
             As :meth:`step`.
         """
+        self._need_decoder("generate")
         x = self._input(x)
         cache = cache if cache is not None else self.new_cache(x.shape[0])
         return np.stack([self.step(row, cache) for row in x])
+
+    # ------------------------------------------------------------------ tokens in, logits out (GPT-2)
+
+    def embed(self, ids: np.ndarray, start: int = 0) -> np.ndarray:
+        """GPT-2's input embedding: ``wte[ids] + wpe[start … start + l - 1]`` (Radford et al. 2019).
+
+        Parameters
+        ----------
+        ids : numpy.ndarray of int, shape (l,)
+            Token ids, each in ``0 … vocab_size - 1``. [tokens]
+        start : int
+            Position of the first token (``cache.length`` when continuing a cached sequence). [tokens]
+
+        Returns
+        -------
+        numpy.ndarray, shape (l, d_model)
+            Input hidden states of the first block, in the model's dtype.
+
+        Raises
+        ------
+        ValueError
+            If the model is an encoder, ``ids`` is not a non-empty 1-D integer array of ids in the
+            vocabulary, or the positions reach past ``max_positions``.
+        """
+        self._need_decoder("embed")
+        assert self.wte is not None and self.wpe is not None
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or ids.shape[0] < 1 or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(f"ids must be a 1-D integer array of >= 1 token ids, got shape {ids.shape}, "
+                             f"dtype {ids.dtype}")
+        vocab = self.spec.vocab_size
+        if ids.min() < 0 or ids.max() >= vocab:
+            bad = ids[(ids < 0) | (ids >= vocab)][0]
+            raise ValueError(f"ids must lie in 0 … vocab_size - 1 = {vocab - 1}, got {int(bad)}")
+        if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or start < 0:
+            raise ValueError(f"start must be a non-negative integer, got {start!r}")
+        start = int(start)
+        end = start + ids.shape[0]
+        if end > self.spec.max_positions:
+            raise ValueError(f"positions start={start} … {end - 1} reach past max_positions="
+                             f"{self.spec.max_positions} (the learned position embedding)")
+        return self.wte[ids] + self.wpe[start:end]
+
+    def logits(self, h: np.ndarray) -> np.ndarray:
+        """The final LayerNorm and the tied LM head: ``LN_f(h) · wteᵀ`` (HF ``GPT2LMHeadModel``).
+
+        Parameters
+        ----------
+        h : numpy.ndarray, shape (l, d_model)
+            Output of the last block, before the final norm (:meth:`run_blocks`, not :meth:`forward`).
+
+        Returns
+        -------
+        numpy.ndarray, shape (l, vocab_size)
+            Unnormalised next-token scores (no bias; softmax gives the probabilities). [logits]
+
+        Raises
+        ------
+        ValueError
+            If the model is an encoder or ``h`` has the wrong shape.
+        """
+        self._need_decoder("logits")
+        assert self.wte is not None
+        h = np.asarray(h)
+        if h.ndim != 2 or h.shape[1] != self.spec.d_model or h.shape[0] < 1:
+            raise ValueError(f"h must have shape (l >= 1, d_model={self.spec.d_model}), got {h.shape}")
+        return self._finish(np.asarray(h, dtype=self.dtype)) @ self.wte.T
+
+    def forward_ids(self, ids: np.ndarray) -> np.ndarray:
+        """The whole language model over a sequence at once (no cache): ``logits(run_blocks(embed(ids)))``.
+
+        Parameters
+        ----------
+        ids : numpy.ndarray of int, shape (l,)
+            Token ids from position 0. [tokens]
+
+        Returns
+        -------
+        numpy.ndarray, shape (l, vocab_size)
+            Logits of every position (row ``t`` scores the token after ``ids[t]``), as HF
+            ``GPT2LMHeadModel(input_ids).logits[0]``.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`embed`.
+        """
+        return self.logits(self.run_blocks(self.embed(ids)))
+
+    def decode_step_ids(self, token_id: int, cache: KVCache) -> np.ndarray:
+        """One generation step: embed ``token_id`` at position ``cache.length``, run the blocks, score.
+
+        Parameters
+        ----------
+        token_id : int
+            The token just chosen, in ``0 … vocab_size - 1``. [token id]
+        cache : KVCache
+            Keys and values of the earlier tokens (``cache.length`` of them, also the new token's
+            position); the new token's are appended. [tokens]
+
+        Returns
+        -------
+        numpy.ndarray, shape (vocab_size,)
+            Logits of the token that follows. [logits]
+
+        Raises
+        ------
+        ValueError
+            If the model is an encoder, ``token_id`` is not an id of the vocabulary, the position
+            reaches past ``max_positions`` or the cache is full.
+        """
+        self._need_decoder("decode_step_ids")
+        if isinstance(token_id, bool) or not isinstance(token_id, (int, np.integer)):
+            raise ValueError(f"token_id must be an integer token id, got {token_id!r}")
+        return self.logits(self.run_blocks(self.embed(np.array([token_id]), start=cache.length), cache))[0]
+
+    def generate_greedy(self, prompt_ids: np.ndarray, new_tokens: int) -> tuple[np.ndarray, np.ndarray]:
+        """Greedy generation with a KV cache: prefill the prompt, then feed back each step's argmax.
+
+        The prompt (it may be a single token, e.g. a BOS id) runs through the blocks in one pass
+        that fills the cache; the logits of its last position give the first new token. Each
+        further token is the argmax of the logits of the step before, fed through
+        :meth:`decode_step_ids`: ``1`` prefill and ``new_tokens - 1`` decode steps, as Hugging Face's
+        ``generate(do_sample=False, max_new_tokens=new_tokens)`` (the last token is chosen, not
+        fed back). Ties in the argmax go to the lower id (``numpy.argmax``, as ``torch.argmax``).
+
+        Parameters
+        ----------
+        prompt_ids : numpy.ndarray of int, shape (p,)
+            Prompt token ids, ``p >= 1``. [tokens]
+        new_tokens : int
+            Tokens to generate, ``>= 1``; ``p + new_tokens`` must not exceed ``max_positions``. [tokens]
+
+        Returns
+        -------
+        ids : numpy.ndarray of int64, shape (new_tokens,)
+            The generated tokens. [token ids]
+        logits : numpy.ndarray, shape (new_tokens, vocab_size)
+            Row ``i``: the logits ``ids[i]`` was the argmax of. [logits]
+
+        Raises
+        ------
+        ValueError
+            If the model is an encoder, ``prompt_ids`` is not valid for :meth:`embed`, ``new_tokens``
+            is not a positive integer, or prompt and new tokens do not fit in ``max_positions``.
+        """
+        self._need_decoder("generate_greedy")
+        n = _check_len("new_tokens", new_tokens)
+        prompt_ids = np.asarray(prompt_ids)
+        p = prompt_ids.shape[0] if prompt_ids.ndim == 1 else 0
+        if prompt_ids.ndim == 1 and p + n > self.spec.max_positions:
+            raise ValueError(f"prompt_ids ({p} tokens) + new_tokens ({n}) = {p + n} exceed "
+                             f"max_positions={self.spec.max_positions}")
+        cache = self.new_cache(max(p, 1) + n - 1)  # every token but the last generated one is fed
+        out_ids = np.empty(n, dtype=np.int64)
+        out_logits = np.empty((n, self.spec.vocab_size), dtype=self.dtype)
+        h = self.run_blocks(self.embed(prompt_ids), cache)
+        out_logits[0] = self.logits(h[-1:])[0]
+        out_ids[0] = np.argmax(out_logits[0])
+        for i in range(1, n):
+            out_logits[i] = self.decode_step_ids(int(out_ids[i - 1]), cache)
+            out_ids[i] = np.argmax(out_logits[i])
+        return out_ids, out_logits

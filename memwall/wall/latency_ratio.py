@@ -1,0 +1,156 @@
+"""Why the decoder-over-encoder latency ratio depends on the machine: the ridge point and per-token overhead.
+
+The survey's headline measurement (Kim et al., arXiv 2302.14017, §2.2.2, Fig. 9) is GPT-2 generating
+``l`` tokens against BERT-Base encoding ``l`` tokens, batch 1, on a Xeon Gold 6242: about 45x at l = 128 for
+about the same FLOPs. The roofline says how that ratio depends on the machine.
+
+Derivation
+----------
+With ``N`` weights of ``b_w`` bytes each and equal FLOPs ``F ≈ 2·N·l`` for both models:
+
+* the encoder reuses every weight over its ``l`` tokens, so (for ``l`` beyond the ridge) it is
+  compute-bound: ``T_enc ≈ F / P``;
+* the decoder reads every weight once per generated token: ``T_dec ≈ l·(b_w·N / BW + τ)``, with ``τ`` the
+  time per token that no ceiling describes (per-call framework overhead, elementwise passes);
+
+so ``T_dec / T_enc ≈ (b_w / 2)·(P / BW)·(1 + τ·BW / (b_w·N))``. Without overhead the ratio is
+``(b_w/2)·R`` with ``R = P/BW`` the machine's ridge point: the same number as the critical batch of a
+decode step (:func:`memwall.serving.decode.critical_batch_closed_form`), since the encoder is the decoder
+at full reuse. A machine with a 4x lower ridge gives a 4x smaller ratio; framework overhead ``τ`` raises
+it. :func:`ratio_limit` is the first factor, :func:`decode_time_split` measures the second from a run,
+:func:`ridge_scaled_ratio` carries a measured ratio to another machine's ridge.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from memwall.cost import cost_arrays
+from memwall.roofline import Ceilings
+from memwall.serving.decode import critical_batch_closed_form
+from memwall.specs.model_spec import ModelSpec
+from memwall.specs.presets import get_preset
+from memwall.widths import FP32, ByteWidths
+
+__all__ = ["DecodeSplit", "decode_time_split", "ratio_limit", "ridge_scaled_ratio"]
+
+
+def ratio_limit(ceilings: Ceilings, weight_bytes: float = 4.0) -> float:
+    """Decoder-over-encoder latency ratio of two equal-FLOP models with no per-token overhead: ``(b_w/2)·R``.
+
+    Parameters
+    ----------
+    ceilings : Ceilings
+        Machine: peak [FLOP/s] and bandwidth [B/s] at the precision the models run in.
+    weight_bytes : float
+        Bytes per weight (4 for the FP32 runs of the survey and of this book). [B/element]
+
+    Returns
+    -------
+    float
+        ``weight_bytes / 2 · peak / bandwidth`` (module docstring). [x]
+
+    Raises
+    ------
+    ValueError
+        If a ceiling or ``weight_bytes`` is not a positive finite number.
+    """
+    return float(critical_batch_closed_form(ceilings.peak_flop_per_s, ceilings.bandwidth_bytes_per_s,
+                                            weight_bytes))
+
+
+def ridge_scaled_ratio(ratio: float, ridge_from: float, ridge_to: float) -> float:
+    """A latency ratio measured at one ridge point carried to another: ``ratio · ridge_to / ridge_from``.
+
+    Parameters
+    ----------
+    ratio : float
+        Measured decoder-over-encoder ratio. [x]
+    ridge_from, ridge_to : float
+        Ridge points of the measuring machine and of the target machine. [FLOP/B]
+
+    Returns
+    -------
+    float
+        The ratio the target machine would show if only the ridge differed (module docstring). [x]
+
+    Raises
+    ------
+    ValueError
+        If an argument is not a positive finite number.
+    """
+    for name, value in (("ratio", ratio), ("ridge_from", ridge_from), ("ridge_to", ridge_to)):
+        if isinstance(value, bool) or not np.isfinite(value) or value <= 0:
+            raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(ratio) * float(ridge_to) / float(ridge_from)
+
+
+class DecodeSplit(NamedTuple):
+    """Where a generated token's time goes (all per token, averaged over a generation).
+
+    Attributes
+    ----------
+    bytes_per_token : float
+        Bytes the cost model says one step reads and writes: weights (LM head included), KV cache,
+        activations. [B]
+    time_per_token_s : float
+        Measured time per generated token. [s]
+    streaming_s : float
+        ``bytes_per_token / bandwidth``: the time at the measured DRAM bandwidth (STREAM). [s]
+    overhead_s : float
+        ``time_per_token_s - streaming_s``: time no bandwidth ceiling explains. [s]
+    achieved_bandwidth_bytes_per_s : float
+        ``bytes_per_token / time_per_token_s``: the decode's effective bandwidth. [B/s]
+    bandwidth_share : float
+        ``achieved / bandwidth``: fraction of STREAM the decode reached. [1]
+    """
+
+    bytes_per_token: float
+    time_per_token_s: float
+    streaming_s: float
+    overhead_s: float
+    achieved_bandwidth_bytes_per_s: float
+    bandwidth_share: float
+
+
+def decode_time_split(spec: ModelSpec | str, seq_len: int, generate_time_s: float, bandwidth_bytes_per_s: float, *,
+                      widths: ByteWidths = FP32) -> DecodeSplit:
+    """Split a measured generation of ``seq_len`` tokens into weight streaming and per-token overhead.
+
+    Parameters
+    ----------
+    spec : ModelSpec or str
+        Decoder (e.g. ``"gpt2"``).
+    seq_len : int
+        Tokens generated from an empty cache. [tokens]
+    generate_time_s : float
+        Measured time of the whole generation. [s]
+    bandwidth_bytes_per_s : float
+        Measured DRAM bandwidth (the best STREAM kernel). [B/s]
+    widths : memwall.widths.ByteWidths
+        Storage widths of the run (keyword-only; default FP32). [B/element]
+
+    Returns
+    -------
+    DecodeSplit
+        Per-token bytes (:func:`memwall.cost.cost_arrays`, phase ``generate`` with the LM head on every
+        generated token, divided by ``seq_len``), time, streaming time, overhead, achieved bandwidth and
+        its share of ``bandwidth_bytes_per_s``.
+
+    Raises
+    ------
+    ValueError
+        An encoder, ``seq_len`` not a positive integer, a time or bandwidth not positive and finite.
+    """
+    spec = get_preset(spec) if isinstance(spec, str) else spec
+    for name, value in (("generate_time_s", generate_time_s), ("bandwidth_bytes_per_s", bandwidth_bytes_per_s)):
+        if isinstance(value, bool) or not np.isfinite(value) or value <= 0:
+            raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    ops = cost_arrays(spec, "generate", seq_len, 1, widths=widths, include_lm_head=True)
+    per_token = float(sum(o.bytes_read + o.bytes_written for o in ops.values())) / seq_len
+    t = float(generate_time_s) / seq_len
+    streaming = per_token / float(bandwidth_bytes_per_s)
+    achieved = per_token / t
+    return DecodeSplit(per_token, t, streaming, t - streaming, achieved, achieved / float(bandwidth_bytes_per_s))

@@ -1,0 +1,51 @@
+"""The decoder-over-encoder latency ratio: its roofline limit, ridge scaling and the decode time split."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from memwall import specs, tables
+from memwall.claims.paper_data import SURVEY_CPU
+from memwall.roofline import Ceilings
+from memwall.wall.latency_ratio import decode_time_split, ratio_limit, ridge_scaled_ratio
+
+
+def test_ratio_limit_is_half_the_weight_bytes_times_the_ridge():
+    assert ratio_limit(Ceilings(2e12, 1e11), 4.0) == pytest.approx(40.0)  # (4/2) * 20
+    assert ratio_limit(Ceilings(2e12, 1e11), 1.0) == pytest.approx(10.0)
+
+
+def test_survey_cpu_limit_is_near_its_measured_45x():
+    # The survey measured 45x on a Xeon Gold 6242 (Fig. 9); its FP32 datasheet ridge gives the no-overhead limit.
+    xeon = Ceilings.from_hardware(tables.load_hardware(), SURVEY_CPU, "fp32")
+    limit = ratio_limit(xeon)
+    assert limit == pytest.approx(2 * xeon.peak_flop_per_s / xeon.bandwidth_bytes_per_s)
+    assert 30 < limit < 45  # the measurement adds per-token overhead on top of the limit
+
+
+def test_ridge_scaling():
+    assert ridge_scaled_ratio(9.0, 4.5, 18.0) == pytest.approx(36.0)
+    for bad in (0.0, -1.0, math.inf, math.nan):
+        with pytest.raises(ValueError, match="ridge_from"):
+            ridge_scaled_ratio(9.0, bad, 18.0)
+
+
+def test_decode_split_adds_up_and_counts_every_weight_once_per_token():
+    gpt2 = specs.get_preset("gpt2")
+    split = decode_time_split(gpt2, 1, 0.05, 20e9)
+    weights = 4 * (specs.non_embedding_parameter_count(gpt2) + gpt2.vocab_size * gpt2.d_model)  # blocks + LM head
+    assert weights <= split.bytes_per_token < 1.01 * weights  # activations and the 1-token cache on top
+    assert split.streaming_s + split.overhead_s == pytest.approx(split.time_per_token_s)
+    assert split.achieved_bandwidth_bytes_per_s * split.time_per_token_s == pytest.approx(split.bytes_per_token)
+    assert split.bandwidth_share == pytest.approx(split.achieved_bandwidth_bytes_per_s / 20e9)
+
+
+def test_decode_split_rejects_bad_input():
+    with pytest.raises(ValueError, match="generate_time_s"):
+        decode_time_split("gpt2", 128, 0.0, 20e9)
+    with pytest.raises(ValueError, match="bandwidth_bytes_per_s"):
+        decode_time_split("gpt2", 128, 1.0, math.nan)
+    with pytest.raises(ValueError, match="causal"):
+        decode_time_split("bert-base", 128, 1.0, 20e9)
