@@ -9,6 +9,7 @@ import pytest
 from memwall import specs, tables
 from memwall.claims.paper_data import SURVEY_CPU
 from memwall.roofline import Ceilings
+from memwall.wall import latency_ratio
 from memwall.wall.latency_ratio import decode_time_split, ratio_limit, ridge_scaled_ratio
 
 
@@ -49,3 +50,14 @@ def test_decode_split_rejects_bad_input():
         decode_time_split("gpt2", 128, 1.0, math.nan)
     with pytest.raises(ValueError, match="causal"):
         decode_time_split("bert-base", 128, 1.0, 20e9)
+
+
+def test_encoder_elementwise_time_is_a_timing_of_every_layer():
+    from memwall.specs import ModelSpec
+
+    tiny = ModelSpec(name="tiny", layers=2, d_model=16, heads=2, kv_heads=2, head_dim=8, ffn_dim=64, ffn_kind="gelu",
+                     vocab_size=100, max_positions=64, bias=True, norm="layernorm", causal=False)
+    t = latency_ratio.encoder_elementwise_time(8, tiny, repeats=2)
+    assert t.repeats == 2 and t.median_s > 0
+    with pytest.raises(ValueError, match="seq_len"):
+        latency_ratio.encoder_elementwise_time(0, tiny)

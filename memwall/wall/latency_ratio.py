@@ -32,9 +32,10 @@ from memwall.roofline import Ceilings
 from memwall.serving.decode import critical_batch_closed_form
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import get_preset
+from memwall.wall.measure.timing import Timing, measure
 from memwall.widths import FP32, ByteWidths
 
-__all__ = ["DecodeSplit", "decode_time_split", "ratio_limit", "ridge_scaled_ratio"]
+__all__ = ["DecodeSplit", "decode_time_split", "encoder_elementwise_time", "ratio_limit", "ridge_scaled_ratio"]
 
 
 def ratio_limit(ceilings: Ceilings, weight_bytes: float = 4.0) -> float:
@@ -154,3 +155,56 @@ def decode_time_split(spec: ModelSpec | str, seq_len: int, generate_time_s: floa
     streaming = per_token / float(bandwidth_bytes_per_s)
     achieved = per_token / t
     return DecodeSplit(per_token, t, streaming, t - streaming, achieved, achieved / float(bandwidth_bytes_per_s))
+
+
+def encoder_elementwise_time(seq_len: int, spec: ModelSpec | str = "bert-base", *, repeats: int = 3,
+                             budget_s: float | None = None, seed: int = 0) -> Timing:
+    """Time of an encoder's elementwise passes alone, as the numpy encoder runs them (no matrix products).
+
+    Per block: the exact GELU over ``(l, ffn_dim)`` (:func:`~memwall.wall.numpy_transformer.gelu_erf`), the
+    softmax over ``(heads, l, l)`` scores and two layer norms over ``(l, d)``
+    (:func:`~memwall.wall.numpy_transformer.layer_norm`), in float32, times the layer count. It measures how
+    much of the encoder's time is elementwise work the cost model counts as one read and one write.
+
+    Parameters
+    ----------
+    seq_len : int
+        Tokens. [tokens]
+    spec : ModelSpec or str
+        Encoder (default BERT-Base).
+    repeats : int
+        Timed runs (the most, under ``budget_s``). [runs]
+    budget_s : float, optional
+        Wall-time allowance (:func:`memwall.wall.measure.timing.measure`). [s]
+    seed : int
+        Seed of the random inputs.
+
+    Returns
+    -------
+    memwall.wall.measure.timing.Timing
+        Median, spread and repeats of the whole model's elementwise passes. [s]
+
+    Raises
+    ------
+    ValueError
+        If ``seq_len`` or ``repeats`` is not a positive integer.
+    """
+    from memwall.wall.numpy_transformer.layers import _softmax_inplace, gelu_erf, layer_norm
+
+    spec = get_preset(spec) if isinstance(spec, str) else spec
+    if isinstance(seq_len, bool) or not isinstance(seq_len, (int, np.integer)) or seq_len < 1:
+        raise ValueError(f"seq_len must be a positive integer, got {seq_len!r}")
+    rng = np.random.default_rng(seed)
+    hidden = rng.standard_normal((seq_len, spec.ffn_dim), dtype=np.float32)
+    scores = rng.standard_normal((spec.heads, seq_len, seq_len), dtype=np.float32)
+    x = rng.standard_normal((seq_len, spec.d_model), dtype=np.float32)
+    gain, bias = np.ones(spec.d_model, np.float32), np.zeros(spec.d_model, np.float32)
+
+    def passes() -> None:
+        for _ in range(spec.layers):
+            gelu_erf(hidden)
+            _softmax_inplace(scores.copy())
+            layer_norm(x, gain, bias, 1e-12)
+            layer_norm(x, gain, bias, 1e-12)
+
+    return measure(passes, budget_s=budget_s, max_repeats=repeats)
