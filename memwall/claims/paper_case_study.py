@@ -61,10 +61,6 @@ def _ridge_scaled_reference_ratio() -> float:
     return latency_ratio.ridge_scaled_ratio(ratio, _reference_ridge(), _xeon_ceilings().ridge_flop_per_byte)
 
 
-def _xeon_ratio_limit() -> float:
-    return latency_ratio.ratio_limit(_xeon_ceilings())
-
-
 def _case_explanation(model: str, key: str, seq_len: int) -> tuple[str | None, str | None]:
     if model == "BERT-Large" and key in ("gflops", "ai"):
         return _BL_EXPLANATION, "The survey's numbers, recomputed"
@@ -265,8 +261,9 @@ def _register_latency() -> None:
             claim_id=f"case-5-latency-ratio-{n}", chapter=RM, section=CASE_CONCLUSIONS,
             statement=(f"On the survey's CPU, GPT-2 generating {n} tokens takes {paper:.0f}x as long as BERT-Base "
                        f"encoding them."
-                       + (" Measured here (numpy, the greedy loop with its LM head) and carried to that CPU's ridge "
-                          "point, the ratio is the same to within the engines' difference." if measured else "")),
+                       + (" The stored reference measurement (numpy, the greedy loop with its LM head, on another "
+                          "machine), carried to that CPU's ridge point, gives the same ratio to within the "
+                          "run-to-run and engine spread." if measured else "")),
             paper_value=paper, paper_text=f"{paper:.0f}x", unit="x (GPT-2 over BERT-Base)",
             source="survey Fig. 9; §2.2 summary",
             method=("the stored reference measurement's ratio (data/reference_measurements.csv) times the ratio of "
@@ -281,24 +278,14 @@ def _register_latency() -> None:
                              (lambda n=n: float(_xeon_latency("cpu").loc[n, gpt] / _xeon_latency("cpu").loc[n, bb]))),
             ours_extended=_ridge_scaled_reference_ratio if measured else NotApplicable(
                 f"the stored reference measurement times l = 128 to 512 only (l = {n} takes minutes on 2 cores)"),
-            rel_tol=0.5 if measured else 0.1,
-            tolerance_note=("half: the ridge point scales only the weight-streaming part; per-token overhead and "
-                            "encoder efficiency differ between engines (our numpy loop, the survey's PyTorch) and "
-                            "machines by up to that much" if measured else
-                            "10 % (ratio of two rounded normalised latencies)"),
+            rel_tol=0.3 if measured else 0.1,
+            tolerance_note=("30 %: carrying by the ridge point assumes the same efficiency factor (measured ratio "
+                            "over the machine's roofline limit, memwall.wall.latency_ratio.model_ratio_limit) on "
+                            "both machines; it depends on the engine's encoder and per-token overhead, and the "
+                            "ratio itself varies by about ±15 % between runs on a shared 2-core machine"
+                            if measured else "10 % (ratio of two rounded normalised latencies)"),
             explanation=None if measured else _LATENCY_EXPLANATION["cpu"],
             explained_in=None if measured else "Encoder vs decoder, timed"))
-    register(Claim(
-        claim_id="case-5-ratio-limit-survey-cpu", chapter=RM, section=CASE_CONCLUSIONS,
-        statement="Without per-token overhead the decoder-over-encoder ratio is half the weight bytes times the "
-                  "ridge point; on the survey's CPU (FP32) that limit is close to the 45x it measured.",
-        paper_value=_published(gpt, 128, "latency_cpu_norm", "Fig. 9") / _published(bb, 128, "latency_cpu_norm",
-                                                                                     "Fig. 9"),
-        paper_text="45x", unit="x (GPT-2 over BERT-Base)", source="survey Fig. 9",
-        method="memwall.wall.latency_ratio.ratio_limit on the Xeon Gold 6242's FP32 datasheet ceilings (4 B/weight)",
-        ours_paper_data=_xeon_ratio_limit, ours_extended=NotApplicable("a property of the survey's CPU"),
-        rel_tol=0.15, tolerance_note="15 %: the limit leaves out the per-token overhead, which raises a measured "
-                                     "ratio above it"))
     register(Claim(
         claim_id="case-5-slower-despite-fewer-flops", chapter=RM, section=CASE_CONCLUSIONS,
         statement="A model with lower arithmetic intensity can be much slower with the same or fewer FLOPs.",

@@ -6,19 +6,23 @@ about the same FLOPs. The roofline says how that ratio depends on the machine.
 
 Derivation
 ----------
-With ``N`` weights of ``b_w`` bytes each and equal FLOPs ``F ≈ 2·N·l`` for both models:
+The encoder multiplies ``N_e`` weights by each of its ``l`` tokens, ``F ≈ 2·N_e·l`` FLOPs; the decoder reads
+``N_d`` weights of ``b_w`` bytes per generated token (its blocks and, for generation, the LM head: GPT-2's
+``N_d`` is about 1.45 times BERT-Base's ``N_e``):
 
 * the encoder reuses every weight over its ``l`` tokens, so (for ``l`` beyond the ridge) it is
   compute-bound: ``T_enc ≈ F / P``;
-* the decoder reads every weight once per generated token: ``T_dec ≈ l·(b_w·N / BW + τ)``, with ``τ`` the
+* the decoder reads every weight once per generated token: ``T_dec ≈ l·(b_w·N_d / BW + τ)``, with ``τ`` the
   time per token that no ceiling describes (per-call framework overhead, elementwise passes);
 
-so ``T_dec / T_enc ≈ (b_w / 2)·(P / BW)·(1 + τ·BW / (b_w·N))``. Without overhead the ratio is
-``(b_w/2)·R`` with ``R = P/BW`` the machine's ridge point: the same number as the critical batch of a
-decode step (:func:`memwall.serving.decode.critical_batch_closed_form`), since the encoder is the decoder
-at full reuse. A machine with a 4x lower ridge gives a 4x smaller ratio; framework overhead ``τ`` raises
-it. :func:`ratio_limit` is the first factor, :func:`decode_time_split` measures the second from a run,
-:func:`ridge_scaled_ratio` carries a measured ratio to another machine's ridge.
+so ``T_dec / T_enc ≈ (b_w / 2)·(P / BW)·(N_d / N_e)·(1 + τ·BW / (b_w·N_d))``. Without overhead the ratio is
+``(b_w/2)·R·(N_d/N_e)`` with ``R = P/BW`` the machine's ridge point; for equal models it is the critical batch
+of a decode step (:func:`memwall.serving.decode.critical_batch_closed_form`), since the encoder is the decoder
+at full reuse. A machine with a 4x lower ridge gives a 4x smaller ratio; overhead ``τ`` raises it, an
+encoder below its peak lowers it. :func:`ratio_limit` is the closed form, :func:`model_ratio_limit` the same
+limit from the cost model's whole-model bytes and FLOPs, :func:`decode_time_split` measures the overhead
+from a run, :func:`ridge_scaled_ratio` carries a measured ratio to another machine's ridge (assuming the
+same overhead and encoder efficiency there).
 """
 
 from __future__ import annotations
@@ -35,11 +39,12 @@ from memwall.specs.presets import get_preset
 from memwall.wall.measure.timing import Timing, measure
 from memwall.widths import FP32, ByteWidths
 
-__all__ = ["DecodeSplit", "decode_time_split", "encoder_elementwise_time", "ratio_limit", "ridge_scaled_ratio"]
+__all__ = ["DecodeSplit", "decode_time_split", "encoder_elementwise_time", "model_ratio_limit", "ratio_limit",
+           "ridge_scaled_ratio", "weight_ratio"]
 
 
-def ratio_limit(ceilings: Ceilings, weight_bytes: float = 4.0) -> float:
-    """Decoder-over-encoder latency ratio of two equal-FLOP models with no per-token overhead: ``(b_w/2)·R``.
+def ratio_limit(ceilings: Ceilings, weight_bytes: float = 4.0, weights_read_over_used: float = 1.0) -> float:
+    """Decoder-over-encoder latency ratio with no per-token overhead: ``(b_w/2)·R·(N_d/N_e)``.
 
     Parameters
     ----------
@@ -47,19 +52,83 @@ def ratio_limit(ceilings: Ceilings, weight_bytes: float = 4.0) -> float:
         Machine: peak [FLOP/s] and bandwidth [B/s] at the precision the models run in.
     weight_bytes : float
         Bytes per weight (4 for the FP32 runs of the survey and of this book). [B/element]
+    weights_read_over_used : float
+        ``N_d / N_e``: weights the decoder reads per token over weights the encoder multiplies per token
+        (:func:`weight_ratio`; 1 for equal models). [1]
 
     Returns
     -------
     float
-        ``weight_bytes / 2 · peak / bandwidth`` (module docstring). [x]
+        ``weight_bytes / 2 · peak / bandwidth · weights_read_over_used`` (module docstring). [x]
 
     Raises
     ------
     ValueError
-        If a ceiling or ``weight_bytes`` is not a positive finite number.
+        If a ceiling, ``weight_bytes`` or ``weights_read_over_used`` is not a positive finite number.
     """
+    value = weights_read_over_used
+    if isinstance(value, bool) or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"weights_read_over_used must be a positive finite number, got {value!r}")
     return float(critical_batch_closed_form(ceilings.peak_flop_per_s, ceilings.bandwidth_bytes_per_s,
-                                            weight_bytes))
+                                            weight_bytes)) * float(value)
+
+
+def weight_ratio(decoder: ModelSpec | str = "gpt2", encoder: ModelSpec | str = "bert-base") -> float:
+    """``N_d / N_e``: weights a generated token reads (blocks and LM head) over weights an encoded token uses.
+
+    Parameters
+    ----------
+    decoder, encoder : ModelSpec or str
+        The two models (default GPT-2 124M and BERT-Base).
+
+    Returns
+    -------
+    float
+        ``(non-embedding parameters + vocab · d)`` of the decoder (its LM head, tied or not, is read in full
+        for every token's logits) over the encoder's non-embedding parameters (its blocks; BERT's pooler
+        included). [1]
+    """
+    from memwall.specs.model_spec import non_embedding_parameter_count
+
+    dec = get_preset(decoder) if isinstance(decoder, str) else decoder
+    enc = get_preset(encoder) if isinstance(encoder, str) else encoder
+    return (non_embedding_parameter_count(dec) + dec.vocab_size * dec.d_model) / non_embedding_parameter_count(enc)
+
+
+def model_ratio_limit(ceilings: Ceilings, seq_len: int, decoder: ModelSpec | str = "gpt2",
+                      encoder: ModelSpec | str = "bert-base", *, widths: ByteWidths = FP32) -> float:
+    """The no-overhead ratio from the cost model: the decoder's memory time over the encoder's compute time.
+
+    Parameters
+    ----------
+    ceilings : Ceilings
+        Machine. [FLOP/s], [B/s]
+    seq_len : int
+        Tokens generated and encoded. [tokens]
+    decoder, encoder : ModelSpec or str
+        The two models (default GPT-2 and BERT-Base).
+    widths : memwall.widths.ByteWidths
+        Storage widths (keyword-only; default FP32). [B/element]
+
+    Returns
+    -------
+    float
+        ``(bytes of generating seq_len tokens, LM head on every token) / BW`` over ``(FLOPs of encoding
+        seq_len tokens) / P`` (:func:`memwall.cost.cost_arrays`): :func:`ratio_limit` with every byte and FLOP of
+        the two models rather than their weights alone. [x]
+
+    Raises
+    ------
+    ValueError
+        As :func:`memwall.cost.cost_arrays`.
+    """
+    dec = cost_arrays(decoder if isinstance(decoder, ModelSpec) else get_preset(decoder), "generate", seq_len, 1,
+                      widths=widths, include_lm_head=True)
+    enc = cost_arrays(encoder if isinstance(encoder, ModelSpec) else get_preset(encoder), "encode", seq_len, 1,
+                      widths=widths)
+    moved = float(sum(o.bytes_read + o.bytes_written for o in dec.values()))
+    flops = float(sum(o.flops for o in enc.values()))
+    return (moved / ceilings.bandwidth_bytes_per_s) / (flops / ceilings.peak_flop_per_s)
 
 
 def ridge_scaled_ratio(ratio: float, ridge_from: float, ridge_to: float) -> float:
