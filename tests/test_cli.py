@@ -232,3 +232,11 @@ def test_sequences_beyond_the_model_positions_warn(capsys):
     assert "warning: --context 100,000" in err and "gpt2's 1,024 positions" in err
     assert cli_main(["cost", "--model", "gpt2", "--phase", "prefill", "--seq-len", "1024"]) == 0
     assert "warning" not in capsys.readouterr().err  # exactly the trained length: no warning
+
+
+def test_lm_head_alias_contradiction_is_an_error(capsys):
+    from memwall.cli import main as cli_main
+
+    assert cli_main(["cost", "--model", "gpt2", "--phase", "prefill", "--seq-len", "8", "--include-lm-head",
+                     "--lm-head", "last"]) != 0
+    assert "contradicts --lm-head last" in capsys.readouterr().err

@@ -414,3 +414,14 @@ def test_sampled_generation_bad_input():
         time_generate_sampled(16, samples=1)
     with pytest.raises(ValueError, match="encoder"):
         time_generate_sampled(16, spec="bert-base")
+
+
+def test_foreign_cache_integer_dtype_and_integer_hidden_states_are_refused():
+    small = NumpyTransformer(tiny(True), seed=0)
+    foreign = NumpyTransformer(tiny(True, layers=3), seed=0).new_cache(8)
+    with pytest.raises(ValueError, match="new_cache"):
+        small.decode_step_ids(0, foreign)
+    with pytest.raises(ValueError, match="floating-point"):
+        NumpyTransformer(tiny(True), dtype=np.int32)
+    with pytest.raises(ValueError, match="floating-point"):
+        small.logits(np.zeros((1, 32), dtype=np.int64))

@@ -286,6 +286,13 @@ def _cmd_validate(args: argparse.Namespace) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _lm_head(args: argparse.Namespace) -> str:
+    """``--lm-head`` with its alias ``--include-lm-head`` (= ``all``); a contradiction is an error."""
+    if args.include_lm_head and args.lm_head not in (None, "all"):
+        raise ValueError(f"--include-lm-head means --lm-head all and contradicts --lm-head {args.lm_head}; give one")
+    return "all" if args.include_lm_head else (args.lm_head or "none")
+
+
 def _cmd_cost(args: argparse.Namespace) -> pd.DataFrame:
     import pandas as pd
 
@@ -296,7 +303,7 @@ def _cmd_cost(args: argparse.Namespace) -> pd.DataFrame:
     _warn_beyond_positions(spec, args.seq_len, "--seq-len", args.phase)
     wb, ab, kb = (args.bytes,) * 3 if args.bytes is not None else (args.weight_bytes, args.act_bytes, args.kv_bytes)
     options = {"fused_attention": args.fused_attention, "causal_halving": args.causal_halving,
-               "include_lm_head": args.lm_head, "include_embeddings": args.include_embeddings, "scope": args.scope}
+               "include_lm_head": _lm_head(args), "include_embeddings": args.include_embeddings, "scope": args.scope}
     frames = []
     for length in args.seq_len:
         table = cost.cost_table(spec, args.phase, length, args.batch, widths=ByteWidths(weight=wb, act=ab, kv=kb),

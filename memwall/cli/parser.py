@@ -174,12 +174,12 @@ def _fill_cost(cst: argparse.ArgumentParser) -> None:
     cst.add_argument("--per-op", action="store_true", help="one row per operation instead of totals")
     cst.add_argument("--fused-attention", action="store_true", help="scores stay on chip (FlashAttention-style)")
     cst.add_argument("--causal-halving", action="store_true", help="prefill counts only the causal half of scores")
-    cst.add_argument("--lm-head", choices=cost.LM_HEAD_MODES, default="none",
+    cst.add_argument("--lm-head", choices=cost.LM_HEAD_MODES, default=None,
                      help="LM head (final norm and d×vocab matmul; BERT's MLM head for an encoder): none "
                           "(default), all = every position (a training/Hugging Face forward), last = each "
                           "prompt's last token only in prefill (inference; decode has one token anyway)")
-    cst.add_argument("--include-lm-head", action="store_const", const="all", dest="lm_head",
-                     help="alias of --lm-head all")
+    cst.add_argument("--include-lm-head", action="store_true",
+                     help="alias of --lm-head all (contradicts any other --lm-head)")
     cst.add_argument("--scope", choices=cost.SCOPES, default="all",
                      help="all = every operation (default); matmul = matrix products only (projections, QKᵀ, "
                           "score·V, FFN, router, LM head), no softmax/norm/activation/residual/embedding")

@@ -118,6 +118,8 @@ class NumpyTransformer:
                                  f"{name}={getattr(spec, name)!r} is not supported")
         self.spec = spec
         self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise ValueError(f"dtype must be a floating-point type (float32, float64), got {self.dtype}")
         self.eps = float(eps if eps is not None else (1e-5 if spec.causal else 1e-12))
         self.activation = gelu_tanh if spec.causal else gelu_erf
         rng = np.random.default_rng(seed)
@@ -307,6 +309,10 @@ class NumpyTransformer:
         if cache is not None:
             if not self.spec.causal:
                 raise ValueError(f"a KV cache needs a causal (decoder) spec; {self.spec.name!r} is an encoder")
+            want = (self.spec.layers, self.spec.heads, cache.capacity, self.spec.head_dim)
+            if cache.k.shape != want:
+                raise ValueError(f"cache has shape {cache.k.shape} (layers, heads, capacity, head_dim) but this model "
+                                 f"needs {want}: make it with this model's new_cache()")
             if cache.length + x.shape[0] > cache.capacity:
                 raise ValueError(f"cache is full: {cache.length} cached + {x.shape[0]} new tokens exceed its "
                                  f"capacity {cache.capacity}")
@@ -481,6 +487,8 @@ class NumpyTransformer:
         self._need_decoder("logits")
         assert self.wte is not None
         h = np.asarray(h)
+        if h.dtype.kind != "f":
+            raise ValueError(f"h must hold floating-point hidden states, got dtype {h.dtype}")
         if h.ndim != 2 or h.shape[1] != self.spec.d_model or h.shape[0] < 1:
             raise ValueError(f"h must have shape (l >= 1, d_model={self.spec.d_model}), got {h.shape}")
         return self._finish(np.asarray(h, dtype=self.dtype)) @ self.wte.T
