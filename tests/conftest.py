@@ -8,6 +8,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
+
+
+def toc_pages() -> list[str]:
+    """Every page of ``_toc.yml`` in book order, as paths without the suffix (the one list the tests use)."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    pages, stack = [toc["root"]], list(toc.get("parts", [])) + list(toc.get("chapters", []))
+    while stack:
+        entry = stack.pop(0)
+        if "file" in entry:
+            pages.append(entry["file"])
+        stack.extend(entry.get("chapters", []) + entry.get("sections", []))
+    return pages
 SITE = ROOT / "_build" / "html"
 
 

@@ -13,6 +13,8 @@ from memwall import claims
 from memwall.claims import Claim, NotApplicable, NotComputable
 from memwall.cli import main
 
+from .conftest import ROOT, toc_pages
+
 # The paper's headline numbers (Gholami et al., AI and Memory Wall, arXiv 2403.14123: abstract and the legends
 # of Figs. 1-3), one id per printed number.
 HEADLINE_IDS = [
@@ -40,10 +42,9 @@ OTHER_IDS = ["tm-bert-large-total", "tm-gpt2-total", "tm-transformer-big-total",
              "mit-decode-memory-bound"]
 BEYOND_IDS = ["gpu-decode-memory-bound", "gpu-prefill-faster-per-token", "beyond-fused-attention-no-fall",
               "beyond-moe-touches-most-experts", "beyond-tp-interconnect-limits", "beyond-balance-gap-rate"]
-CHAPTERS_WITH_BOX = ["chapters/hardware_trends", "chapters/encoder_decoder", "chapters/roofline_measured",
-                     "chapters/roofline_gpu", "chapters/models_memory", "chapters/training_memory",
-                     "chapters/quantization", "chapters/batching_kv_cache", "chapters/beyond_model_side",
-                     "chapters/beyond_serving_hardware", "chapters/own_model"]
+CHAPTERS_WITH_BOX = [page for page in toc_pages() if page.startswith("chapters/")
+                     and f'claims_box("{page}")' in (ROOT / f"{page}.md").read_text(encoding="utf-8")]
+"""The chapters of ``_toc.yml`` (in book order) that show a claims box: the ledger's chapters, in that order."""
 
 
 @pytest.fixture(scope="module")
@@ -322,3 +323,12 @@ def test_cli_claims_short_chapter_and_ascii_status(capsys):
     assert main(["claims", "--status", "differs", "--format", "csv"]) == 0
     rows = pd.read_csv(io.StringIO(capsys.readouterr().out))
     assert set(rows["status"]) == {claims.DIFFERS_EXPLAINED}
+
+
+def test_claims_box_of_a_chapter_without_claims_says_so():
+    box = str(claims.claims_box("chapters/_template"))  # a chapter file that registers no claims
+    assert "No claim of the paper is checked in this chapter" in box and "reproduction_report.html" in box
+    with pytest.raises(ValueError, match=r"there is no chapters/no_such_chapter\.md"):
+        claims.claims_box("chapters/no_such_chapter")  # a typo is not "no claims"
+    with pytest.raises(ValueError, match="not a chapter docname"):
+        claims.claims_box("hardware_trends")

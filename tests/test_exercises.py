@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import yaml
 from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 
-from .conftest import ROOT, SITE
+from .conftest import ROOT, SITE, toc_pages
 
 MIN_EXERCISES = 3
 NOT_CHAPTERS = {"intro", "chapters/reproduction_report", "chapters/bibliography"}
@@ -28,16 +27,7 @@ LABEL = re.compile(r"^ex-[a-z0-9]+(?:-[a-z0-9]+)+$")
 """``ex-<chapter>-<short-name>``, lower case (the brief's convention)."""
 
 
-def _toc_pages() -> list[str]:
-    """Every page of ``_toc.yml`` in order, as paths without the suffix."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    pages, stack = [toc["root"]], list(toc.get("parts", [])) + list(toc.get("chapters", []))
-    while stack:
-        entry = stack.pop(0)
-        if "file" in entry:
-            pages.append(entry["file"])
-        stack.extend(entry.get("chapters", []) + entry.get("sections", []))
-    return pages
+_toc_pages = toc_pages
 
 
 @dataclass

@@ -120,6 +120,18 @@ def _counts_text(table: pd.DataFrame) -> str:
     return ", ".join(f"{n} {s}" for s, n in status_counts(table).items() if n)
 
 
+def _check_chapter_file(chapter: str) -> None:
+    """Refuse a docname that is no chapter (a typo must not pass as "no claims here")."""
+    import re
+
+    if not re.match(r"^chapters/[a-z0-9_]+$", str(chapter)):
+        raise ValueError(f"chapter={chapter!r} is not a chapter docname like 'chapters/hardware_trends'")
+    folder = Path(__file__).resolve().parents[2] / "chapters"
+    if folder.is_dir() and not (folder / f"{chapter.split('/', 1)[1]}.md").is_file():
+        raise ValueError(f"chapter={chapter!r}: there is no {chapter}.md; chapters with claims: "
+                         f"{', '.join(chapters())}")
+
+
 def claims_box(chapter: str) -> HTMLBlock:
     """A short "claims checked here" box for one chapter (HTML, admonition style).
 
@@ -139,10 +151,18 @@ def claims_box(chapter: str) -> HTMLBlock:
     Raises
     ------
     ValueError
-        For a chapter without registered claims, listing the chapters that have some.
+        For a name that is not a chapter docname (``chapters/<name>``), or, in a clone, names no
+        ``chapters/<name>.md``; a chapter that registers no claims gets a box saying so.
     UnexplainedDifferenceError
         If one of the chapter's claims differs beyond its tolerance without an explanation.
     """
+    if chapter not in chapters():
+        _check_chapter_file(chapter)  # a chapter of the book that checks no claim gets a box that says so
+        return HTMLBlock(
+            '<div class="admonition note claims-box">'
+            '<p class="admonition-title">Claims of the paper checked in this chapter</p>'
+            "<p>No claim of the paper is checked in this chapter. Those the book checks are listed in the "
+            f'<a href="{_href(REPORT_DOC, None, from_doc=chapter)}">Reproduction report</a>.</p></div>')
     table = ledger(chapter, strict=True)
     rows = []
     done: set[str] = set()
