@@ -72,6 +72,9 @@ Core modules
 ``cost``
     Operation-level FLOPs and DRAM bytes of Transformer inference (:func:`memwall.cost.cost_table`,
     :func:`memwall.cost.cost_arrays`).
+``cost_terms``
+    The cost model's cached per-spec coefficients: every operation's FLOPs and bytes as terms over a few
+    per-configuration quantities, shared by :mod:`memwall.cost` and :mod:`memwall.quick`.
 ``cost_totals``
     Summaries of a cost table: totals overall or per category (:func:`memwall.cost_totals.totals`), the pooled
     intensity of some categories (:func:`memwall.cost_totals.category_intensity`).

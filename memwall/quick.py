@@ -6,9 +6,9 @@ and :func:`memwall.serving.memory.footprint` answer, without their per-call nump
 together): a few tens of microseconds, for loops over configurations in Python (a search, a CLI, a service).
 
 It adds no formula. The FLOPs and bytes are those of :func:`memwall.cost.cost_arrays`: the same cached
-coefficient array of the spec (:func:`memwall.cost._coefficients`, built from the one op list
-:func:`memwall.cost._op_terms`) multiplied by the same per-configuration quantities
-(:func:`memwall.cost._basis`, here on Python floats), the roofline bound of each operation taken as
+coefficient array of the spec (:func:`memwall.cost_terms._coefficients`, built from the one op list
+:func:`memwall.cost_terms._op_terms`) multiplied by the same per-configuration quantities
+(:func:`memwall.cost_terms._basis`, here on Python floats), the roofline bound of each operation taken as
 ``max(flops / peak, bytes / bandwidth)`` (Williams et al. 2009) and summed. The footprint is assembled from
 the per-spec pieces :mod:`memwall.serving.memory` itself uses (:func:`memwall.specs.parameter_count`,
 :func:`memwall.specs.attention.kv_elements_per_token` and ``_layer_tokens``, ``memory._act_elements`` and
@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from memwall._checks import _check_array
-from memwall.cost import _BASIS, _basis, _coefficients
+from memwall.cost_terms import _BASIS, _basis, _coefficients
 from memwall.roofline import Ceilings
 from memwall.serving import memory
 from memwall.serving.memory import Footprint
@@ -180,7 +180,7 @@ def estimate(spec: ModelSpec | str, ceilings: Ceilings, prompt_len: int, context
     Each bound is ``Σ_ops max(F_op / P, M_op / BW)`` over the operations of
     :func:`memwall.cost.cost_arrays` (Williams, Waterman & Patterson 2009, doi 10.1145/1498765.1498785),
     computed as one product of the spec's cached coefficient matrix (one slice per width slot) with the
-    per-configuration quantities of :func:`memwall.cost._basis`, the slices weighted by ``1/P`` (FLOPs) and
+    per-configuration quantities of :func:`memwall.cost_terms._basis`, the slices weighted by ``1/P`` (FLOPs) and
     ``width/BW`` (bytes).
 
     Examples

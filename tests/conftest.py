@@ -36,3 +36,16 @@ def site() -> Path:
     if not (SITE / "index.html").is_file():
         pytest.fail(f"no built site at {SITE}: run `make book` first (make test does it for you)")
     return SITE
+
+
+class StubClock:
+    """``perf_counter`` stand-in: each (start, stop) pair of reads spans the next of ``durations`` [s]."""
+
+    def __init__(self, durations: list[float]) -> None:
+        self.durations, self.now, self.reads = iter(durations), 0.0, 0
+
+    def perf_counter(self) -> float:
+        self.reads += 1
+        if self.reads % 2 == 0:  # a stop read: the timed call took the next duration
+            self.now += next(self.durations)
+        return self.now

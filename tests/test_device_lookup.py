@@ -217,7 +217,8 @@ def test_bad_table_is_not_cached(tmp_path):
 def test_serve_is_light():
     """The serve path imports no pandas of its own: device_lookup, schemes and the CLI modules are stdlib at the top."""
     for module in ("memwall/device_lookup.py", "memwall/cli/commands.py", "memwall/cli/parser.py",
-                   "memwall/cli/main.py", "memwall/serving/schemes.py", "memwall/roofline.py"):
+                   "memwall/cli/main.py", "memwall/cli/resolve.py", "memwall/cli/measure.py",
+                   "memwall/serving/schemes.py", "memwall/roofline.py"):
         top = [ln for ln in (ROOT / module).read_text().splitlines() if ln.startswith(("import ", "from "))]
         assert not any("pandas" in ln or "pandera" in ln or "altair" in ln for ln in top), module
 

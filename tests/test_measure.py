@@ -23,6 +23,8 @@ from memwall.wall.measure import (
 from memwall.wall.measure.stream import _triad
 from memwall.wall.measure.timing import TimeBudget, Timing, measure
 
+from .conftest import StubClock
+
 
 def test_stream_byte_accounting_is_mccalpins() -> None:
     # STREAM (McCalpin): copy and scale touch 2 arrays, add and triad 3, of 8-byte elements.
@@ -43,18 +45,6 @@ def test_stream_table(threads: int) -> None:
     np.testing.assert_allclose(t["bandwidth_bytes_per_s"], t["stream_bytes_per_element"] * n / t["time_s"])
     np.testing.assert_allclose(t["best_bandwidth_bytes_per_s"], t["stream_bytes_per_element"] * n / t["best_time_s"])
 
-
-class StubClock:
-    """``perf_counter`` stand-in: each (start, stop) pair of reads spans the next of ``durations`` [s]."""
-
-    def __init__(self, durations: list[float]) -> None:
-        self.durations, self.now, self.reads = iter(durations), 0.0, 0
-
-    def perf_counter(self) -> float:
-        self.reads += 1
-        if self.reads % 2 == 0:  # a stop read: the timed call took the next duration
-            self.now += next(self.durations)
-        return self.now
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -292,7 +282,7 @@ def _tiny(causal: bool, max_positions: int = 64):
 
 def test_generation_timing_runs_the_greedy_loop_and_the_lm_head(monkeypatch: pytest.MonkeyPatch) -> None:
     from memwall.wall.numpy_transformer import NumpyTransformer, measure_decode_step, measure_generate
-    from memwall.wall.numpy_transformer.latency import measure_generate_sampled
+    from memwall.wall.numpy_transformer.sampled import measure_generate_sampled
 
     dec = NumpyTransformer(_tiny(True))
     greedy, steps = [], []

@@ -21,7 +21,9 @@ from memwall.wall.numpy_transformer import (
     time_encode,
     time_generate,
 )
-from memwall.wall.numpy_transformer.latency import _paper_ratios
+from memwall.wall.numpy_transformer.table import _paper_ratios
+
+from .conftest import StubClock
 
 REFERENCE = Path(__file__).parent / "data" / "transformer_reference.npz"
 
@@ -304,18 +306,6 @@ def test_errors() -> None:
 
 # -------------------------------------------------------------------------------------------- timing
 
-
-class StubClock:
-    """``perf_counter`` stand-in: each (start, stop) pair of reads spans the next of ``durations`` [s]."""
-
-    def __init__(self, durations: list[float]) -> None:
-        self.durations, self.now, self.reads = iter(durations), 0.0, 0
-
-    def perf_counter(self) -> float:
-        self.reads += 1
-        if self.reads % 2 == 0:  # a stop read: the timed call took the next duration
-            self.now += next(self.durations)
-        return self.now
 
 
 def _stub_clock(monkeypatch: pytest.MonkeyPatch, durations: list[float]) -> StubClock:

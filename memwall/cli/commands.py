@@ -29,6 +29,8 @@ comes from :func:`memwall.device_lookup.hardware_records`). Devices are looked u
 :func:`memwall.device_lookup.find_device`; ``--peak-flops``/``--bandwidth``/``--memory`` describe a device
 that is in no table, ``--hardware`` names a user table; models are resolved by
 :func:`memwall.specs.hf_config.resolve_model` (preset, ``config.json`` path or Hub id in the local cache).
+Those option helpers live in :mod:`memwall.cli.resolve`, the ``measure`` command in
+:mod:`memwall.cli.measure`.
 """
 
 from __future__ import annotations
@@ -38,21 +40,19 @@ import csv
 import io
 import json
 import math
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from memwall.cli.measure import _cmd_measure
+from memwall.cli.resolve import _custom_device, _model, _serve_device, _table_label, _warn_beyond_positions
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from memwall.roofline import Ceilings
     from memwall.specs.model_spec import ModelSpec
 
 Rows = list[dict[str, Any]]
 """A command's result without pandas: one dict per row, the same keys in every row."""
-
-CUSTOM_DEVICE_OPTIONS = ("--peak-flops", "--bandwidth", "--memory", "--name")
-"""Options that describe a device that is in no table."""
 
 
 def _status_aliases() -> dict[str, str]:
@@ -117,62 +117,7 @@ def _paths(data_dir: Path | None) -> dict[str, Path | None]:
     return {k: (data_dir / v if data_dir else None) for k, v in names.items()}
 
 
-# ------------------------------------------------------------------------------------ models, devices
-
-
-def _model(text: str) -> ModelSpec:
-    """``--model``: a preset name, a ``config.json`` path (or its folder) or a Hub id in the local cache."""
-    from memwall.specs.hf_config import resolve_model
-
-    return resolve_model(text)
-
-
-def _warn_beyond_positions(spec: ModelSpec, tokens: list[int], option: str, phase: str | None = None) -> None:
-    """Warn on stderr when a sequence is longer than the model was trained for (``max_positions``)."""
-    import sys
-
-    longest = max(tokens) + (1 if phase in ("decode", None) else 0)  # a decode step adds the new token
-    if longest > spec.max_positions:
-        print(f"memwall: warning: {option} {max(tokens):,} gives sequences of {longest:,} tokens, beyond "
-              f"{spec.name}'s {spec.max_positions:,} positions (max_position_embeddings); the bound is computed "
-              "as if the model ran that long", file=sys.stderr)
-
-
-def _table_label(args: argparse.Namespace) -> str:
-    return f"--hardware {str(args.hardware)!r}" if args.hardware is not None else "the hardware table"
-
-
-def _custom_options(args: argparse.Namespace) -> list[str]:
-    return [o for o in CUSTOM_DEVICE_OPTIONS if getattr(args, o[2:].replace("-", "_")) is not None]
-
-
-def _custom_device(args: argparse.Namespace, precision: str) -> tuple[Ceilings, float | None] | None:
-    """The device of ``--peak-flops``/``--bandwidth``/``--memory``, or None if none of them is given.
-
-    Raises
-    ------
-    ValueError
-        With ``--device`` or ``--hardware`` as well (a table device and a custom one contradict), or without
-        both ``--peak-flops`` and ``--bandwidth``.
-    """
-    used = _custom_options(args)
-    if not used:
-        return None
-    devices = args.device if isinstance(args.device, list) else [args.device] if args.device else []
-    if devices or args.hardware is not None:
-        other = f"--device {devices[0]!r}" if devices else f"--hardware {str(args.hardware)!r}"
-        verb = "describes" if len(used) == 1 else "describe"
-        raise ValueError(f"{'/'.join(used)} {verb} a device that is in no table and cannot be combined with "
-                         f"{other}; give one or the other (to vary a listed device, copy its row into a "
-                         "--hardware CSV)")
-    missing = [o for o in ("--peak-flops", "--bandwidth") if o not in used]
-    if missing:
-        raise ValueError(f"a device given by {'/'.join(used)} also needs {' and '.join(missing)} "
-                         "(peak [FLOP/s] and bandwidth [B/s])")
-    from memwall.roofline import Ceilings
-
-    ceil = Ceilings(args.peak_flops, args.bandwidth, name=args.name or "custom", precision=precision)
-    return ceil, args.memory
+# -------------------------------------------------------------------------------------------- devices
 
 
 def _cmd_devices(args: argparse.Namespace) -> Rows:
@@ -377,23 +322,6 @@ def _cmd_roofline(args: argparse.Namespace) -> pd.DataFrame:
     return pd.concat([table[keep], pd.DataFrame([total])[keep]], ignore_index=True)
 
 
-def _serve_device(args: argparse.Namespace, compute: str) -> tuple[Ceilings, float | None]:
-    """Ceilings [FLOP/s, B/s] and memory [B] of ``serve``'s device: custom, or looked up in a table."""
-    custom = _custom_device(args, compute)
-    if custom is not None:
-        return custom
-    if args.device is None:
-        raise ValueError("give --device NAME (see `memwall devices`), or --peak-flops and --bandwidth "
-                         "(and --memory) for a device that is in no table")
-    from memwall.device_lookup import device_row, hardware_records
-    from memwall.roofline import Ceilings
-    from memwall.serving.schemes import device_memory_bytes
-
-    records = hardware_records(args.hardware)
-    row = device_row(records, args.device, table=_table_label(args))
-    return Ceilings.from_row(row, compute), device_memory_bytes([row], row["device"])
-
-
 def _cmd_serve(args: argparse.Namespace) -> Rows:
     from memwall.serving import decode, memory, schemes
     from memwall.units import GB, MS
@@ -421,51 +349,6 @@ def _cmd_serve(args: argparse.Namespace) -> Rows:
                 "critical_batch_step": float(decode.critical_batch(spec, ceil, context=context, widths=w)),
             })
     return rows
-
-
-def _cmd_measure(args: argparse.Namespace) -> pd.DataFrame:
-    table = _measure_table(args)
-    if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.output, index=False)
-        print(f"memwall measure: wrote {len(table)} rows to {args.output}", file=sys.stderr)
-    return table
-
-
-def _measure_table(args: argparse.Namespace) -> pd.DataFrame:
-    import pandas as pd
-
-    from memwall.wall import measure, numpy_transformer
-
-    if args.what == "reference":
-        report = measure.measure_machine(progress=not args.no_progress, quick=args.quick)
-        lengths = args.seq_len or [128, 256, 512]
-        latency = numpy_transformer.latency_table(lengths, ceilings=report.ceilings("float32"), decoder_samples=8,
-                                                  decoder_repeats=3, loop_up_to=0 if args.quick else 128,
-                                                  progress=not args.no_progress)
-        command = "memwall measure reference" + (" --quick" if args.quick else "") + (
-            f" --seq-len {' '.join(map(str, lengths))}" if args.seq_len else "")
-        return report.to_reference_rows(command=command, latency=latency)
-    if args.what == "latency":
-        lengths = args.seq_len or [128, 256, 512]
-        report = measure.measure_machine(progress=not args.no_progress, quick=args.quick)
-        return numpy_transformer.latency_table(lengths, ceilings=report.ceilings("float32"),
-                                               decoder_samples=None if args.full_generation else 8,
-                                               decoder_repeats=1 if args.full_generation else 3,
-                                               loop_up_to=max(lengths) if args.full_generation else 128,
-                                               progress=not args.no_progress)
-    report = measure.measure_machine(progress=not args.no_progress, quick=args.quick)
-    if args.what == "summary":
-        info = report.info.as_dict()
-        row = {**info, "stream_bandwidth_gb_per_s": report.bandwidth_bytes_per_s / 1e9,
-               "gemm_fp32_gflop_per_s": report.peak_flop_per_s("float32") / 1e9,
-               "gemm_fp64_gflop_per_s": report.peak_flop_per_s("float64") / 1e9,
-               "ceiling_fp32_gflop_per_s": report.ceilings("float32").peak_flop_per_s / 1e9,
-               "ceiling_bandwidth_gb_per_s": report.ceilings("float32").bandwidth_bytes_per_s / 1e9,
-               "ridge_fp32_flop_per_byte": report.ceilings("float32").ridge_flop_per_byte,
-               "elapsed_s": report.elapsed_s, "notes": " ".join(report.notes)}
-        return pd.DataFrame([row])
-    return {"stream": report.stream, "gemm": report.gemm, "gemv": report.gemv}[args.what]
 
 
 def _cmd_claims(args: argparse.Namespace) -> pd.DataFrame:

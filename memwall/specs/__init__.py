@@ -8,14 +8,20 @@ Modules
     Named model presets (GPT-2, BERT, Llama, ...) built from their published ``config.json``, and ``decoder_spec``.
 ``attention``
     Attention variants in the cost model: MHA, GQA, MQA and multi-head latent attention (MLA).
+``attention_shape``
+    :class:`AttentionShape`, the description of one attention (re-exported by ``attention``), and the published
+    MLA shapes.
 ``moe``
     Mixture-of-experts model descriptions: :class:`MoESpec` and the MoE presets (Mixtral, DeepSeek, Qwen).
 ``hf_config``
     Models from a Hugging Face ``config.json``, offline: :func:`load_config` (a file or folder) and
     :func:`resolve_model` (a preset name, a path, or a Hub id in the local Hugging Face cache).
+``hf_families``
+    The per-family readers behind ``hf_config``: :data:`FAMILY_DEFAULTS`, :data:`SUPPORTED_FAMILIES` and
+    the field mappers onto :class:`ModelSpec`.
 """
 
-from memwall.specs import attention, hf_config, model_spec, moe, presets
+from memwall.specs import attention, attention_shape, hf_config, model_spec, moe, presets
 from memwall.specs.attention import *
 from memwall.specs.hf_config import *
 from memwall.specs.model_spec import *

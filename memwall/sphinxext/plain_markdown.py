@@ -55,29 +55,31 @@ What each construct becomes
 * ``(label)=`` targets, ``% comments`` and ``+++`` block breaks: removed.
 * Any other directive: its content, converted, under its argument in bold; one without content (e.g.
   ``{tableofcontents}``): a line pointing to the book's page.
+
+The parser and directive-body syntax live in :mod:`memwall.sphinxext.myst_syntax`; glue values, the
+bibliography and the book's label index in :mod:`memwall.sphinxext.book_data` (re-exported here).
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from markdown_it import MarkdownIt
-from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
-from mdit_py_plugins.amsmath import amsmath_plugin
-from mdit_py_plugins.colon_fence import colon_fence_plugin
-from mdit_py_plugins.deflist import deflist_plugin
-from mdit_py_plugins.dollarmath import dollarmath_plugin
-from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.myst_blocks import myst_block_plugin
-from mdit_py_plugins.myst_role import myst_role_plugin
-from mdit_py_plugins.myst_role.index import myst_role as _plugin_role_rule
+
+from memwall.sphinxext.book_data import Bibliography, BookIndex, GlueData, _format_glue_text, load_glue
+from memwall.sphinxext.myst_syntax import (
+    _code,
+    _directive_arg,
+    _directive_name,
+    _escape,
+    parser,
+    split_directive_body,
+)
 
 __all__ = ["PLACEHOLDER_NOTE", "Bibliography", "BookIndex", "Converter", "GlueData", "leftover_myst",
            "load_glue", "parser"]
@@ -104,267 +106,6 @@ _LEFTOVER = re.compile(r"\{glue|\{cite|\{exercise|\{solution|```\{|:::\{")
 def leftover_myst(markdown: str) -> list[str]:
     """The MyST markers (``{glue``, ``{cite``, ``{exercise``, ``{solution``, ```` ```{ ````, ``:::{``) in a text."""
     return _LEFTOVER.findall(markdown)
-
-
-def _recording_role_rule(state: StateInline, silent: bool) -> bool:
-    """The plugin's role rule, plus the role's character span in the inline source (``token.meta["span"]``)."""
-    start = state.pos
-    matched = _plugin_role_rule(state, silent)
-    if matched and not silent:
-        state.tokens[-1].meta["span"] = (start, state.pos)
-    return matched
-
-
-def parser() -> MarkdownIt:
-    """A markdown-it parser with the MyST syntax extensions the book enables (and roles' spans recorded)."""
-    md = (MarkdownIt("commonmark", {"html": True}).enable("table")
-          .use(myst_block_plugin).use(myst_role_plugin).use(colon_fence_plugin).use(dollarmath_plugin)
-          .use(amsmath_plugin).use(deflist_plugin).use(footnote_plugin))
-    md.inline.ruler.at("myst_role", _recording_role_rule)
-    return md
-
-
-# --- glue values --------------------------------------------------------------------------------------------
-
-GlueData = Mapping[str, Mapping[str, Mapping[str, Any]]]
-"""docname -> glue name -> MIME bundle (``{"text/plain": "1024"}``), as myst-nb stores them."""
-
-
-def load_glue(folder: Path, docnames: Iterable[str]) -> dict[str, dict[str, dict[str, Any]]]:
-    """The glue values of a build's executed notebooks (``jupyter_execute``), for ``docnames``.
-
-    myst-nb 1.x writes ``<docname>.glue.json`` (``{name: output}``) beside each executed ``.ipynb``; a glue
-    output still inside the ``.ipynb`` (``scrapbook`` metadata, prefixed MIME keys) is read too.
-
-    Parameters
-    ----------
-    folder : Path
-        The ``jupyter_execute`` folder of a build.
-    docnames : iterable of str
-        Documents to read, e.g. ``chapters/quantization``.
-
-    Returns
-    -------
-    dict
-        docname -> name -> MIME bundle with plain keys (a document without glue maps to ``{}``).
-    """
-    glue: dict[str, dict[str, dict[str, Any]]] = {}
-    for doc in docnames:
-        values: dict[str, dict[str, Any]] = {}
-        ipynb = folder / f"{doc}.ipynb"
-        if ipynb.is_file():
-            cells = json.loads(ipynb.read_text(encoding="utf-8")).get("cells", [])
-            for out in (o for c in cells for o in c.get("outputs", [])):
-                scrap = out.get("metadata", {}).get("scrapbook")
-                if isinstance(scrap, dict) and "name" in scrap and "data" in out:
-                    values[scrap["name"]] = _plain_bundle(out["data"], scrap.get("mime_prefix") or "")
-        path = folder / f"{doc}.glue.json"
-        if path.is_file():
-            for name, out in json.loads(path.read_text(encoding="utf-8")).items():
-                values[name] = _plain_bundle(out.get("data", {}), "")
-        glue[doc] = values
-    return glue
-
-
-def _plain_bundle(data: Mapping[str, Any], prefix: str) -> dict[str, Any]:
-    bundle = {k.removeprefix(prefix).removeprefix("application/papermill.record/"): v for k, v in data.items()}
-    return {k: "".join(v) if isinstance(v, list) else v for k, v in bundle.items()}
-
-
-def _format_glue_text(text: str, fmt_spec: str) -> str:
-    from myst_nb.core.variables import format_plain_text  # the function myst-nb's {glue:text} role calls
-
-    return format_plain_text(text, fmt_spec)
-
-
-# --- bibliography -------------------------------------------------------------------------------------------
-
-class Bibliography:
-    """Author-year labels and a Markdown reference list from a BibTeX file (parsed by pybtex).
-
-    Parameters
-    ----------
-    path : Path
-        The book's ``references.bib``.
-    """
-
-    def __init__(self, path: Path) -> None:
-        from pybtex.database import parse_file
-        from pybtex.plugin import find_plugin
-
-        self.path = path
-        self.data = parse_file(str(path))
-        # One backend instance each: pybtex's render_as() looks the backend up among entry points every call.
-        self._text = find_plugin("pybtex.backends", "text")()
-        self._markdown = find_plugin("pybtex.backends", "markdown")()
-        self._authors: dict[str, str] = {}
-
-    def authors(self, key: str) -> str:
-        """``Leviathan et al.``, ``Kim and Lee``, ``NVIDIA``: the author part of an author-year label."""
-        if key not in self._authors:
-            entry = self.data.entries[key]
-            persons = entry.persons.get("author") or entry.persons.get("editor") or []
-            names = [" ".join(n.render(self._text) for n in p.rich_last_names) for p in persons]
-            if not names:
-                from pybtex.richtext import Text
-
-                fallback = entry.fields.get("organization") or entry.fields.get("title") or key
-                label = Text.from_latex(fallback).render(self._text)
-            elif len(names) <= 2:
-                label = " and ".join(names)
-            else:
-                label = f"{names[0]} et al."
-            self._authors[key] = label
-        return self._authors[key]
-
-    def year(self, key: str) -> str:
-        """The entry's year (``n.d.`` when it has none)."""
-        return str(self.data.entries[key].fields.get("year", "n.d."))
-
-    def reference_list(self, keys: Iterable[str]) -> str:
-        """A Markdown bullet list of ``keys``, sorted by label, each as pybtex's ``plain`` style formats it."""
-        from pybtex.plugin import find_plugin
-
-        keys = [k for k in dict.fromkeys(keys) if k in self.data.entries]
-        style = find_plugin("pybtex.style.formatting", "plain")()
-        formatted = {e.key: " ".join(e.text.render(self._markdown).split("\n"))
-                     for e in style.format_bibliography(self.data, citations=keys)}
-        order = sorted(keys, key=lambda k: (self.authors(k).lower(), self.year(k), k))
-        return "\n".join(f"- **{_escape(self.authors(k))}, {self.year(k)}.** {formatted[k]}" for k in order)
-
-
-# --- labels of the whole book -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Target:
-    """Something a ``{ref}``/``{numref}`` can point at."""
-
-    docname: str
-    text: str
-    """What the page shows for a ``{ref}`` (an exercise: ``Exercise 36``; a section: its title)."""
-    number: int | None = None
-    title: str = ""
-
-
-@dataclass
-class BookIndex:
-    """Labels, titles and exercise numbers of every document of the book, read from the sources.
-
-    Parameters
-    ----------
-    docnames : list of str
-        Documents in table-of-contents order (exercise numbers run through them in that order).
-    sources : mapping of str to str
-        docname -> MyST Markdown of the document (front matter and code cells included).
-    """
-
-    docnames: list[str]
-    sources: Mapping[str, str]
-    titles: dict[str, str] = field(init=False, default_factory=dict)
-    targets: dict[str, Target] = field(init=False, default_factory=dict)
-
-    def __post_init__(self) -> None:
-        md = parser()
-        counter = 0
-        for doc in self.docnames:
-            tokens = md.parse(self.sources.get(doc, ""))
-            pending: list[str] = []
-            for i, tok in enumerate(tokens):
-                if tok.type == "myst_target":
-                    pending.append(tok.content)
-                elif tok.type == "heading_open":
-                    title = _plain_inline(tokens[i + 1].content)
-                    self.titles.setdefault(doc, title)
-                    for label in pending:
-                        self.targets[label] = Target(doc, title)
-                    pending = []
-                elif tok.type in ("fence", "colon_fence") and _directive_name(tok.info):
-                    name, arg = _directive_name(tok.info), _directive_arg(tok.info)
-                    options, _ = split_directive_body(tok.content)
-                    if name in ("exercise", "exercise-start"):
-                        number = None
-                        if "nonumber" not in options:
-                            counter += 1
-                            number = counter
-                        text = f"Exercise {number}" if number else "Exercise"
-                        if "label" in options:
-                            self.targets[options["label"]] = Target(doc, text, number, _plain_inline(arg))
-                    elif "name" in options or "label" in options:
-                        self.targets[options.get("name") or options["label"]] = Target(
-                            doc, _plain_inline(arg) or options.get("name") or options["label"])
-
-    @classmethod
-    def from_files(cls, root: Path, docnames: list[str]) -> BookIndex:
-        """The index of the ``.md`` sources under ``root`` (documents without one are skipped)."""
-        sources = {d: (root / f"{d}.md").read_text(encoding="utf-8") for d in docnames if (root / f"{d}.md").is_file()}
-        return cls(docnames, sources)
-
-
-def _directive_name(info: str) -> str:
-    match = re.match(r"^\s*\{([^}\s]+)\}", info)
-    return match.group(1) if match else ""
-
-
-def _directive_arg(info: str) -> str:
-    return re.sub(r"^\s*\{[^}\s]+\}", "", info, count=1).strip()
-
-
-def split_directive_body(content: str) -> tuple[dict[str, str], str]:
-    """Options and content of a MyST directive's body.
-
-    Options are either a leading ``---`` YAML block or leading ``:key: value`` lines (a flag ``:key:`` gets
-    ``""``), as MyST documents them; the content follows (its leading blank lines removed).
-
-    Parameters
-    ----------
-    content : str
-        The text between the directive's fences (its first line, the argument, excluded).
-
-    Returns
-    -------
-    (dict of str to str, str)
-        Options (values as strings) and the content.
-    """
-    lines = content.split("\n")
-    options: dict[str, str] = {}
-    i = 0
-    if lines and lines[0].strip() == "---":
-        end = next((j for j in range(1, len(lines)) if lines[j].strip() == "---"), None)
-        if end is not None:
-            loaded = yaml.safe_load("\n".join(lines[1:end])) or {}
-            options = {str(k): "" if v is None else str(v) for k, v in dict(loaded).items()}
-            i = end + 1
-    else:
-        while i < len(lines):
-            match = re.match(r"^\s*:([\w.-]+):(?:\s+(.*?))?\s*$", lines[i])
-            if not match:
-                break
-            options[match.group(1)] = match.group(2) or ""
-            i += 1
-    while i < len(lines) and not lines[i].strip():
-        i += 1
-    return options, "\n".join(lines[i:]).rstrip("\n")
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>$|#])")
-
-
-def _escape(text: str) -> str:
-    """``text`` as literal Markdown (the characters that could start markup backslash-escaped)."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-def _code(text: str) -> str:
-    """Inline code holding ``text`` (a fence longer than any run of backticks in it)."""
-    run = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    fence = "`" * (run + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def _plain_inline(text: str) -> str:
-    """A title for prose: roles reduced to their text, ``$`` math kept."""
-    return re.sub(r"\{[\w:+-]+\}`([^`]*)`", lambda m: re.sub(r"\s*<[^>]*>$", "", m.group(1)), text).strip()
 
 
 # --- the converter ------------------------------------------------------------------------------------------

@@ -5,16 +5,26 @@ Modules
 ``layers``
     Layers of the numpy Transformer: GELU, layer norm, softmax, a block's weights and the KV cache.
 ``model``
-    The numpy BERT encoder (hidden states in and out) and GPT-2 language model (embeddings, blocks,
-    final norm, tied LM head; greedy generation with a KV cache).
+    The numpy BERT encoder (hidden states in and out) and GPT-2 language model: weights, the block
+    stack and the hidden-state methods (forward, encode, step and generate with a KV cache).
+``language_model``
+    GPT-2's token-level methods of the model: embeddings, final norm and tied LM head, greedy
+    generation with a KV cache.
 ``latency``
-    Timing the numpy encoder and decoder: encode, generate, sampled generation and the latency table.
+    Timing the numpy encoder and decoder: encode, whole greedy generations and single decode steps.
+``sampled``
+    Sampled generation timing: a generation's time from decode steps timed at a few cache lengths.
+``table``
+    The latency table: measured decoder/encoder ratio beside the survey's and the roofline's.
 """
 
-from memwall.wall.numpy_transformer import latency, layers, model
+from memwall.wall.numpy_transformer import language_model, latency, layers, model, sampled, table
+from memwall.wall.numpy_transformer.language_model import *
 from memwall.wall.numpy_transformer.latency import *
 from memwall.wall.numpy_transformer.layers import *
 from memwall.wall.numpy_transformer.model import *
+from memwall.wall.numpy_transformer.sampled import *
+from memwall.wall.numpy_transformer.table import *
 
 __all__ = [
     "BLOCK_FIELDS",
