@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: env book test test-fast lint bench clean
+.PHONY: env book test test-fast lint bench clean chapter
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -42,6 +42,12 @@ FAST_TESTS := -m "not notebooks and not browser and not wheel and not slow" --ig
 # the tests' asserts (about 3 s); the caches go to the ignored __pycache__/ folders.
 test-fast: env
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q $(FAST_TESTS)
+
+# A new chapter from chapters/_template.md, added to _toc.yml (part PART, default "Labs"), then built.
+chapter: env
+	@test -n "$(NAME)" || { echo 'usage: make chapter NAME=<short_name> [PART="Labs"] [TITLE="..."]'; exit 2; }
+	$(PY) tools/new_chapter.py "$(NAME)" --part "$(or $(PART),Labs)" $(if $(TITLE),--title "$(TITLE)")
+	$(MAKE) --no-print-directory book
 
 bench: env
 	$(PY) bench/bench_build.py

@@ -86,7 +86,8 @@ def _op_terms(spec: ModelSpec, decode_form: bool, fused: bool, lm_head: str,
     h, g, dh, dv = float(spec.heads), float(spec.kv_heads), float(spec.head_dim), float(spec.value_head_dim)
     Ls = float(spec.sliding_layers)
     Lg = L - Ls
-    bias, bias_qkv = float(spec.bias), float(spec.bias or spec.qkv_bias)
+    bias, bias_qkv = float(spec.bias), float(spec.has_qkv_bias)
+    bias_out, bias_mlp = float(spec.has_out_bias), float(spec.has_mlp_bias)
     keep = 0.0 if fused else 1.0
     layernorm = spec.norm == "layernorm"
     norm_flops = c["layernorm"] if layernorm else c["rmsnorm"]
@@ -169,18 +170,18 @@ def _op_terms(spec: ModelSpec, decode_form: bool, fused: bool, lm_head: str,
                 [(L * h * dh, "act", "tok"), (L * g * dh, "kv", "tok"), (L * 2.0 * dh, "weight", "step")],
                 [(L * h * dh, "act", "tok"), (L * g * dh, "kv", "tok")])
         attention(dh, g * dh, dv, g * dv)
-    linear("o_proj", "projection", h * dv, d, L)
+    linear("o_proj", "projection", h * dv, d, L, has_bias=bias_out)
     add("residual_attn", "nonlinear", L, [(c["add"] * L * d, "flop", "tok")], [(2.0 * L * d, "act", "tok")],
         [(L * d, "act", "tok")])
     norm("norm_attn", d, L)
 
     def ffn(prefix: str, width: float, count: float, tokens: float = 1.0, weights: str = "step") -> None:
         if gated:
-            linear(prefix + "_gate", "ffn", d, width, count, tokens=tokens, weights=weights)
-        linear(prefix + "_up", "ffn", d, width, count, tokens=tokens, weights=weights)
+            linear(prefix + "_gate", "ffn", d, width, count, tokens=tokens, weights=weights, has_bias=bias_mlp)
+        linear(prefix + "_up", "ffn", d, width, count, tokens=tokens, weights=weights, has_bias=bias_mlp)
         add(prefix + "_act", "nonlinear", int(count), [(act_flops * count * tokens * width, "flop", "tok")],
             [((1.0 + gated) * count * tokens * width, "act", "tok")], [(count * tokens * width, "act", "tok")])
-        linear(prefix + "_down", "ffn", width, d, count, tokens=tokens, weights=weights)
+        linear(prefix + "_down", "ffn", width, d, count, tokens=tokens, weights=weights, has_bias=bias_mlp)
 
     if spec.experts > 1:
         lm, k = float(spec.moe_layers), float(spec.active_experts)

@@ -67,7 +67,10 @@ def test_fit_window_must_be_whole_years(capsys):
 def test_validate_ok(capsys):
     assert main(["validate", "--format", "csv"]) == 0
     out = capsys.readouterr().out
-    assert out.count(",ok") == 11  # ten tables and the example config.json
+    # every table of data/ is validated, and the example config.json
+    assert out.count(",ok") == len(list(DATA.glob("*.csv"))) + 1
+    for table in DATA.glob("*.csv"):
+        assert f"{table.name}," in out, f"memwall validate does not check {table.name}"
     assert "example_config_qwen3-4b.json,1,ok" in out
 
 

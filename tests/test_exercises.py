@@ -21,6 +21,9 @@ from markdown_it import MarkdownIt
 from .conftest import ROOT, SITE, toc_pages
 
 MIN_EXERCISES = 3
+"""Default minimum per chapter; a chapter may set its own in its front matter (``memwall_exercises_minimum: 1``
+for a lab), the one place a fork changes it."""
+MINIMUM_KEY = "memwall_exercises_minimum"
 NOT_CHAPTERS = {"intro", "chapters/reproduction_report", "chapters/bibliography"}
 """Pages of the table of contents that are not chapters and set no exercises."""
 LABEL = re.compile(r"^ex-[a-z0-9]+(?:-[a-z0-9]+)+$")
@@ -97,10 +100,40 @@ def test_toc_has_chapters():
     assert not NOT_CHAPTERS - set(PAGES), "a page named here is no longer in _toc.yml"
 
 
+def exercises_minimum(text: str, page: str = "page") -> int:
+    """The chapter's exercise minimum: its front matter's ``memwall_exercises_minimum``, else
+    :data:`MIN_EXERCISES`; a value that is not a whole number >= 0 is an error naming the page."""
+    import yaml
+
+    m = re.match(r"^---\n(.*?)\n---\n", text, flags=re.S)
+    value = (yaml.safe_load(m.group(1)) or {}).get(MINIMUM_KEY, MIN_EXERCISES) if m else MIN_EXERCISES
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{page}.md: front matter {MINIMUM_KEY}={value!r} must be a whole number >= 0")
+    return value
+
+
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_chapter_sets_exercises(page: str):
     n = len(PARSED[page].exercises)
-    assert n >= MIN_EXERCISES, f"{page}.md has {n} exercise(s); every chapter needs at least {MIN_EXERCISES}"
+    minimum = exercises_minimum((ROOT / f"{page}.md").read_text(encoding="utf-8"), page)
+    assert n >= minimum, (f"{page}.md has {n} exercise(s) and needs at least {minimum} (the default is "
+                          f"{MIN_EXERCISES}; a lab may lower it with `{MINIMUM_KEY}: 1` in its front matter)")
+
+
+@pytest.mark.parametrize(("front", "expected"), [
+    ("---\njupytext: {}\n---\n", MIN_EXERCISES),
+    (f"---\n{MINIMUM_KEY}: 1\n---\n", 1),
+    (f"---\n{MINIMUM_KEY}: 0\n---\n", 0),
+    ("no front matter", MIN_EXERCISES),
+])
+def test_exercise_minimum_is_a_front_matter_setting(front: str, expected: int):
+    assert exercises_minimum(front + "# T\n") == expected
+
+
+@pytest.mark.parametrize("bad", ["-1", "'2'", "true", "1.5"])
+def test_exercise_minimum_rejects_bad_values(bad: str):
+    with pytest.raises(ValueError, match=MINIMUM_KEY):
+        exercises_minimum(f"---\n{MINIMUM_KEY}: {bad}\n---\n", "chapters/lab")
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -211,7 +211,6 @@ def test_not_json_and_not_there(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("base", "changes", "field"), [
-    ("llama-2-7b", {"attention_bias": True}, "attention_bias"),  # biases on attention but not on the FFN
     ("qwen3-8b", {"attention_bias": True}, "attention_bias"),
     ("gemma-7b", {"attention_bias": True}, "attention_bias"),
     ("gpt-oss-20b", {"attention_bias": False}, "attention_bias"),

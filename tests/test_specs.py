@@ -60,8 +60,31 @@ def test_every_preset_has_a_published_count_and_source() -> None:
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_parameter_count_matches_published(name: str) -> None:
-    ours = parameter_count(get_preset(name))
-    assert abs(ours - PUBLISHED[name]) <= 0.005 * PUBLISHED[name]
+    # zero tolerance: every preset is the exact Hugging Face count, biases and norms included
+    assert parameter_count(get_preset(name)) == PUBLISHED[name]
+
+
+@pytest.mark.parametrize(("flags", "extra_per_layer"), [
+    # Llama-2-7B shapes: d = 4096, 32 heads of 128 (no GQA), gated FFN f = 11008 (3 matrices)
+    ({"qkv_bias": True}, 3 * 4096),                    # q, k and v biases (Qwen2's layout)
+    ({"out_bias": True}, 4096),                        # the output projection's bias
+    ({"mlp_bias": True}, 2 * 11008 + 4096),            # gate and up (f each), down (d)
+    ({"qkv_bias": True, "out_bias": True}, 4 * 4096),  # Llama's attention_bias
+    ({"bias": True}, 4 * 4096 + 2 * 11008 + 4096),     # every linear layer (GPT-2's layout)
+])
+def test_biases_per_projection_are_counted_separately(flags: dict, extra_per_layer: int) -> None:
+    base = get_preset("llama-2-7b")
+    biased = dataclasses.replace(base, **flags)
+    assert parameter_count(biased) - parameter_count(base) == base.layers * extra_per_layer
+    assert biased.has_qkv_bias == bool(flags.get("qkv_bias") or flags.get("bias"))
+    assert biased.has_out_bias == bool(flags.get("out_bias") or flags.get("bias"))
+    assert biased.has_mlp_bias == bool(flags.get("mlp_bias") or flags.get("bias"))
+
+
+@pytest.mark.parametrize("flag", ["qkv_bias", "out_bias", "mlp_bias"])
+def test_bias_flags_must_be_bools(flag: str) -> None:
+    with pytest.raises(ValueError, match=flag):
+        dataclasses.replace(get_preset("gpt2"), **{flag: 1})
 
 
 def test_non_embedding_count_excludes_embeddings_and_untied_head() -> None:

@@ -24,9 +24,26 @@ Modules
     Charts of the "Beyond the paper" chapters: decode intensity against ridges, MoE batches.
 ``beyond_serving``
     Interactive Altair charts of the chapter "Beyond the paper: serving and hardware".
+``levers_sparsity``, ``levers_onchip``, ``levers_offload``, ``levers_optimizers``
+    Charts of the part "The paper's other levers": pruning, on-chip memory, offload, lean optimizers.
 """
 
-from memwall.charts import beyond, beyond_serving, case_study, gpu, measured, roofline, serving, theme, training, trends
+from memwall.charts import (
+    beyond,
+    beyond_serving,
+    case_study,
+    gpu,
+    levers_offload,
+    levers_onchip,
+    levers_optimizers,
+    levers_sparsity,
+    measured,
+    roofline,
+    serving,
+    theme,
+    training,
+    trends,
+)
 from memwall.charts.beyond import *
 from memwall.charts.beyond_serving import *
 from memwall.charts.case_study import *

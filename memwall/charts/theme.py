@@ -14,10 +14,14 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-__all__ = ["PALETTE", "log_axis", "require_positive", "years_to_dates"]
+__all__ = ["FIT_CONTAINER", "PALETTE", "log_axis", "require_positive", "years_to_dates"]
 
 
 
+
+FIT_CONTAINER = alt.AutoSizeParams(type="fit-x", contains="padding")
+"""Autosize for ``width="container"`` charts: the whole chart, axes and legend included, takes the width of the
+page's column (without ``contains="padding"`` the axes would stick out of it), whatever the screen."""
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 """Okabe-Ito colour-blind-safe palette (https://jfly.uni-koeln.de/color/)."""

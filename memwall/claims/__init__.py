@@ -37,9 +37,10 @@ that the report imports, or in a code cell before its box::
     ), replace=True)                                           # replace=True: the cell may run twice
     claims_box("chapters/beyond_serving_hardware")
 
-For the report to list a chapter's claims, register them from a module imported by
-:mod:`memwall.claims.paper`'s loader (add the module to :data:`memwall.claims.core.BUILTIN_CLAIM_MODULES`); claims
-registered only inside a notebook exist only in that notebook's kernel.
+For the report to list a chapter's claims, register them in a module of this package named after the chapter
+(``memwall/claims/<chapter>.py``): every module here except the ledger's machinery (``core``, ``ledger``,
+``render``) is found and imported on first use (:func:`memwall.claims.core.discovered_claim_modules`), so no
+list needs editing. Claims registered only inside a notebook exist only in that notebook's kernel.
 """
 
 from memwall.claims.core import (

@@ -177,8 +177,35 @@ _REGISTRY: dict[str, Claim] = {}
 _CACHE: dict[str, dict[str, object]] = {}
 _BUILTINS_LOADED = False
 
-BUILTIN_CLAIM_MODULES = ("memwall.claims.paper", "memwall.claims.beyond", "memwall.claims.own_model")
-"""Modules whose import registers the built-in claims: the paper's first, then those past the paper."""
+INFRASTRUCTURE_MODULES = frozenset({"core", "ledger", "render"})
+"""Modules of :mod:`memwall.claims` that hold the ledger's machinery, not claims."""
+
+
+def discovered_claim_modules() -> tuple[str, ...]:
+    """Every claim module of :mod:`memwall.claims`, found on disk: no list to edit when a chapter adds one.
+
+    A claim module is any module of the package that is not one of :data:`INFRASTRUCTURE_MODULES`; a
+    chapter's claims live in a module named after the chapter (``chapters/own_model`` ->
+    ``memwall/claims/own_model.py``) or in one shared by several chapters (``beyond``). Importing a module
+    registers its claims. The paper's own claims (``paper``) come first, the rest in alphabetical order;
+    the ledger then sorts claims by the chapters' order in ``_toc.yml``.
+
+    Returns
+    -------
+    tuple of str
+        Fully qualified module names.
+    """
+    import pkgutil
+
+    package = Path(__file__).resolve().parent
+    names = sorted(m.name for m in pkgutil.iter_modules([str(package)])
+                   if m.name not in INFRASTRUCTURE_MODULES and not m.name.startswith("_"))
+    names.sort(key=lambda n: n != "paper")  # stable: the paper's claims first
+    return tuple(f"memwall.claims.{n}" for n in names)
+
+
+BUILTIN_CLAIM_MODULES = discovered_claim_modules()
+"""Modules whose import registers the built-in claims (:func:`discovered_claim_modules`)."""
 
 
 def _repo_chapters_dir() -> Path:
@@ -216,6 +243,7 @@ def register(claim: Claim, *, replace: bool = False) -> Claim:
     """
     if not isinstance(claim, Claim):
         raise ValueError(f"register() takes a Claim, got {type(claim).__name__}")
+    _ensure_builtins()  # the built-in claims first, in their order, whichever module is imported first
     if claim.claim_id in _REGISTRY and not replace:
         raise ValueError(f"claim_id={claim.claim_id!r} is already registered (chapter "
                          f"{_REGISTRY[claim.claim_id].chapter}); pick another id or pass replace=True")
@@ -270,9 +298,12 @@ def claim_ids(chapter: str | None = None) -> list[str]:
 
 
 def chapters() -> list[str]:
-    """Docnames of the chapters with at least one registered claim, in registration order."""
+    """Docnames of the chapters with at least one registered claim, in book order (``_toc.yml``; chapters
+    outside the table of contents last, in registration order)."""
     _ensure_builtins()
-    return list(dict.fromkeys(c.chapter for c in _REGISTRY.values()))
+    order = _book_order()
+    found = list(dict.fromkeys(c.chapter for c in _REGISTRY.values()))
+    return sorted(found, key=lambda name: order.get(name, len(order)))
 
 
 def _check_chapter(chapter: str) -> None:

@@ -4,7 +4,7 @@ Each claim is one a model's own paper or model card makes about its size or its 
 the configuration through the same functions the reader uses for their own model
 (:func:`memwall.specs.hf_config.load_config`, :func:`memwall.specs.attention.kv_cache_elements`, the serving
 bound). They check that the loader and the KV-cache formula read a configuration the way its authors do.
-Registered on import (listed in :data:`memwall.claims.core.BUILTIN_CLAIM_MODULES`).
+Registered on import; the ledger finds the module by itself (:func:`memwall.claims.core.discovered_claim_modules`).
 """
 
 from __future__ import annotations

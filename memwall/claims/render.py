@@ -177,7 +177,7 @@ def claims_box(chapter: str) -> HTMLBlock:
                           if (members["status"] == s).any()), REPRODUCED)
             status_cell = _badge(worst) if members["status"].nunique() == 1 else html.escape(_counts_text(members))
             rows.append(f"<tr><td>{html.escape(group[0].upper() + group[1:])}</td>"
-                        f"<td>{len(members)} published values</td>"
+                        f"<td>{len(members)} reference values</td>"
                         f"<td>{int((members['status'] == REPRODUCED).sum())} within tolerance</td>"
                         f"<td>{status_cell}</td></tr>")
             continue

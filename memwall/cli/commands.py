@@ -113,7 +113,9 @@ def _paths(data_dir: Path | None) -> dict[str, Path | None]:
              "interconnects": "interconnects.csv", "paper": "paper_hw_scaling_points.csv",
              "survey": "survey_case_study.csv", "reference": "reference_measurements.csv",
              "models": "models.csv", "paper_models": "paper_model_points.csv",
-             "paper_memory": "paper_training_memory.csv", "gpu_reference": "gpu_reference_measurements.csv"}
+             "paper_memory": "paper_training_memory.csv", "gpu_reference": "gpu_reference_measurements.csv",
+             "pruning": "pruning_results.csv", "onchip": "onchip_memory.csv", "tiers": "memory_tiers.csv",
+             "recommendation": "recommendation_models.csv", "optimizer_memory": "optimizer_memory_published.csv"}
     return {k: (data_dir / v if data_dir else None) for k, v in names.items()}
 
 
@@ -210,6 +212,11 @@ def _cmd_validate(args: argparse.Namespace) -> pd.DataFrame:
         "paper_model_points.csv": lambda: tables.load_paper_model_points(paths["paper_models"]),
         "paper_training_memory.csv": lambda: tables.load_paper_training_memory(paths["paper_memory"]),
         "gpu_reference_measurements.csv": lambda: tables.load_gpu_reference(paths["gpu_reference"]),
+        "pruning_results.csv": lambda: tables.load_pruning_results(paths["pruning"]),
+        "onchip_memory.csv": lambda: tables.load_onchip(paths["onchip"], paths["hardware"], paths["memory"]),
+        "memory_tiers.csv": lambda: tables.load_memory_tiers(paths["tiers"], paths["hardware"], paths["interconnects"]),
+        "recommendation_models.csv": lambda: tables.load_recommendation_models(paths["recommendation"]),
+        "optimizer_memory_published.csv": lambda: tables.load_optimizer_memory(paths["optimizer_memory"]),
         EXAMPLE_CONFIG: lambda: [_example_config(args.data_dir)],
     }
     rows, errors = [], []

@@ -231,10 +231,11 @@ def _decoder(f: _Fields, sliding_rule: str) -> dict[str, object]:
 def _llama(f: _Fields) -> dict[str, object]:
     out = _decoder(f, "none")
     attn_bias, mlp_bias = f.bool("attention_bias"), f.bool("mlp_bias")
-    if attn_bias != mlp_bias:
-        raise f.refuse("attention_bias", attn_bias, f"with mlp_bias={mlp_bias} only part of the linear layers "
-                       "carry biases, which a ModelSpec does not state")
-    out.update(ffn_dim=f.int("intermediate_size"), bias=attn_bias)
+    if attn_bias and mlp_bias:  # one flag for every linear layer, as for GPT-2
+        out.update(ffn_dim=f.int("intermediate_size"), bias=True)
+    else:  # LlamaAttention: attention_bias on q, k, v and o; LlamaMLP: mlp_bias on gate, up and down
+        out.update(ffn_dim=f.int("intermediate_size"), bias=False, qkv_bias=attn_bias, out_bias=attn_bias,
+                   mlp_bias=mlp_bias)
     return out
 
 

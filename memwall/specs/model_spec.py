@@ -49,7 +49,7 @@ _COUNT_FIELDS = (
 )
 _BOOL_FIELDS = (
     "bias", "causal", "learned_positions", "embedding_norm", "final_norm", "pooler", "tied_embeddings",
-    "qkv_bias", "qk_norm", "attention_sinks", "shared_expert_gate",
+    "qkv_bias", "out_bias", "mlp_bias", "qk_norm", "attention_sinks", "shared_expert_gate",
 )
 
 
@@ -104,8 +104,11 @@ class ModelSpec:
         BERT's pooler: a ``d_model × d_model`` dense layer with bias on the first token.
     tied_embeddings : bool
         LM head shares the token-embedding matrix (GPT-2) instead of owning one (Llama 2/3).
-    qkv_bias : bool
-        Biases on the query, key and value projections only (Qwen2); ``bias`` puts them everywhere.
+    qkv_bias, out_bias, mlp_bias : bool
+        Biases per projection, for models that put them on some linear layers only: on the query, key and
+        value projections (Qwen2), on the attention output projection, on the FFN matrices (Llama's
+        ``attention_bias``/``mlp_bias`` set them separately). ``bias`` puts them on all of these (and on a
+        MoE router); :attr:`has_qkv_bias`, :attr:`has_out_bias`, :attr:`has_mlp_bias` say what holds.
     qk_norm : bool
         RMSNorm over each query and key head (``head_dim`` scales each; Qwen3, Gemma 3).
     norms_per_block : int
@@ -172,6 +175,8 @@ class ModelSpec:
     pooler: bool = False
     tied_embeddings: bool = False
     qkv_bias: bool = False
+    out_bias: bool = False
+    mlp_bias: bool = False
     qk_norm: bool = False
     norms_per_block: int = 2
     attention_sinks: bool = False
@@ -238,6 +243,21 @@ class ModelSpec:
         return self.kv_heads * self.head_dim
 
     @property
+    def has_qkv_bias(self) -> bool:
+        """Biases on the query, key and value projections (``bias`` or ``qkv_bias``)."""
+        return self.bias or self.qkv_bias
+
+    @property
+    def has_out_bias(self) -> bool:
+        """A bias on the attention output projection (``bias`` or ``out_bias``)."""
+        return self.bias or self.out_bias
+
+    @property
+    def has_mlp_bias(self) -> bool:
+        """Biases on the FFN (every expert's) matrices (``bias`` or ``mlp_bias``)."""
+        return self.bias or self.mlp_bias
+
+    @property
     def is_mla(self) -> bool:
         """Multi-head latent attention (``kv_lora_rank > 0``)."""
         return self.kv_lora_rank > 0
@@ -269,9 +289,9 @@ def _norm_parameters(spec: ModelSpec, width: int) -> int:
 
 def _ffn_parameters(spec: ModelSpec, width: int) -> int:
     """One FFN (one expert) of hidden width ``width``: ``m·d·f`` weights, biases ``(m-1)·f + d`` when
-    ``spec.bias``. [parameters]"""
+    ``spec.has_mlp_bias``. [parameters]"""
     m, d = spec.ffn_matrices, spec.d_model
-    return m * d * width + int(spec.bias) * ((m - 1) * width + d)
+    return m * d * width + int(spec.has_mlp_bias) * ((m - 1) * width + d)
 
 
 def _attention_parameters(spec: ModelSpec) -> int:
@@ -285,7 +305,7 @@ def _attention_parameters(spec: ModelSpec) -> int:
     """
     d, h, dh, dv = spec.d_model, spec.heads, spec.head_dim, spec.value_head_dim
     if spec.is_mla:
-        if spec.bias or spec.qkv_bias:
+        if spec.has_qkv_bias or spec.has_out_bias:
             raise ValueError(f"{spec.name}: biases on multi-head latent attention are not modelled")
         qk = dh + spec.rope_head_dim
         if spec.q_lora_rank:
@@ -298,9 +318,9 @@ def _attention_parameters(spec: ModelSpec) -> int:
     else:
         g = spec.kv_heads
         attn = d * h * dh + d * g * dh + d * g * dv + h * dv * d
-        if spec.bias or spec.qkv_bias:
+        if spec.has_qkv_bias:
             attn += h * dh + g * dh + g * dv
-        if spec.bias:
+        if spec.has_out_bias:
             attn += d
     if spec.qk_norm:
         attn += 2 * _norm_parameters(spec, dh)
@@ -369,11 +389,11 @@ def parameter_count(spec: ModelSpec, include_embeddings: bool = True) -> int:
     Per block, with ``h`` query heads, ``g`` KV heads of ``d_h`` (values ``d_v``):
 
     * attention ``d·h·d_h + d·g·d_h + d·g·d_v + h·d_v·d``, plus ``h·d_h + 2·g·d_h`` biases with
-      ``qkv_bias`` or ``bias`` and ``d`` more (the output bias) with ``bias``; multi-head latent
+      ``has_qkv_bias`` and ``d`` more (the output bias) with ``has_out_bias``; multi-head latent
       attention (DeepSeek-V2, arXiv 2405.04434, §2.1) instead holds its low-rank projections and the
       RMSNorms of the query and KV latents (see ``_attention_parameters``); ``qk_norm`` adds two norms
       of ``d_h`` and ``attention_sinks`` one logit per query head (gpt-oss);
-    * an FFN of ``m·d·f`` weights (``m`` = 2 or 3 matrices) and, with ``bias``, ``(m-1)·f + d`` biases;
+    * an FFN of ``m·d·f`` weights (``m`` = 2 or 3 matrices) and, with ``has_mlp_bias``, ``(m-1)·f + d`` biases;
       a MoE layer holds ``E`` of them, a router of ``d·E`` (and ``E`` router biases with ``bias``,
       gpt-oss), a shared FFN of ``shared_ffn_dim`` and, with ``shared_expert_gate``, its ``d → 1`` gate
       (Qwen2-MoE); the first ``dense_layers`` layers of a MoE hold one FFN of ``dense_ffn_dim``;

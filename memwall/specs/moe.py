@@ -142,7 +142,7 @@ class MoESpec:
         spec = get_preset(spec) if isinstance(spec, str) else spec
         if not spec.causal:
             raise ValueError(f"decode needs a causal (decoder) model, got encoder {spec.name!r}")
-        d, f, b = spec.d_model, spec.ffn_dim, int(spec.bias)
+        d, f, b = spec.d_model, spec.ffn_dim, int(spec.has_mlp_bias)
         expert = spec.ffn_matrices * d * f + b * ((spec.ffn_matrices - 1) * f + d)
         moe_layers = spec.moe_layers
         shared = spec.shared_ffn_dim // f if moe_layers and spec.shared_ffn_dim % f == 0 else 0

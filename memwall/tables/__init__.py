@@ -16,11 +16,15 @@ Modules
     The model table ``models.csv``: parameter counts (dense, MoE total and active), dates and sources.
 ``measurements``
     Stored measurements: this book's CPU reference run and the H200 run.
+``pruning``, ``onchip``, ``memory_tiers``, ``recommendation``, ``optimizer_memory``
+    The tables of the part "The paper's other levers": published pruning results, on-chip memories,
+    memory tiers behind accelerators, recommendation models' embedding tables, published optimizer memory.
 """
 
 import importlib
 
-_SUBMODULES = ("hardware", "measurements", "models", "paper", "paths", "rules", "validation")
+_SUBMODULES = ("hardware", "measurements", "memory_tiers", "models", "onchip", "optimizer_memory", "paper", "paths",
+               "pruning", "recommendation", "rules", "validation")
 
 __all__ = [
     "ARCHITECTURES",
@@ -34,16 +38,29 @@ __all__ = [
     "HARDWARE_RULES",
     "INTERCONNECT_RULES",
     "KINDS",
+    "MEMORY_FAMILIES",
     "MEMORY_RULES",
+    "MEMORY_TIER_RULES",
     "MODEL_RULES",
+    "ONCHIP_RULES",
+    "OPTIMIZER_FIGURE_COUNTS",
+    "OPTIMIZER_MEMORY_RULES",
+    "OWN_SPEC_COLUMNS",
     "PAPER_MODEL_POINT_RULES",
     "PAPER_POINT_RULES",
     "PAPER_PRECISIONS",
     "PAPER_SERIES",
     "PAPER_TRAINING_MEMORY_RULES",
     "POINT_SERIES",
+    "PRUNING_MEASUREMENTS",
+    "PRUNING_PATTERNS",
+    "PRUNING_RULES",
+    "RECOMMENDATION_RULES",
+    "REFERENCE_DTYPES",
     "REFERENCE_EXPERIMENTS",
     "REFERENCE_RULES",
+    "SPECS_FROM",
+    "SRAM_KINDS",
     "SURVEY_METRICS",
     "SURVEY_RULES",
     "ColumnRule",
@@ -55,10 +72,15 @@ __all__ = [
     "load_hardware",
     "load_interconnects",
     "load_memory_generations",
+    "load_memory_tiers",
     "load_models",
+    "load_onchip",
+    "load_optimizer_memory",
     "load_paper_hw_points",
     "load_paper_model_points",
     "load_paper_training_memory",
+    "load_pruning_results",
+    "load_recommendation_models",
     "load_reference_measurements",
     "load_survey_case_study",
     "read_validated_csv",

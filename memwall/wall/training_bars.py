@@ -13,7 +13,7 @@ from memwall.tables.paper import load_paper_training_memory
 from memwall.wall.model_growth import GB
 from memwall.wall.training_memory import ZERO_STAGES, activation_bytes_per_layer, model_state_bytes, training_memory
 
-__all__ = ["calculator_grid", "paper_bar_comparison", "paper_bars_long"]
+__all__ = ["bytes_per_param_table", "calculator_grid", "optimizer_grid", "paper_bar_comparison", "paper_bars_long"]
 
 
 
@@ -87,7 +87,8 @@ def paper_bar_comparison(bars: pd.DataFrame | None = None) -> pd.DataFrame:
 
 def calculator_grid(models: Mapping[str, str], *, seq_lens: Sequence[int], micro_batches: Sequence[int],
                     zero_stages: Sequence[int] = ZERO_STAGES, n_gpus: Sequence[int] = (1, 8, 64),
-                    recomputes: Sequence[str] = ("none", "full"), optimizer: str = "mixed_adam") -> pd.DataFrame:
+                    recomputes: Sequence[str] = ("none", "full"), optimizer: str = "mixed_adam",
+                    precision: str | None = None) -> pd.DataFrame:
     """Per-GPU training memory over a small grid of settings, one row per part (for interactive charts).
 
     Parameters
@@ -103,7 +104,10 @@ def calculator_grid(models: Mapping[str, str], *, seq_lens: Sequence[int], micro
     recomputes : sequence of str
         Activation recomputation modes (:data:`RECOMPUTE`).
     optimizer : str
-        Training recipe (:data:`OPTIMIZERS`).
+        Training recipe (:data:`OPTIMIZERS`), or with ``precision`` an optimizer of
+        :data:`memwall.levers.optimizer_state.OPTIMIZER_NAMES`.
+    precision : str, optional
+        Precision recipe (:data:`memwall.levers.optimizer_state.PRECISIONS`); ``None`` = ``optimizer`` is a recipe.
 
     Returns
     -------
@@ -124,7 +128,7 @@ def calculator_grid(models: Mapping[str, str], *, seq_lens: Sequence[int], micro
             for gpus in n_gpus:
                 for rec in recomputes:
                     t = training_memory(spec, seq_len=s.ravel(), micro_batch=b.ravel(), optimizer=optimizer,
-                                        zero_stage=stage, n_gpus=gpus, recompute=rec)
+                                        zero_stage=stage, n_gpus=gpus, recompute=rec, precision=precision)
                     long = t.melt(id_vars=["seq_len", "micro_batch"],
                                   value_vars=["weights_bytes", "gradients_bytes", "optimizer_bytes",
                                               "activations_bytes"],
@@ -159,4 +163,82 @@ def paper_bars_long(comparison: pd.DataFrame | None = None) -> pd.DataFrame:
                 rows.append({"model": r.model, "source": source,
                              "part": "parameters" if part == "params" else part,
                              "gb": getattr(r, f"{part}_{source}_gb"), "gpu_limit_gb": limits[r.model]})
+    return pd.DataFrame(rows)
+
+
+def optimizer_grid(model: str, recipes: Mapping[str, tuple[str, str]], *, zero_stages: Sequence[int] = ZERO_STAGES,
+                   n_gpus: int = 8, seq_len: int = 4096, micro_batch: int = 1, recompute: str = "full",
+                   block_size: int = 1024) -> pd.DataFrame:
+    """Per-GPU training memory by optimizer x precision recipe x ZeRO stage, one row per part (for charts).
+
+    Parameters
+    ----------
+    model : str
+        Preset name.
+    recipes : mapping of str to (str, str)
+        Display label -> (optimizer of :data:`memwall.levers.optimizer_state.OPTIMIZER_NAMES`, precision of
+        :data:`memwall.levers.optimizer_state.PRECISIONS`).
+    zero_stages : sequence of int
+        ZeRO stages (0-3).
+    n_gpus : int
+        Data-parallel GPUs ZeRO shards over. [GPUs]
+    seq_len, micro_batch : int
+        Sequence length [tokens] and micro-batch per GPU [sequences].
+    recompute : str
+        Activation recomputation (:data:`memwall.wall.training_memory.RECOMPUTE`).
+    block_size : int
+        Shampoo's block side (used for ``"shampoo"`` only). [elements]
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``recipe``, ``optimizer``, ``precision``, ``zero_stage``, ``part`` (weights, gradients, optimizer,
+        activations) and ``bytes`` [B per GPU].
+
+    Raises
+    ------
+    ValueError
+        As :func:`memwall.wall.training_memory.training_memory`.
+    """
+    spec, rows = get_preset(model), []
+    for label, (opt, precision) in recipes.items():
+        for stage in zero_stages:
+            t = training_memory(spec, seq_len=seq_len, micro_batch=micro_batch, optimizer=opt, precision=precision,
+                                zero_stage=stage, n_gpus=n_gpus, recompute=recompute,
+                                block_size=block_size if opt == "shampoo" else None).iloc[0]
+            rows += [{"recipe": label, "optimizer": opt, "precision": precision, "zero_stage": stage, "part": part,
+                      "bytes": float(t[f"{part}_bytes"])} for part in ("weights", "gradients", "optimizer",
+                                                                       "activations")]
+    return pd.DataFrame(rows)
+
+
+def bytes_per_param_table(models: Sequence[str], recipes: Mapping[str, tuple[str, str]], *,
+                          block_size: int = 1024) -> pd.DataFrame:
+    """Model-state bytes per parameter by recipe and model, split into weights, gradients, master and state.
+
+    Parameters
+    ----------
+    models : sequence of str
+        Preset names.
+    recipes : mapping of str to (str, str)
+        As :func:`optimizer_grid`.
+    block_size : int
+        Shampoo's block side. [elements]
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model``, ``recipe``, ``part`` (weights, gradients, master weights, optimizer state) and
+        ``bytes_per_param`` [B/param], unsharded.
+    """
+    from memwall.levers.optimizer_state import model_states
+
+    rows = []
+    for model in models:
+        for label, (opt, precision) in recipes.items():
+            st = model_states(model, opt, precision=precision, block_size=block_size if opt == "shampoo" else None)
+            n = st["n_params"]
+            parts = {"weights": st["weights"], "gradients": st["gradients"], "master weights": st["master"],
+                     "optimizer state": st["optimizer_states"] - st["master"]}
+            rows += [{"model": model, "recipe": label, "part": k, "bytes_per_param": v / n} for k, v in parts.items()]
     return pd.DataFrame(rows)

@@ -315,7 +315,8 @@ def training_memory(model: ModelSpec | None = None, *, seq_len: ArrayLike, micro
                     n_params: float | None = None, layers: int | None = None, hidden: int | None = None,
                     heads: int | None = None, optimizer: str = "mixed_adam", zero_stage: int = 0,
                     n_gpus: int = 1, recompute: str = "none", tensor_parallel: int = 1,
-                    sequence_parallel: bool = True) -> pd.DataFrame:
+                    sequence_parallel: bool = True, precision: str | None = None,
+                    block_size: int | None = None) -> pd.DataFrame:
     """Per-GPU training memory of a Transformer, by part.
 
     Parameters
@@ -343,6 +344,11 @@ def training_memory(model: ModelSpec | None = None, *, seq_len: ArrayLike, micro
         Tensor-parallel size.
     sequence_parallel : bool
         Sequence parallelism alongside tensor parallelism.
+    precision : str, optional
+        A recipe of :data:`memwall.levers.optimizer_state.PRECISIONS`; then ``optimizer`` is one of its
+        ``OPTIMIZER_NAMES`` (second order needs ``model``) and the states come from ``model_states``.
+    block_size : int, optional
+        Shampoo's block side, with ``precision``. [elements]
 
     Returns
     -------
@@ -367,8 +373,14 @@ def training_memory(model: ModelSpec | None = None, *, seq_len: ArrayLike, micro
     if missing:
         raise ValueError(f"give a model or explicit sizes; missing: {', '.join(missing)}")
     n_layers = _positive_int("layers", sizes["layers"])
-    states = model_state_bytes(sizes["n_params"], optimizer, zero_stage=zero_stage, n_gpus=n_gpus,
-                               tensor_parallel=tensor_parallel)
+    if precision is None:
+        states = model_state_bytes(sizes["n_params"], optimizer, zero_stage=zero_stage, n_gpus=n_gpus,
+                                   tensor_parallel=tensor_parallel)
+    else:
+        from memwall.levers.optimizer_state import model_states
+        states = model_states(sizes["n_params"] if model is None else model, optimizer, precision=precision,
+                              zero_stage=zero_stage, n_gpus=n_gpus, tensor_parallel=tensor_parallel,
+                              block_size=block_size)
     per_layer = activation_bytes_per_layer(seq_len, micro_batch, sizes["hidden"], sizes["heads"],
                                            recompute=recompute, tensor_parallel=tensor_parallel,
                                            sequence_parallel=sequence_parallel)

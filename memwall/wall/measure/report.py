@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # text bars: tqdm.auto warns (IProgress) in a kernel without ipywidgets
 
 from memwall.roofline import Ceilings
 from memwall.wall.measure.gemm import gemm_peak, gemv_gemm_sweep

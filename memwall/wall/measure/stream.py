@@ -9,7 +9,7 @@ from itertools import pairwise
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # text bars: tqdm.auto warns (IProgress) in a kernel without ipywidgets
 
 from memwall.wall.measure.machine import last_level_cache_bytes
 from memwall.wall.measure.timing import TimeBudget, _as_budget, _check_int, measure

@@ -1,0 +1,92 @@
+"""``make chapter NAME=...`` (``tools/new_chapter.py``): a chapter from the template, added to ``_toc.yml``."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+from .conftest import ROOT
+from .test_exercises import LABEL, exercises_minimum, parse_page
+
+_spec = importlib.util.spec_from_file_location("new_chapter", ROOT / "tools" / "new_chapter.py")
+new_chapter = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(new_chapter)
+
+
+@pytest.fixture
+def fork(tmp_path: Path) -> Path:
+    """A copy of the book's table of contents and template."""
+    (tmp_path / "chapters").mkdir()
+    shutil.copy(ROOT / "_toc.yml", tmp_path / "_toc.yml")
+    shutil.copy(ROOT / new_chapter.TEMPLATE, tmp_path / new_chapter.TEMPLATE)
+    return tmp_path
+
+
+def _files(toc_text: str) -> list[str]:
+    toc = yaml.safe_load(toc_text)
+    return [c["file"] for part in toc["parts"] for c in part["chapters"]]
+
+
+def _part_of(toc_text: str, docname: str) -> str:
+    toc = yaml.safe_load(toc_text)
+    return next(p["caption"] for p in toc["parts"] if any(c["file"] == docname for c in p["chapters"]))
+
+
+def test_new_chapter_in_a_new_part_before_the_reference(fork: Path):
+    assert new_chapter.main(["lab_roofline", "--root", str(fork), "--title", "Lab: the roofline"]) == 0
+    toc = (fork / "_toc.yml").read_text(encoding="utf-8")
+    before = _files((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    assert sorted(_files(toc)) == sorted([*before, "chapters/lab_roofline"])
+    assert _part_of(toc, "chapters/lab_roofline") == "Labs"
+    captions = [p["caption"] for p in yaml.safe_load(toc)["parts"]]
+    assert captions.index("Labs") == captions.index("Reference") - 1
+    assert toc.startswith("# Table of contents")  # comments kept
+    text = (fork / "chapters" / "lab_roofline.md").read_text(encoding="utf-8")
+    assert 'claims_box("chapters/lab_roofline")' in text and "_template" not in text.split("-->", 2)[-1]
+    assert "# Lab: the roofline" in text
+    page = parse_page(text)
+    assert page.exercises and all(LABEL.match(label) and label.startswith("ex-lab-roofline-")
+                                  for label, _ in page.exercises)
+    assert len(page.exercises) >= exercises_minimum(text) == 1  # a lab may set one exercise
+    assert jupytext.reads(text, fmt="md:myst").metadata["kernelspec"]["name"] == "python3"
+
+
+def test_second_chapter_joins_the_existing_part(fork: Path):
+    new_chapter.main(["lab_one", "--root", str(fork)])
+    new_chapter.main(["lab_two", "--root", str(fork)])
+    toc = (fork / "_toc.yml").read_text(encoding="utf-8")
+    files = _files(toc)
+    assert files.index("chapters/lab_two") == files.index("chapters/lab_one") + 1
+    assert toc.count("caption: Labs") == 1
+
+
+def test_named_part_that_exists(fork: Path):
+    new_chapter.main(["extra", "--root", str(fork), "--part", "Your own case"])
+    toc = (fork / "_toc.yml").read_text(encoding="utf-8")
+    assert _part_of(toc, "chapters/extra") == "Your own case"
+
+
+@pytest.mark.parametrize("bad", ["Lab", "1lab", "lab-roofline", "lab/x", "", "a" * 65])
+def test_bad_names_are_usage_errors(fork: Path, bad: str, capsys):
+    with pytest.raises(SystemExit) as exc:
+        new_chapter.main([bad, "--root", str(fork)])
+    assert exc.value.code == 2
+    assert "not a valid chapter name" in capsys.readouterr().err
+
+
+def test_nothing_is_overwritten(fork: Path, capsys):
+    new_chapter.main(["lab", "--root", str(fork)])
+    before = (fork / "_toc.yml").read_text(encoding="utf-8")
+    with pytest.raises(SystemExit):
+        new_chapter.main(["lab", "--root", str(fork)])
+    assert "exists already" in capsys.readouterr().err
+    (fork / "chapters" / "lab.md").unlink()
+    with pytest.raises(SystemExit):
+        new_chapter.main(["lab", "--root", str(fork)])
+    assert "already lists chapters/lab" in capsys.readouterr().err
+    assert (fork / "_toc.yml").read_text(encoding="utf-8") == before
