@@ -1,13 +1,15 @@
 # memwall: two commands do everything on a fresh machine with Python >= 3.11:
 #   make book   create .venv, install, execute the chapters, build the site into _build/html
-#   make test   the same environment and build, then lint and the whole test suite
+#   make test   the same environment and builds (both editions), then lint and the whole test suite
+#   make book EDITION=student   the book without solutions, into _build/student/html
+#   make handout CHAPTER=hardware_trends [SOLUTIONS=0|1]   a chapter as a PDF (no CHAPTER: the whole book)
 #   make test-fast   unit tests only (no book build, browser, notebooks, wheel or tests marked slow); about 20 s on 2 cores
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: env book test test-fast lint bench clean chapter
+.PHONY: env book handout handouts test test-fast lint bench clean chapter
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -19,8 +21,26 @@ $(STAMP): requirements.txt pyproject.toml
 
 env: $(STAMP)
 
+# EDITION=student builds the book without solutions into _build/student/html (default: instructor, _build/html).
+EDITION ?= instructor
+
 book: env
-	$(PY) tools/build_book.py
+	$(PY) tools/build_book.py --edition $(EDITION)
+
+# Handouts: a chapter (CHAPTER=hardware_trends), or the whole book without CHAPTER, printed to PDF by headless
+# Chromium from the built site of the right edition (SOLUTIONS=0: the student edition, built first if needed;
+# SOLUTIONS=1: the instructor edition, with solutions) into _build/handouts/<chapter|book>[-solutions].pdf.
+CHAPTER ?=
+SOLUTIONS ?= 0
+
+handout: env
+	@case "$(SOLUTIONS)" in 0|1) ;; *) echo "SOLUTIONS must be 0 (student edition) or 1 (with solutions), not '$(SOLUTIONS)'"; exit 2;; esac
+	bash tools/ensure_chromium.sh
+	$(MAKE) --no-print-directory book EDITION=$(if $(filter 1,$(SOLUTIONS)),instructor,student)
+	$(PY) tools/handout.py $(if $(CHAPTER),--chapter $(CHAPTER)) --solutions $(SOLUTIONS)
+
+handouts:
+	$(MAKE) --no-print-directory handout CHAPTER= SOLUTIONS=$(SOLUTIONS)
 
 lint: env
 	$(VENV)/bin/ruff check memwall tests tools bench
@@ -29,6 +49,7 @@ test: env
 	bash tools/ensure_chromium.sh
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory book
+	$(MAKE) --no-print-directory book EDITION=student
 	$(PY) -m pytest
 
 # Unit tests only: skips what needs a built site (_build/html), Chromium, notebook execution or a wheel build,

@@ -97,3 +97,21 @@ def test_issue5_charts():
     devices = pd.DataFrame({"device": ["x"], "memory_bytes": [80e9]})
     spec = charts.training_calculator_chart(grid, devices).to_dict()
     assert {p["name"] for p in spec["params"]} == {"m_pick", "s_pick", "z_pick", "g_pick", "r_pick", "d_pick"}
+
+
+def test_decade_axis_ticks_every_power_of_ten_the_data_spans():
+    from memwall.charts.theme import decade_axis
+
+    axis = decade_axis(pd.Series([0.3, 2e4]), "x [B]")
+    assert axis.values == [0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0]
+    assert "replace" in decade_axis(pd.Series([1e9, 7e10]), "parameters", billions=True).labelExpr
+    for bad in ([0.0, 1.0], [1.0, float("inf")], [-1.0, 2.0]):
+        with pytest.raises(ValueError, match="needs finite values > 0"):
+            decade_axis(pd.Series(bad), "x")
+
+
+def test_require_columns_names_the_table_and_what_it_has():
+    from memwall.charts.theme import require_columns
+
+    with pytest.raises(ValueError, match=r"ceilings lacks column\(s\) b; has a"):
+        require_columns(pd.DataFrame({"a": [1]}), ["a", "b"], "ceilings")

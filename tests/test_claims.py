@@ -350,3 +350,18 @@ def test_claim_modules_are_discovered_not_listed():
     package = ROOT / "memwall" / "claims"
     on_disk = {p.stem for p in package.glob("*.py") if not p.stem.startswith("_")} - core.INFRASTRUCTURE_MODULES
     assert {m.rsplit(".", 1)[1] for m in found} == on_disk
+
+
+def test_a_box_with_the_books_own_claims_says_so(table):
+    from memwall.claims.render import is_own_claim
+
+    own = table[table.apply(is_own_claim, axis=1)]
+    assert len(own) and not own["source"].str.contains("Gholami", na=False).any()
+    for chapter in CHAPTERS_WITH_BOX:
+        if chapter not in claims.chapters():
+            continue
+        box, rows = str(claims.claims_box(chapter)), table[table["chapter"] == chapter]
+        if rows.apply(is_own_claim, axis=1).any():
+            assert "Claims checked in this chapter" in box and "this book's own" in box, chapter
+        else:
+            assert "Claims of the paper checked in this chapter" in box, chapter

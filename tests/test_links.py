@@ -119,8 +119,11 @@ def test_launch_environment_and_workflow_publish_what_the_links_expect():
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8"))
     steps = [s for job in workflow["jobs"].values() for s in job.get("steps", [])]
     text = "\n".join(str(s.get("run", "")) + str(s.get("with", "")) for s in steps)
-    assert f"_build/html/{notebooks.NOTEBOOK_DIR}" in text and notebooks.NOTEBOOKS_BRANCH in text
-    assert "tools/build_book.py --clean" in text
+    # the site of the chosen edition (_build/html by default) and its notebooks are what gets published
+    assert "SITE=_build/html" in text and f'"$SITE/{notebooks.NOTEBOOK_DIR}"' in text
+    assert notebooks.NOTEBOOKS_BRANCH in text and "${{ env.SITE }}" in text
+    assert 'tools/build_book.py --clean --edition "$BOOK_EDITION"' in text
+    assert "vars.BOOK_EDITION || 'instructor'" in str(workflow["jobs"]["build"]["env"])
 
 
 def test_cli_writes_the_notebooks_binder_opens(tmp_path: Path):

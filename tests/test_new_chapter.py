@@ -27,6 +27,12 @@ def fork(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _unused(stem: str) -> str:
+    """A chapter name the book's ``_toc.yml`` does not list (a fork may already have ``lab_first_0``)."""
+    taken = set(_files((ROOT / "_toc.yml").read_text(encoding="utf-8")))
+    return next(f"{stem}_{i}" for i in range(1000) if f"chapters/{stem}_{i}" not in taken)
+
+
 def _files(toc_text: str) -> list[str]:
     toc = yaml.safe_load(toc_text)
     return [c["file"] for part in toc["parts"] for c in part["chapters"]]
@@ -38,37 +44,43 @@ def _part_of(toc_text: str, docname: str) -> str:
 
 
 def test_new_chapter_in_a_new_part_before_the_reference(fork: Path):
-    assert new_chapter.main(["lab_roofline", "--root", str(fork), "--title", "Lab: the roofline"]) == 0
+    name = _unused("lab_roofline")
+    part = "Labs for the test"  # a caption no fork uses
+    assert new_chapter.main([name, "--root", str(fork), "--title", "Lab: the roofline", "--part", part]) == 0
     toc = (fork / "_toc.yml").read_text(encoding="utf-8")
     before = _files((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    assert sorted(_files(toc)) == sorted([*before, "chapters/lab_roofline"])
-    assert _part_of(toc, "chapters/lab_roofline") == "Labs"
+    assert sorted(_files(toc)) == sorted([*before, f"chapters/{name}"])
+    assert _part_of(toc, f"chapters/{name}") == part
     captions = [p["caption"] for p in yaml.safe_load(toc)["parts"]]
-    assert captions.index("Labs") == captions.index("Reference") - 1
+    assert captions.index(part) == captions.index("Reference") - 1
     assert toc.startswith("# Table of contents")  # comments kept
-    text = (fork / "chapters" / "lab_roofline.md").read_text(encoding="utf-8")
-    assert 'claims_box("chapters/lab_roofline")' in text and "_template" not in text.split("-->", 2)[-1]
+    text = (fork / "chapters" / f"{name}.md").read_text(encoding="utf-8")
+    assert f'claims_box("chapters/{name}")' in text and "_template" not in text.split("-->", 2)[-1]
     assert "# Lab: the roofline" in text
     page = parse_page(text)
-    assert page.exercises and all(LABEL.match(label) and label.startswith("ex-lab-roofline-")
+    stem = name.replace("_", "-")
+    assert page.exercises and all(LABEL.match(label) and label.startswith(f"ex-{stem}-")
                                   for label, _ in page.exercises)
     assert len(page.exercises) >= exercises_minimum(text) == 1  # a lab may set one exercise
     assert jupytext.reads(text, fmt="md:myst").metadata["kernelspec"]["name"] == "python3"
 
 
 def test_second_chapter_joins_the_existing_part(fork: Path):
-    new_chapter.main(["lab_one", "--root", str(fork)])
-    new_chapter.main(["lab_two", "--root", str(fork)])
+    one, two = _unused("lab_first"), _unused("lab_second")
+    new_chapter.main([one, "--root", str(fork)])
+    new_chapter.main([two, "--root", str(fork)])
     toc = (fork / "_toc.yml").read_text(encoding="utf-8")
     files = _files(toc)
-    assert files.index("chapters/lab_two") == files.index("chapters/lab_one") + 1
+    assert files.index(f"chapters/{two}") == files.index(f"chapters/{one}") + 1
     assert toc.count("caption: Labs") == 1
 
 
 def test_named_part_that_exists(fork: Path):
-    new_chapter.main(["extra", "--root", str(fork), "--part", "Your own case"])
+    name = _unused("extra")
+    part = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))["parts"][0]["caption"]
+    new_chapter.main([name, "--root", str(fork), "--part", part])
     toc = (fork / "_toc.yml").read_text(encoding="utf-8")
-    assert _part_of(toc, "chapters/extra") == "Your own case"
+    assert _part_of(toc, f"chapters/{name}") == part
 
 
 @pytest.mark.parametrize("bad", ["Lab", "1lab", "lab-roofline", "lab/x", "", "a" * 65])
@@ -80,13 +92,14 @@ def test_bad_names_are_usage_errors(fork: Path, bad: str, capsys):
 
 
 def test_nothing_is_overwritten(fork: Path, capsys):
-    new_chapter.main(["lab", "--root", str(fork)])
+    lab = _unused("lab")
+    new_chapter.main([lab, "--root", str(fork)])
     before = (fork / "_toc.yml").read_text(encoding="utf-8")
     with pytest.raises(SystemExit):
-        new_chapter.main(["lab", "--root", str(fork)])
+        new_chapter.main([lab, "--root", str(fork)])
     assert "exists already" in capsys.readouterr().err
-    (fork / "chapters" / "lab.md").unlink()
+    (fork / "chapters" / f"{lab}.md").unlink()
     with pytest.raises(SystemExit):
-        new_chapter.main(["lab", "--root", str(fork)])
-    assert "already lists chapters/lab" in capsys.readouterr().err
+        new_chapter.main([lab, "--root", str(fork)])
+    assert f"already lists chapters/{lab}" in capsys.readouterr().err
     assert (fork / "_toc.yml").read_text(encoding="utf-8") == before

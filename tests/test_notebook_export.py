@@ -78,3 +78,15 @@ def test_cited_notebooks_end_with_references(site: Path):
         text = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
         if re.search(r"\([A-Z][^()]*, (?:19|20)\d\d\)", text):
             assert nb.cells[-1].source.startswith("## References\n"), path.name
+
+
+def test_notebooks_of_pages_no_longer_in_the_book_are_removed(tmp_path):
+    from memwall.sphinxext.notebooks import remove_stale_notebooks
+
+    for name in ("intro", "chapters/kept", "chapters/removed"):
+        (tmp_path / f"{name}.ipynb").parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / f"{name}.ipynb").write_text("{}", encoding="utf-8")
+    gone = remove_stale_notebooks(tmp_path, {"intro", "chapters/kept"})
+    assert [p.relative_to(tmp_path).as_posix() for p in gone] == ["chapters/removed.ipynb"]
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.ipynb")) == [
+        "chapters/kept.ipynb", "intro.ipynb"]

@@ -45,7 +45,7 @@ def test_every_column_is_documented(root):
     for rules in (tables.HARDWARE_RULES, tables.MEMORY_RULES, tables.INTERCONNECT_RULES,
                   tables.PAPER_POINT_RULES, tables.SURVEY_RULES, tables.REFERENCE_RULES, tables.PRUNING_RULES,
                   tables.ONCHIP_RULES, tables.MEMORY_TIER_RULES, tables.RECOMMENDATION_RULES,
-                  tables.OPTIMIZER_MEMORY_RULES):
+                  tables.OPTIMIZER_MEMORY_RULES, tables.MLPERF_RESULT_RULES, tables.MLPERF_WORKLOAD_RULES):
         for column in rules:
             assert f"`{column}`" in dictionary, f"data/README.md does not document column {column!r}"
 

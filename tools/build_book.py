@@ -13,7 +13,14 @@ rerun would re-emit no warning and "succeed". So the success stamp is removed be
 and after a failure Sphinx's saved state (``_build/.doctrees``) is deleted, which makes the next run
 re-read every page (the execution cache keeps successful notebooks fast).
 
-Usage: python tools/build_book.py [--clean] [--source DIR]
+Editions (:mod:`memwall.sphinxext.editions`): ``--edition instructor`` (the default) is the book as written, in
+``_build/html``; ``--edition student`` removes every solution and builds into ``_build/student/`` (its own
+execution cache, doctrees and success stamp, so neither edition's build overwrites or invalidates the other's;
+the site is ``_build/student/html``). The edition reaches Sphinx as the config value ``memwall_edition``, set in
+a copy of ``_config.yml`` written to ``_build/student/_config.yml`` and passed with ``jupyter-book --config``.
+A clean instructor build deletes the student build too (it is stale for the same reasons).
+
+Usage: python tools/build_book.py [--clean] [--source DIR] [--edition instructor|student]
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ("memwall", "data", "requirements.txt", "pyproject.toml", "_config.yml")
 GATE_FLAGS = ("-W", "-n", "--keep-going")
 """Warnings are errors (-W), references are checked (-n), and every problem is listed (--keep-going)."""
+EDITIONS = ("instructor", "student")
+"""The editions (as :data:`memwall.sphinxext.editions.EDITIONS`; a test checks that they agree)."""
 
 
 def data_folder() -> Path:
@@ -91,9 +100,51 @@ def inputs_digest() -> str:
     return h.hexdigest()
 
 
-def build(source: Path, *, clean: bool = False) -> int:
-    """Build the book in ``source`` into ``source/_build/html``; return the exit status."""
-    build_dir = source / "_build"
+def output_root(source: Path, edition: str = EDITIONS[0]) -> Path:
+    """The folder whose ``_build/`` receives ``edition``: ``source`` itself, or ``source/_build/<edition>``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown edition, naming the editions.
+    """
+    if edition not in EDITIONS:
+        raise ValueError(f"unknown edition {edition!r}; the editions are {', '.join(EDITIONS)}")
+    return source if edition == EDITIONS[0] else source / "_build" / edition
+
+
+def site_dir(source: Path, edition: str = EDITIONS[0]) -> Path:
+    """The built site of ``edition``: ``_build/html`` (instructor) or ``_build/student/html`` (a link)."""
+    root = output_root(source, edition)
+    return root / "_build" / "html" if root == source else root / "html"
+
+
+def edition_config(source: Path, edition: str) -> Path | None:
+    """Write ``_config.yml`` with ``memwall_edition: <edition>`` for a non-default edition; return its path.
+
+    The file goes to :func:`output_root` (outside the build folder a clean build deletes); the instructor
+    edition uses the book's own ``_config.yml`` (``None``).
+    """
+    import yaml
+
+    root = output_root(source, edition)
+    if root == source:
+        return None
+    config = yaml.safe_load((source / "_config.yml").read_text(encoding="utf-8")) or {}
+    sphinx = dict(config.get("sphinx") or {})
+    sphinx["config"] = {**(sphinx.get("config") or {}), "memwall_edition": edition}
+    config["sphinx"] = sphinx
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / "_config.yml"
+    target.write_text("# Written by tools/build_book.py: the book's _config.yml with the edition set.\n"
+                      + yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return target
+
+
+def build(source: Path, *, clean: bool = False, edition: str = EDITIONS[0]) -> int:
+    """Build ``edition`` of the book in ``source`` (into :func:`site_dir`); return the exit status."""
+    out = output_root(source, edition)
+    build_dir = out / "_build"
     stamp = build_dir / ".inputs-sha256"
     digest = inputs_digest()
     stale = not stamp.is_file() or stamp.read_text().strip() != digest
@@ -104,7 +155,10 @@ def build(source: Path, *, clean: bool = False) -> int:
     stamp.unlink(missing_ok=True)
     shutil.rmtree(build_dir / "html" / "reports", ignore_errors=True)  # tracebacks of earlier failures
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb), "build", str(source), "--path-output", str(source), *GATE_FLAGS]
+    cmd = [str(jb), "build", str(source), "--path-output", str(out), *GATE_FLAGS]
+    config = edition_config(source, edition)
+    if config is not None:
+        cmd += ["--config", str(config)]
     start = time.perf_counter()
     result = subprocess.run(cmd, cwd=source, check=False)
     elapsed = time.perf_counter() - start
@@ -113,7 +167,10 @@ def build(source: Path, *, clean: bool = False) -> int:
         print(f"build_book: FAILED after {elapsed:.1f} s (see the warnings above)", file=sys.stderr)
         return result.returncode
     stamp.write_text(digest + "\n")
-    print(f"build_book: built {build_dir / 'html' / 'index.html'} in {elapsed:.1f} s")
+    site = site_dir(source, edition)
+    if not site.is_symlink() and not site.exists():  # _build/student/html (jupyter-book always adds _build/)
+        site.symlink_to(Path("_build") / "html", target_is_directory=True)
+    print(f"build_book: built the {edition} edition, {site / 'index.html'}, in {elapsed:.1f} s")
     return 0
 
 
@@ -122,8 +179,11 @@ def main() -> int:
     parser.add_argument("--clean", action="store_true", help="delete _build first")
     parser.add_argument("--source", type=Path, default=ROOT,
                         help="book folder to build (default: this repository; the tests build small books)")
+    parser.add_argument("--edition", choices=EDITIONS, default=EDITIONS[0],
+                        help="instructor: the book as written, into _build/html (default); "
+                             "student: without the solutions, into _build/student/html")
     args = parser.parse_args()
-    return build(args.source.resolve(), clean=args.clean)
+    return build(args.source.resolve(), clean=args.clean, edition=args.edition)
 
 
 if __name__ == "__main__":

@@ -12,15 +12,11 @@ import altair as alt
 import pandas as pd
 
 from memwall.book import in_unit
-from memwall.charts.theme import log_axis
+from memwall.charts.theme import log_axis, require_columns
 
 __all__ = ["speculative_chart", "tp_chart"]
 
 
-def _need(table: pd.DataFrame, columns: list[str], what: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {missing}; has {list(table.columns)}")
 
 
 def speculative_chart(grid: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
@@ -45,8 +41,8 @@ def speculative_chart(grid: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
     ValueError
         If a column of :func:`memwall.beyond.speculative_grid.speculative_grid` is missing.
     """
-    _need(grid, ["device", "alpha", "k", "time_per_token_s", "plain_time_per_token_s", "speedup", "tokens_per_step"],
-          "grid")
+    require_columns(grid, ["device", "alpha", "k", "time_per_token_s", "plain_time_per_token_s", "speedup",
+                           "tokens_per_step"], "grid")
     shown = {"time_per_token_s": "ms_per_token", "plain_time_per_token_s": "plain_ms_per_token"}
     data = grid.rename(columns=shown).assign(  # SI in, milliseconds on the chart
         **{ms: in_unit(grid[si], "ms") for si, ms in shown.items()},
@@ -97,7 +93,7 @@ def tp_chart(grid: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
     ValueError
         If a column is missing.
     """
-    _need(grid, ["setup", "log2_batch", "chips", "time_per_token_s", "step_s", "allreduce_s", "fits"], "grid")
+    require_columns(grid, ["setup", "log2_batch", "chips", "time_per_token_s", "step_s", "allreduce_s", "fits"], "grid")
     setups = list(dict.fromkeys(grid["setup"]))
     long = grid.melt(id_vars=["setup", "log2_batch", "chips", "fits"],
                      value_vars=["time_per_token_s", "step_s", "allreduce_s"], var_name="term", value_name="ms")

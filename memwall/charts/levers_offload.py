@@ -10,25 +10,14 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from memwall.charts.theme import FIT_CONTAINER, PALETTE, require_positive
+from memwall.charts.theme import FIT_CONTAINER, PALETTE, decade_axis, require_columns, require_positive
 
 __all__ = ["lookup_bounds_chart", "multi_tier_roofline_chart", "offload_throughput_chart"]
 
 _WIDTH, _HEIGHT = 520, 360  # fixed: the ceiling labels' angle follows from the plot's aspect
 """Plot size of the roofline [px]: fixed, so that the ceiling labels can be drawn parallel to the ceilings."""
-_LABELS = "datum.value >= 1 ? format(datum.value, '~s') : format(datum.value, '~g')"
 
 
-def _need(table: pd.DataFrame, columns: list[str], what: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {', '.join(missing)}")
-
-
-def _decades(values: pd.Series, title: str) -> alt.Axis:
-    """Log axis with a tick and an SI label at every power of ten the data spans."""
-    lo, hi = np.floor(np.log10(values.min())), np.ceil(np.log10(values.max()))
-    return alt.Axis(title=title, values=[float(10.0 ** k) for k in np.arange(lo, hi + 1)], labelExpr=_LABELS)
 
 
 def multi_tier_roofline_chart(ceilings: pd.DataFrame, points: pd.DataFrame, *, title: str = "") -> alt.LayerChart:
@@ -54,8 +43,8 @@ def multi_tier_roofline_chart(ceilings: pd.DataFrame, points: pd.DataFrame, *, t
     ValueError
         A missing column or a non-positive value on a log axis.
     """
-    _need(ceilings, ["ceiling", "intensity_flop_per_byte", "attainable_flop_per_s"], "ceilings")
-    _need(points, ["operation", "intensity_flop_per_byte", "attainable_flop_per_s", "ceiling"], "points")
+    require_columns(ceilings, ["ceiling", "intensity_flop_per_byte", "attainable_flop_per_s"], "ceilings")
+    require_columns(points, ["operation", "intensity_flop_per_byte", "attainable_flop_per_s", "ceiling"], "points")
     for t in (ceilings, points):
         require_positive(t, "intensity_flop_per_byte")
         require_positive(t, "attainable_flop_per_s")
@@ -67,7 +56,7 @@ def multi_tier_roofline_chart(ceilings: pd.DataFrame, points: pd.DataFrame, *, t
                        legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=3))
     cols = ["intensity_flop_per_byte", "tflop_per_s"]
     both = pd.concat([data[cols], pts[cols]])
-    x_axis, y_axis = (_decades(both[c], t) for c, t in zip(cols, ("Arithmetic intensity [FLOP/B]",
+    x_axis, y_axis = (decade_axis(both[c], t) for c, t in zip(cols, ("Arithmetic intensity [FLOP/B]",
                                                                  "Attainable [TFLOP/s]"), strict=True))
     x = alt.X("intensity_flop_per_byte:Q", scale=alt.Scale(type="log", domain=[x_axis.values[0], x_axis.values[-1]]),
               axis=x_axis)
@@ -111,7 +100,7 @@ def offload_throughput_chart(table: pd.DataFrame, *, title: str = "") -> alt.Lay
     ValueError
         A missing column or a non-positive value on a log axis.
     """
-    _need(table, ["model", "system", "placement", "batch", "tokens_per_s"], "table")
+    require_columns(table, ["model", "system", "placement", "batch", "tokens_per_s"], "table")
     require_positive(table, "tokens_per_s")
     data = table.assign(line=table["placement"] + " · " + table["system"])
     models = list(dict.fromkeys(data["model"]))
@@ -123,9 +112,9 @@ def offload_throughput_chart(table: pd.DataFrame, *, title: str = "") -> alt.Lay
                        legend=stroke)
     base = alt.Chart(data).transform_filter(alt.datum.model == pick)
     lines = base.mark_line(strokeWidth=2.2).encode(
-        x=alt.X("batch:Q", scale=alt.Scale(type="log"), axis=_decades(data["batch"], "Batch [sequences]")),
+        x=alt.X("batch:Q", scale=alt.Scale(type="log"), axis=decade_axis(data["batch"], "Batch [sequences]")),
         y=alt.Y("tokens_per_s:Q", scale=alt.Scale(type="log"),
-                axis=_decades(data["tokens_per_s"], "Decode throughput bound [tokens/s]")),
+                axis=decade_axis(data["tokens_per_s"], "Decode throughput bound [tokens/s]")),
         color=colour, strokeDash=dash, detail="line:N",
         tooltip=["model:N", "system:N", "placement:N", "batch:Q",
                  alt.Tooltip("tokens_per_s:Q", format=",.3~s", title="tokens/s")])
@@ -152,7 +141,7 @@ def lookup_bounds_chart(bounds: pd.DataFrame, *, title: str = "") -> alt.LayerCh
     ValueError
         A missing column or a non-positive value on a log axis.
     """
-    _need(bounds, ["model", "setup", "samples_per_s"], "bounds")
+    require_columns(bounds, ["model", "setup", "samples_per_s"], "bounds")
     require_positive(bounds, "samples_per_s")
     models = list(dict.fromkeys(bounds["model"]))
     setups = list(dict.fromkeys(bounds["setup"]))
@@ -160,7 +149,7 @@ def lookup_bounds_chart(bounds: pd.DataFrame, *, title: str = "") -> alt.LayerCh
     floor = float(10.0 ** np.floor(np.log10(bounds["samples_per_s"].min())))
     base = alt.Chart(bounds.assign(bar_start=floor)).transform_filter(alt.datum.model == pick)
     x = alt.X("samples_per_s:Q", scale=alt.Scale(type="log"),
-              axis=_decades(bounds["samples_per_s"], "Embedding-lookup bound [samples/s]"))
+              axis=decade_axis(bounds["samples_per_s"], "Embedding-lookup bound [samples/s]"))
     y = alt.Y("setup:N", sort=setups, title=None, axis=alt.Axis(labelLimit=320))
     colour = alt.Color("setup:N", sort=setups, legend=None,  # the y axis names each bar
                        scale=alt.Scale(domain=setups, range=list(PALETTE[:len(setups)])))

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from memwall.charts.theme import FIT_CONTAINER, PALETTE, require_positive
+from memwall.charts.theme import FIT_CONTAINER, PALETTE, decade_axis, require_columns, require_positive
 
 __all__ = ["chips_needed_chart", "tier_bounds_chart"]
 
 _TIER_ORDER = ("on-chip SRAM", "HBM", "host DRAM")
 
 
-def _need(table: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(f"{name} lacks column(s) {', '.join(missing)}")
-
-
-def _decade_axis(values: pd.Series, title: str, *, billions: bool = False) -> alt.Axis:
-    """A log axis with a tick and a label at every power of ten the data spans (``1B`` rather than ``1G``)."""
-    lo, hi = math.floor(math.log10(float(values.min()))), math.ceil(math.log10(float(values.max())))
-    expr = "format(datum.value, '~s')"
-    if billions:
-        expr = f"replace({expr}, 'G', 'B')"
-    return alt.Axis(title=title, values=[10.0**k for k in range(lo, hi + 1)], labelExpr=expr, grid=True)
 
 
 def tier_bounds_chart(table: pd.DataFrame, points: pd.DataFrame | None = None, *, title: str = "") -> alt.LayerChart:
@@ -55,7 +41,7 @@ def tier_bounds_chart(table: pd.DataFrame, points: pd.DataFrame | None = None, *
     ValueError
         A missing column or a non-positive value on a log axis.
     """
-    _need(table, ["device", "batch", "tier", "parameters", "tokens_per_s", "fits"], "table")
+    require_columns(table, ["device", "batch", "tier", "parameters", "tokens_per_s", "fits"], "table")
     require_positive(table, "tokens_per_s")
     data = table.loc[table["fits"], ["device", "batch", "tier", "parameters", "tokens_per_s"]].copy()
     devices = list(dict.fromkeys(data["device"]))
@@ -68,9 +54,9 @@ def tier_bounds_chart(table: pd.DataFrame, points: pd.DataFrame | None = None, *
     both = pd.concat([data[["parameters", "tokens_per_s"]]] + ([] if points is None else
                                                                [points[["parameters", "tokens_per_s"]]]))
     x = alt.X("parameters:Q", scale=alt.Scale(type="log"),
-              axis=_decade_axis(both["parameters"], "Model size [parameters]", billions=True))
+              axis=decade_axis(both["parameters"], "Model size [parameters]", billions=True))
     y = alt.Y("tokens_per_s:Q", scale=alt.Scale(type="log"),
-              axis=_decade_axis(both["tokens_per_s"], "Decode bound per sequence step [tokens/s]"))
+              axis=decade_axis(both["tokens_per_s"], "Decode bound per sequence step [tokens/s]"))
     keep = (alt.datum.device == p_dev) & (alt.datum.batch == p_b)
     lines = alt.Chart(data).transform_filter(keep).mark_line(strokeWidth=2.5).encode(
         x=x, y=y, color=colour, detail="tier:N",
@@ -78,7 +64,7 @@ def tier_bounds_chart(table: pd.DataFrame, points: pd.DataFrame | None = None, *
                  alt.Tooltip("tokens_per_s:Q", format=",.3~s", title="tokens/s")])
     layers = [lines]
     if points is not None:
-        _need(points, ["device", "batch", "tier", "model", "parameters", "tokens_per_s"], "points")
+        require_columns(points, ["device", "batch", "tier", "model", "parameters", "tokens_per_s"], "points")
         require_positive(points, "tokens_per_s")
         base = alt.Chart(points[["device", "batch", "tier", "model", "parameters", "tokens_per_s"]]).transform_filter(
             keep)
@@ -91,7 +77,7 @@ def tier_bounds_chart(table: pd.DataFrame, points: pd.DataFrame | None = None, *
         width="container", autosize=FIT_CONTAINER, height=360, title=title)
 
 
-def chips_needed_chart(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
+def chips_needed_chart(table: pd.DataFrame, *, title: str = "", model: str | None = None) -> alt.Chart:
     """Chips needed to hold each model in on-chip memory, per device, one bar per width; a model dropdown.
 
     Parameters
@@ -100,6 +86,8 @@ def chips_needed_chart(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
         :func:`memwall.levers.onchip.chips_needed_table`: ``model``, ``widths``, ``device``, ``chips``.
     title : str
         Chart title.
+    model : str, optional
+        The model shown first (default: the table's last).
 
     Returns
     -------
@@ -111,12 +99,15 @@ def chips_needed_chart(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
     ValueError
         A missing column or a count below 1.
     """
-    _need(table, ["model", "widths", "device", "chips"], "table")
+    require_columns(table, ["model", "widths", "device", "chips"], "table")
     if (table["chips"] < 1).any():
         raise ValueError("column 'chips' has values below 1")
     models = list(dict.fromkeys(table["model"]))
     widths = list(dict.fromkeys(table["widths"]))
-    pick = alt.param(name="oc_model", value=models[-1], bind=alt.binding_select(options=models, name="Model: "))
+    if model is not None and model not in models:
+        raise ValueError(f"model={model!r} is not in the table; allowed: {', '.join(models)}")
+    pick = alt.param(name="oc_model", value=model or models[-1],
+                     bind=alt.binding_select(options=models, name="Model: "))
     hi = 10.0 ** math.ceil(math.log10(float(np.max(table["chips"])) * 3))
     x = alt.X("chips:Q", scale=alt.Scale(type="log", domain=[1, hi]),
               axis=alt.Axis(title="Chips to hold the model on chip [chips]",

@@ -93,15 +93,19 @@ def speedup_chart(bounds: pd.DataFrame, measured: pd.DataFrame, *, title: str = 
               axis=_DENSITY_AXIS)
     y = alt.Y("speedup:Q", title="decode speed-up over dense [x]")
     formats = list(dict.fromkeys(bounds["format"]))
-    colour = alt.Color("format:N", title="bound: format, execution", sort=formats,
-                       legend=alt.Legend(symbolType="stroke"),
-                       scale=alt.Scale(domain=formats, range=list(PALETTE[: len(formats)])))
+    # the lines get a legend of line swatches; 2:4 (one density) is a diamond labelled where it is drawn
+    colour = alt.Color("format:N", title="our bound (lines)", sort=formats[1:],
+                       legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=3),
+                       scale=alt.Scale(domain=formats[1:], range=list(PALETTE[1: len(formats)])))
     tip = ["format:N", alt.Tooltip("density:Q", format=".2f"), alt.Tooltip("speedup:Q", format=".2f")]
     lines = base.transform_filter(alt.datum.format != formats[0]).transform_calculate(
         speedup="datum.speedup_bound").mark_line(strokeWidth=2.5).encode(x=x, y=y, color=colour, tooltip=tip)
-    point = base.transform_filter(alt.datum.format == formats[0]).transform_calculate(
-        speedup="datum.speedup_bound").mark_point(filled=True, size=170, shape="diamond").encode(
-        x=x, y=y, color=colour, tooltip=tip)
+    diamond = base.transform_filter(alt.datum.format == formats[0]).transform_calculate(
+        speedup="datum.speedup_bound")
+    point = alt.layer(
+        diamond.mark_point(filled=True, size=170, shape="diamond", color=PALETTE[0]).encode(x=x, y=y, tooltip=tip),
+        diamond.mark_text(align="right", dx=-9, dy=-8, fontSize=11, color=PALETTE[0]).encode(
+            x=x, y=y, text=alt.value(f"bound, {formats[0]}")))
     one = alt.Chart(pd.DataFrame({"speedup": [1.0], "label": ["1x: no gain"]}))
     rule = one.mark_rule(color="#777", strokeDash=[4, 4]).encode(y="speedup:Q")
     rule_text = one.mark_text(align="left", dx=4, dy=-6, color="#555").encode(

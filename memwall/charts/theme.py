@@ -14,7 +14,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-__all__ = ["FIT_CONTAINER", "PALETTE", "log_axis", "require_positive", "years_to_dates"]
+__all__ = ["FIT_CONTAINER", "PALETTE", "decade_axis", "log_axis", "require_columns", "require_positive",
+           "years_to_dates"]
 
 
 
@@ -46,6 +47,46 @@ def require_positive(table: pd.DataFrame, column: str) -> None:
     """Raise ``ValueError`` naming ``column`` if it holds a value <= 0 (a log axis cannot show it)."""
     if (table[column] <= 0).any():
         raise ValueError(f"column {column!r} has non-positive values; a log axis needs > 0")
+
+
+def require_columns(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    """Raise ``ValueError`` naming the table (``what``) and the columns it lacks, and listing those it has."""
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"{what} lacks column(s) {', '.join(missing)}; has {', '.join(map(str, table.columns))}")
+
+
+def decade_axis(values: pd.Series | np.ndarray, title: str, *, billions: bool = False, grid: bool = True) -> alt.Axis:
+    """A log axis with a tick and an SI label at every power of ten the data spans (1, 10, 100, 1k, 1M, ...).
+
+    Parameters
+    ----------
+    values : pandas.Series or numpy.ndarray
+        The data on the axis (> 0).
+    title : str
+        Axis title, with its unit.
+    billions : bool
+        Write ``1B`` instead of ``1G`` (for counts such as parameters).
+    grid : bool
+        Grid lines at the decades.
+
+    Returns
+    -------
+    altair.Axis
+
+    Raises
+    ------
+    ValueError
+        If ``values`` holds a non-positive or non-finite number.
+    """
+    arr = np.asarray(values, dtype=float)
+    if not (np.isfinite(arr).all() and (arr > 0).all()):
+        raise ValueError(f"a log axis ({title!r}) needs finite values > 0")
+    lo, hi = int(np.floor(np.log10(arr.min()))), int(np.ceil(np.log10(arr.max())))
+    expr = "datum.value >= 1 ? format(datum.value, '~s') : format(datum.value, '~g')"
+    if billions:
+        expr = f"replace({expr}, 'G', 'B')"
+    return alt.Axis(title=title, values=[float(10.0**k) for k in range(lo, hi + 1)], labelExpr=expr, grid=grid)
 
 
 def log_axis(title: str) -> alt.Axis:

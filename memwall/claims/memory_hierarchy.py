@@ -124,7 +124,8 @@ def _register() -> None:
         claim_id="mh-70b-pcie5-slowdown", chapter=CHAPTER, section=SECTION,
         statement="Latency-oriented offloading is hopeless: a batch-1 decode step of Llama-2-70B (16-bit, 1,024 cached "
                   "tokens) with its weights in host DDR5 behind PCIe 5.0 takes about HBM-bandwidth / link-bandwidth "
-                  "times longer than from an H100's HBM.",
+                  "times longer than from an H100's HBM (a hypothetical H100 whose HBM held the 138 GB: the "
+                  "weights do not fit in its 80 GiB, which is why they are offloaded).",
         paper_value=_bandwidth_ratio_pcie5(),
         paper_text="HBM / link bandwidth, 3350 / 63 GB/s (closed form of this book)",
         unit="x", source="H100 datasheet; PCIe 5.0 x16 per direction (data/memory_tiers.csv)",

@@ -73,16 +73,20 @@ def _groq_chips_70b() -> float:
                                               weights_only=True))
 
 
-def spread_70b_on_groq() -> object:
-    """Llama-2-70B (16 bits, batch 1, empty cache) over the GroqChips it needs, NCCL's NVLink latency model."""
+def spread_70b_on_groq(*, latency: bool = True) -> object:
+    """Llama-2-70B (16 bits, batch 1, empty cache) over the GroqChips it needs: NCCL's NVLink latency model, or
+    (``latency=False``) ideal links that cost only their bandwidth."""
     row = _row(GROQ)
+    hop, base = (allreduce.HOP_LATENCY_S["nvlink"], onchip_spread.BASE_LATENCY_S) if latency else (0.0, 0.0)
     return onchip_spread.spread_table("llama-2-70b", _groq_sram(), float(row["sram_capacity_bytes"]),
                                       float(row["chip_to_chip_gb_per_s_per_direction"]) * 1e9,
-                                      allreduce.HOP_LATENCY_S["nvlink"], tensor_parallel=(8, 16, 32, 64))
+                                      hop, tensor_parallel=(8, 16, 32, 64), base_latency_s=base)
 
 
 def _link_binds() -> bool:
-    return bool(spread_70b_on_groq()["link_bound"].all())
+    """Every split is link-bound at NCCL-class latencies, and none is with zero-latency links: the wall that
+    returns is the links' latency, not their bandwidth."""
+    return bool(spread_70b_on_groq()["link_bound"].all() and not spread_70b_on_groq(latency=False)["link_bound"].any())
 
 
 def _distill_speedup() -> float:
@@ -131,15 +135,18 @@ def _register() -> None:
         ours_paper_data=_OURS, ours_extended=_groq_chips_70b), replace=True)
     register(Claim(
         claim_id="onchip-spread-link-binds", chapter=CHAPTER, section=SECTION,
-        statement="Staying on chip forces distribution, and the interconnect wall comes back: spread over the "
-                  "~600 GroqChips it needs (8 to 64-way tensor parallel x pipeline stages), Llama-2-70B's batch-1 "
-                  "step spends longer on chip-to-chip messages than on reading SRAM, with NCCL-class latencies.",
+        statement="Staying on chip forces distribution, and the interconnect wall comes back as latency: spread "
+                  "over the ~600 GroqChips it needs (8 to 64-way tensor parallel x pipeline stages), Llama-2-70B's "
+                  "batch-1 step spends longer on chip-to-chip messages than on reading SRAM if each message costs "
+                  "what it does on GPUs (NCCL's NVLink latencies; Groq publishes none), and would not on links "
+                  "that cost only their bandwidth.",
         paper_value=True,
         paper_text="(paraphrase) model size outgrows one chip's memory, forcing distribution; interconnect "
                                      "bandwidth grows only 1.4x / 2 yrs",
         unit="yes/no", source="abstract; Fig. 1; closing section on breaking the wall (paraphrased)",
         method="memwall.levers.onchip_spread.spread_table (ring all-reduces and pipeline hops, NCCL's NVLink LL "
-               "latency constants, the GroqChip's 240 GB/s per direction): link_bound for every split",
+               "latency constants, the GroqChip's 240 GB/s per direction): link_bound for every split, and for "
+               "none with zero latencies",
         ours_paper_data=NotApplicable("the paper's data has no on-chip memories"), ours_extended=_link_binds),
         replace=True)
     register(Claim(

@@ -65,7 +65,12 @@ def macko_pruning() -> sparsity.Pruning:
 
 
 def _macko_decode_bound() -> float:
-    return float(sparsity_model.decode_speedup_bound("llama-2-7b", _h100(), 1, 0, pruning=macko_pruning()))
+    return float(sparsity_model.decode_speedup_bound("llama-2-7b", _h100(), 1, CONTEXT, pruning=macko_pruning()))
+
+
+MAINTAINED_PERPLEXITY_RATIO = 1.10
+""""Maintained accuracy", read strictly: a perplexity at most 10 % above the dense model's (fixed before looking
+at the pruned results; the published one-shot results land 25-28 % above)."""
 
 
 def _unstructured_half_keeps_perplexity() -> bool:
@@ -73,7 +78,22 @@ def _unstructured_half_keeps_perplexity() -> bool:
     half = table[table["pattern"].eq("unstructured") & table["sparsity_percent"].eq(50)
                  & table["pruned_wikitext2_perplexity"].notna()]
     ratio = half["pruned_wikitext2_perplexity"] / half["dense_wikitext2_perplexity"]
-    return bool(len(half) >= 2 and (ratio < 1.3).all())
+    return bool(len(half) >= 2 and (ratio <= MAINTAINED_PERPLEXITY_RATIO).all())
+
+
+def _perplexity_explanation() -> str:
+    """The explanation of the accuracy claim, its numbers read from ``data/pruning_results.csv``."""
+    table = load_pruning_results()
+    half = table[table["pattern"].eq("unstructured") & table["sparsity_percent"].eq(50)
+                 & table["pruned_wikitext2_perplexity"].notna()]
+    cases = "; ".join(f"{r['model']} {r['pruned_wikitext2_perplexity']:.2f} against "
+                      f"{r['dense_wikitext2_perplexity']:.2f}" for _, r in half.iterrows())
+    rise = 100 * (half["pruned_wikitext2_perplexity"] / half["dense_wikitext2_perplexity"] - 1)
+    return (f"Not one-shot: the published WikiText-2 perplexities at half the block weights ({cases}) are "
+            f"{rise.min():.0f}-{rise.max():.0f} % above dense, and 2:4 costs more. The parameters are redundant once "
+            "the model is trained again: the 2:4 Llama-3.1-8B of the table recovers most of the dense accuracy "
+            "after further training by distillation. Pruning keeps accuracy at a training cost the paper's "
+            "sentence leaves out.")
 
 
 def _register() -> None:
@@ -140,20 +160,23 @@ def _register() -> None:
                   "published 1.5x smaller weights, our batch-1 bound for Llama-2-7B matches its measured speed-up.",
         paper_value=float(macko["speedup_x"]), paper_text=f"{macko['speedup_x']:.1f}x faster inference (fp16)",
         unit="x", source=f"{macko['source']}, {macko['source_url']}",
-        method="memwall.levers.sparsity_model.decode_speedup_bound('llama-2-7b', H100, batch 1, empty cache) with "
+        method="memwall.levers.sparsity_model.decode_speedup_bound('llama-2-7b', H100, batch 1, 1,024 cached "
+               "tokens, as in the chapter's table) with "
                "the block layers at 2 / 1.5 B per element (CSR whose index bytes reproduce the 1.5x)",
         rel_tol=0.10, tolerance_note="a tenth: the GPU and the context of the measurement are not modelled",
         ours_paper_data=_NOT_PAPER, ours_extended=_macko_decode_bound), replace=True)
     register(Claim(
         claim_id="sparsity-pruning-keeps-accuracy", chapter=CHAPTER, section=SECTION,
         statement="Pruning removes redundant parameters at maintained accuracy: one-shot unstructured pruning of "
-                  "half the block weights keeps the WikiText-2 perplexity of Llama-2-7B and -70B within 30 % of "
+                  "half the block weights keeps the WikiText-2 perplexity of Llama-2-7B and -70B within 10 % of "
                   "dense (published results).",
         paper_value=True,
         paper_text="(paraphrase) pruning of redundant parameters at maintained accuracy",
         unit="yes/no",
         source="closing section on breaking the wall, deployment (paraphrased; no percentage taken from it)",
-        method="data/pruning_results.csv, unstructured 50 % rows with perplexities: pruned / dense < 1.3",
+        method="data/pruning_results.csv, unstructured 50 % rows with perplexities: pruned / dense <= 1.10",
+        explanation=_perplexity_explanation(),
+        explained_in="Published speed-ups beside the bound",
         ours_paper_data=NotApplicable("the paper prints no accuracy figure for pruning"),
         ours_extended=_unstructured_half_keeps_perplexity), replace=True)
 

@@ -22,7 +22,7 @@ from memwall.claims.core import (
 from memwall.claims.ledger import ledger
 
 __all__ = ["HTMLBlock", "chapter_title", "claims_box", "claims_chart", "explanations_html", "format_value",
-           "ledger_html", "status_counts"]
+           "is_own_claim", "ledger_html", "status_counts"]
 
 STATUS_COLOURS = {REPRODUCED: "#1b7837", DIFFERS_EXPLAINED: "#b35806", NOT_REPRODUCIBLE: "#6b6b6b",
                   UNEXPLAINED: "#d7191c"}
@@ -186,15 +186,29 @@ def claims_box(chapter: str) -> HTMLBlock:
         rows.append(f"<tr><td>{html.escape(r['statement'])}</td><td>{html.escape(r['paper_text'])}</td>"
                     f"<td>{ours}{unit}</td><td>{_badge(r['status'])}</td></tr>")
     anchor = make_id(chapter_title(chapter))
+    own = int(table.apply(is_own_claim, axis=1).sum())
+    title, reference = ("Claims of the paper checked in this chapter", "Paper") if not own else (
+        "Claims checked in this chapter", "Reference")
+    note = ("" if not own else
+            f" {own} of them are this book's own (the reference says <em>this book</em> or <em>our claim</em>): "
+            "a derivation or a number of ours, checked against the code, not a claim of the paper.")
     markup = (
         '<div class="admonition note claims-box">'
-        '<p class="admonition-title">Claims of the paper checked in this chapter</p>'
+        f'<p class="admonition-title">{title}</p>'
         '<table class="claims-box-table" style="font-size:0.9em">'
-        "<thead><tr><th>Claim</th><th>Paper</th><th>Ours</th><th>Status</th></tr></thead>"
+        f"<thead><tr><th>Claim</th><th>{reference}</th><th>Ours</th><th>Status</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
-        f'<p>Summary: {html.escape(_counts_text(table))}. Tolerances, methods and explanations: '
+        f'<p>Summary: {html.escape(_counts_text(table))}.{note} Tolerances, methods and explanations: '
         f'<a href="{_href(REPORT_DOC, None, from_doc=chapter)}#{anchor}">Reproduction report</a>.</p></div>')
     return HTMLBlock(markup)
+
+
+def is_own_claim(row: pd.Series) -> bool:
+    """Whether a ledger row is this book's own claim (a derivation or number of ours), not the paper's or a
+    cited publication's: its ``source`` starts with "this book", or its ``paper_text`` says "this book" or
+    "our claim"."""
+    text = f"{row['paper_text']}".lower()
+    return f"{row['source']}".lower().startswith("this book") or "this book" in text or "our claim" in text
 
 
 def ledger_html(table: pd.DataFrame | None = None) -> HTMLBlock:

@@ -115,7 +115,8 @@ def _paths(data_dir: Path | None) -> dict[str, Path | None]:
              "models": "models.csv", "paper_models": "paper_model_points.csv",
              "paper_memory": "paper_training_memory.csv", "gpu_reference": "gpu_reference_measurements.csv",
              "pruning": "pruning_results.csv", "onchip": "onchip_memory.csv", "tiers": "memory_tiers.csv",
-             "recommendation": "recommendation_models.csv", "optimizer_memory": "optimizer_memory_published.csv"}
+             "recommendation": "recommendation_models.csv", "optimizer_memory": "optimizer_memory_published.csv",
+             "mlperf": "mlperf_llm_results.csv", "mlperf_workloads": "mlperf_llm_workloads.csv"}
     return {k: (data_dir / v if data_dir else None) for k, v in names.items()}
 
 
@@ -217,6 +218,8 @@ def _cmd_validate(args: argparse.Namespace) -> pd.DataFrame:
         "memory_tiers.csv": lambda: tables.load_memory_tiers(paths["tiers"], paths["hardware"], paths["interconnects"]),
         "recommendation_models.csv": lambda: tables.load_recommendation_models(paths["recommendation"]),
         "optimizer_memory_published.csv": lambda: tables.load_optimizer_memory(paths["optimizer_memory"]),
+        "mlperf_llm_workloads.csv": lambda: tables.load_mlperf_workloads(paths["mlperf_workloads"]),
+        "mlperf_llm_results.csv": lambda: tables.load_mlperf_results(paths["mlperf"], paths["mlperf_workloads"]),
         EXAMPLE_CONFIG: lambda: [_example_config(args.data_dir)],
     }
     rows, errors = [], []

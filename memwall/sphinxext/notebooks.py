@@ -48,7 +48,7 @@ from urllib.parse import urlparse
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from memwall.sphinxext import plain_markdown
+from memwall.sphinxext import editions, plain_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,9 @@ class Book:
     quiet_unresolved : bool
         Keep the converter's messages to itself: in a Sphinx build myst-nb, Sphinx and sphinxcontrib-bibtex
         already warn about the same missing glue value, label or citation on the page.
+    edition : str
+        ``"instructor"`` (solutions kept) or ``"student"``: every solution, its code cells included, removed
+        as on the pages (:func:`memwall.sphinxext.editions.edition_source`).
     """
 
     root: Path
@@ -112,6 +115,7 @@ class Book:
     site_url: str = ""
     warn: Callable[[str], None] | None = None
     quiet_unresolved: bool = False
+    edition: str = editions.EDITIONS[0]
     docnames: list[str] = field(init=False)
     index: plain_markdown.BookIndex = field(init=False)
     bibliography: plain_markdown.Bibliography | None = field(init=False)
@@ -183,7 +187,8 @@ def write_notebook(source: Path, target: Path, repository_url: str, *, book: Boo
         inside = resolved.is_relative_to(book.root.resolve())
         docname = (resolved.relative_to(book.root.resolve()) if inside else Path(resolved.name)).with_suffix("")
         docname = docname.as_posix()
-    nb = jupytext.read(source)
+    text = editions.edition_source(source.read_text(encoding="utf-8"), book.edition, where=str(source))
+    nb = jupytext.reads(text, fmt=source.suffix.lstrip("."))
     convert = book.converter(docname)
     cells = []
     for cell in nb.cells:
@@ -268,7 +273,7 @@ def _book(app: Sphinx) -> Book:
             logger.warning(message, type="memwall", subtype="notebooks")
 
         book = Book(Path(app.srcdir), url, branch, site_url=getattr(app.config, "html_baseurl", "") or "", warn=warn,
-                    quiet_unresolved=True)
+                    quiet_unresolved=True, edition=editions.config_edition(app))
         book.glue = plain_markdown.load_glue(folder, book.docnames)
         app._memwall_notebooks_book = book  # type: ignore[attr-defined]
     return book
@@ -304,6 +309,29 @@ _CSS = """.memwall-notebook-links { font-size: 0.85em; margin: 0 0 1em 0; paddin
 def _write_css(app: Sphinx, exc: Exception | None) -> None:
     if exc is None and app.builder.format == "html":
         (Path(app.outdir) / "_static" / "memwall-notebooks.css").write_text(_CSS, encoding="utf-8")
+        remove_stale_notebooks(Path(app.outdir) / NOTEBOOK_DIR, set(app.env.found_docs))
+
+
+def remove_stale_notebooks(folder: Path, docnames: set[str]) -> list[Path]:
+    """Delete the notebooks of ``folder`` whose page is no longer in the book (a chapter removed from
+    ``_toc.yml``), so that an incremental build publishes no notebook of a page it no longer has.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The site's notebook folder (``_build/html/notebooks``).
+    docnames : set of str
+        The docnames the build has (``app.env.found_docs``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The notebooks deleted.
+    """
+    stale = [nb for nb in folder.rglob("*.ipynb") if nb.relative_to(folder).with_suffix("").as_posix() not in docnames]
+    for nb in stale:
+        nb.unlink()
+    return stale
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -356,10 +384,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--glue", type=Path, default=None, metavar="DIR",
                         help="jupyter_execute folder of a build: its glued numbers go into the text "
                              "(default: placeholders ⟨name⟩ and a note)")
+    parser.add_argument("--edition", choices=editions.EDITIONS, default=editions.EDITIONS[0],
+                        help="student: without the solutions (default: instructor, the book as written)")
     args = parser.parse_args(argv)
     url = repository_url(args.root)
     book = Book(args.root, url, repository_branch(args.root), site_url=site_baseurl(args.root),
-                warn=lambda message: print(f"warning: {message}"))
+                warn=lambda message: print(f"warning: {message}"), edition=args.edition)
     if args.glue is not None:
         book.glue = plain_markdown.load_glue(args.glue, book.docnames)
     for doc in book.docnames:

@@ -19,12 +19,14 @@ Modules
 ``pruning``, ``onchip``, ``memory_tiers``, ``recommendation``, ``optimizer_memory``
     The tables of the part "The paper's other levers": published pruning results, on-chip memories,
     memory tiers behind accelerators, recommendation models' embedding tables, published optimizer memory.
+``mlperf``
+    Published MLPerf Inference LLM results and the benchmarks' workloads.
 """
 
 import importlib
 
-_SUBMODULES = ("hardware", "measurements", "memory_tiers", "models", "onchip", "optimizer_memory", "paper", "paths",
-               "pruning", "recommendation", "rules", "validation")
+_SUBMODULES = ("hardware", "measurements", "memory_tiers", "mlperf", "models", "onchip", "optimizer_memory", "paper",
+               "paths", "pruning", "recommendation", "rules", "validation")
 
 __all__ = [
     "ARCHITECTURES",
@@ -41,6 +43,11 @@ __all__ = [
     "MEMORY_FAMILIES",
     "MEMORY_RULES",
     "MEMORY_TIER_RULES",
+    "MLPERF_PRECISIONS",
+    "MLPERF_RESULT_RULES",
+    "MLPERF_SCENARIOS",
+    "MLPERF_TOKENS_KINDS",
+    "MLPERF_WORKLOAD_RULES",
     "MODEL_RULES",
     "ONCHIP_RULES",
     "OPTIMIZER_FIGURE_COUNTS",
@@ -73,6 +80,8 @@ __all__ = [
     "load_interconnects",
     "load_memory_generations",
     "load_memory_tiers",
+    "load_mlperf_results",
+    "load_mlperf_workloads",
     "load_models",
     "load_onchip",
     "load_optimizer_memory",

@@ -1,0 +1,104 @@
+"""The shipped MLPerf results against their bounds, and this book's own H200 decode steps against the same bound.
+
+:func:`default_bounds` applies :func:`memwall.wall.mlperf_bounds.bounds_table` to the shipped tables.
+
+The stored H200 run (``data/gpu_reference_measurements.csv``, :func:`memwall.tables.load_gpu_reference`) times
+plain PyTorch decode steps of Llama-3-8B in bf16 with CUDA graphs. Each step's bound is the one
+:mod:`memwall.wall.mlperf_bounds` uses: ``max(FLOPs / peak, bytes / bandwidth)`` of the whole step
+(:func:`memwall.cost.cost_arrays`, fused attention, LM head), on one H200 at its dense bf16 peak.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+
+from memwall.roofline import Ceilings
+from memwall.specs.presets import get_preset
+from memwall.wall.mlperf_bounds import _step, bounds_table
+from memwall.widths import BF16
+
+__all__ = ["benchmark_family", "best_per_family", "default_bounds", "own_h200_fractions"]
+
+H200_DEVICE = "H200 SXM 141GB (Hopper)"
+
+
+def own_h200_fractions(gpu_reference: pd.DataFrame, hardware: pd.DataFrame) -> pd.DataFrame:
+    """Median measured decode step of each (batch, context) of the H200 run against its roofline bound.
+
+    Parameters
+    ----------
+    gpu_reference : pandas.DataFrame
+        :func:`memwall.tables.load_gpu_reference` (rows with ``experiment == "decode_graph"`` are used).
+    hardware : pandas.DataFrame
+        :func:`memwall.tables.load_hardware` (the H200 row's bf16 peak and bandwidth).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``batch``, ``context``, ``measured_step_s`` [s] (median over runs), ``bound_step_s`` [s],
+        ``achieved_tokens_per_s``, ``bound_tokens_per_s`` [tokens/s], ``fraction`` and ``binding``.
+
+    Raises
+    ------
+    ValueError
+        If the table has no ``decode_graph`` row.
+    """
+    rows = gpu_reference[gpu_reference["experiment"].eq("decode_graph")]
+    if rows.empty:
+        raise ValueError("gpu_reference has no decode_graph rows")
+    spec = get_preset("llama-3-8b")
+    ceil = Ceilings.from_hardware(hardware, H200_DEVICE, "bf16")
+    med = rows.groupby(["batch_sequences", "context_tokens"], as_index=False)["time_s"].median()
+    out = []
+    for _, r in med.iterrows():
+        b, c = int(r["batch_sequences"]), int(r["context_tokens"])
+        flops, moved = _step(spec, b, c, BF16)
+        t_c, t_m = flops / ceil.peak_flop_per_s, moved / ceil.bandwidth_bytes_per_s
+        bound = max(t_c, t_m)
+        out.append({"batch": b, "context": c, "measured_step_s": float(r["time_s"]), "bound_step_s": bound,
+                    "achieved_tokens_per_s": b / float(r["time_s"]), "bound_tokens_per_s": b / bound,
+                    "fraction": bound / float(r["time_s"]), "binding": "compute" if t_c >= t_m else "memory"})
+    return pd.DataFrame(out)
+
+
+def benchmark_family(benchmark: str) -> str:
+    """Model of a benchmark without its accuracy target: ``llama2-70b-99.9`` -> ``llama2-70b``."""
+    for suffix in ("-99.9", "-99"):
+        if benchmark.endswith(suffix):
+            return benchmark[: -len(suffix)]
+    return benchmark
+
+
+@functools.cache
+def _default() -> pd.DataFrame:
+    from memwall.tables import load_hardware
+    from memwall.tables.mlperf import load_mlperf_results, load_mlperf_workloads
+
+    workloads = load_mlperf_workloads()
+    tpot = float(workloads.set_index("benchmark").loc["llama2-70b-99", "interactive_tpot_limit_s"])
+    table = bounds_table(load_mlperf_results(), workloads, load_hardware(), tpot)
+    table["family"] = table["benchmark"].map(benchmark_family)
+    return table
+
+
+def default_bounds() -> pd.DataFrame:
+    """:func:`bounds_table` of the shipped tables, with ``family`` added; ``interactive_binding`` at the
+    Llama-2-70B Interactive TPOT limit of the workload table (40 ms). Cached; each call gets a copy."""
+    return _default().copy()
+
+
+def best_per_family(table: pd.DataFrame) -> pd.DataFrame:
+    """Row of the highest ``fraction`` for each benchmark ``family`` (sorted by family).
+
+    Raises
+    ------
+    ValueError
+        If ``table`` lacks ``family`` or ``fraction``.
+    """
+    missing = {"family", "fraction"} - set(table.columns)
+    if missing:
+        raise ValueError(f"table lacks column(s) {sorted(missing)}")
+    best = table.loc[table.groupby("family")["fraction"].idxmax()]
+    return best.sort_values("family").reset_index(drop=True)
