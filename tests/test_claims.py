@@ -365,3 +365,9 @@ def test_a_box_with_the_books_own_claims_says_so(table):
             assert "Claims checked in this chapter" in box and "this book's own" in box, chapter
         else:
             assert "Claims of the paper checked in this chapter" in box, chapter
+
+
+def test_group_labels_are_words_a_reader_can_read(table):
+    # a group's label is the first cell of its row in the claims box: a phrase, not a slug like "csr-break-even"
+    for group in table["group"].dropna().unique():
+        assert " " in group.strip(), f"group label {group!r} reads like a slug"

@@ -167,14 +167,14 @@ def test_tier_ceilings_table_ridges():
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"weights_on_host": 1.5}, "weights_on_host must be <= 1"),
+    ({"weights_on_host": 1.5}, r"weights_on_host must be a number in \[0, 1\], got 1.5"),
     ({"weights_on_host": True}, "weights_on_host must be a number"),
     ({"kv_on_host": "0.5"}, "kv_on_host must be a number"),
-    ({"kv_on_host": -0.1}, "kv_on_host must be a number >= 0"),
+    ({"kv_on_host": -0.1}, r"kv_on_host must be a number in \[0, 1\], got -0.1"),
     ({"phase": "train"}, "phase must be one of"),
     ({"overlap": 1}, "overlap must be True or False"),
     ({"batch": 0}, "batch must be an integer >= 1"),
-    ({"batch": True}, "batch must be a number"),
+    ({"batch": True}, "batch must be an integer >= 1 .*got True"),
 ])
 def test_bad_arguments(kwargs, message):
     args = {"batch": 1, **kwargs}
@@ -188,3 +188,64 @@ def test_bad_ceilings():
         offload.TierCeilings(1e15, 1e12, 0.0)
     with pytest.raises(ValueError, match="peak_flop_per_s must be a number"):
         offload.TierCeilings(True, 1e12, 1e9)
+
+
+# ----------------------------------------------------------------------------------------------- review fixes
+
+
+def test_hbm_batch_limit_without_cache_is_unbounded():
+    system = offload.TierCeilings(989.4e12, 3.35e12, 63e9, hbm_bytes=80 * 2**30)
+    # no KV cache: once the weights (and staging buffers) fit, every batch fits (activations not counted)
+    assert offload_batch.hbm_batch_limit("llama-2-7b", system, 0) == float("inf")
+    # 138 GB of Llama-2-70B weights alone exceed 80 GiB: nothing fits, with or without a cache
+    assert offload_batch.hbm_batch_limit("llama-2-70b", system, 0, weights_on_host=0.0) == 0
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"context": -1}, "context must be an integer >= 0, got -1"),
+    ({"context": 2.5}, "context must be an integer >= 0, got 2.5"),
+    ({"context": True}, "context must be an integer >= 0 .*got True"),
+    ({"staging_layers": 1.5}, "staging_layers must be an integer >= 0, got 1.5"),
+    ({"weights_on_host": "1"}, r"weights_on_host must be a number in \[0, 1\]"),
+])
+def test_hbm_batch_limit_bad_arguments(kwargs, match):
+    system = offload.TierCeilings(989.4e12, 3.35e12, 63e9, hbm_bytes=80 * 2**30)
+    args = {"context": 1024, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        offload_batch.hbm_batch_limit("llama-2-7b", system, args.pop("context"), **args)
+
+
+@pytest.mark.parametrize(("args", "match"), [
+    ((1e12, 0), r"link_bandwidth_bytes_per_s must be a number > 0 \[B/s\], got 0"),
+    ((1e12, -1e9), r"link_bandwidth_bytes_per_s must be a number > 0 \[B/s\], got -1000000000.0"),
+    ((0, 63e9), r"peak_flop_per_s must be a number > 0 \[FLOP/s\], got 0"),
+    ((True, 63e9), r"peak_flop_per_s must be a number > 0 \[FLOP/s\] .*got True"),
+    ((1e12, 63e9, True), r"weight_bytes must be a number > 0 \[B/element\] .*got True"),
+    ((1e12, 63e9, "2"), r"weight_bytes must be a number > 0 \[B/element\]"),
+])
+def test_link_critical_batch_closed_form_names_the_parameter(args, match):
+    with pytest.raises(ValueError, match=match):
+        offload_batch.link_critical_batch_closed_form(*args)
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: offload.offload_step_time("llama-3-8b", "h100"), "system must be a TierCeilings, got str 'h100'"),
+    (lambda: offload.offload_tokens_per_s("llama-3-8b", None), "system must be a TierCeilings"),
+    (lambda: offload_batch.link_critical_batch("llama-3-8b", "h100"), "system must be a TierCeilings"),
+    (lambda: offload_batch.hbm_batch_limit("llama-3-8b", "h100", 1024), "system must be a TierCeilings"),
+    (lambda: offload.step_traffic("llama-3-8b", widths=2.0), "widths must be a ByteWidths"),
+])
+@pytest.mark.parametrize("error", [ValueError, TypeError])
+def test_wrong_system_type_names_the_parameter(call, match, error):
+    with pytest.raises(error, match=match):
+        call()
+
+
+@pytest.mark.parametrize(("args", "match"), [
+    ((0.0, 1e12, 1e9), r"peak_flop_per_s must be a number > 0 \[FLOP/s\], got 0.0"),
+    ((1e15, "1e12", 1e9), r"hbm_bandwidth_bytes_per_s must be a number > 0 \[B/s\]"),
+    ((1e15, 1e12, [1e9]), "link_bandwidth_bytes_per_s must be a single number > 0"),
+])
+def test_tier_ceilings_messages_carry_units(args, match):
+    with pytest.raises(ValueError, match=match):
+        offload.TierCeilings(*args)

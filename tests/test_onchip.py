@@ -207,18 +207,20 @@ def test_spread_table_needs_enough_chips():
 
 
 @pytest.mark.parametrize(("call", "match"), [
-    (lambda: onchip.chips_to_stay_on_chip("llama-2-7b", 0), "capacity_bytes must be a finite positive"),
+    (lambda: onchip.chips_to_stay_on_chip("llama-2-7b", 0), r"capacity_bytes must be a number > 0 \[B\], got 0"),
     (lambda: onchip.chips_to_stay_on_chip("llama-2-7b", 1e3, 1, 0), "does not exceed one step's activation"),
-    (lambda: onchip.decode_bound("llama-2-7b", True, 80e12), "peak_flop_per_s must be a positive number"),
-    (lambda: onchip.decode_bound("llama-2-7b", "188e12", 80e12), "peak_flop_per_s must be a positive number"),
-    (lambda: onchip.decode_bound("llama-2-7b", 188e12, -1.0), "bandwidth_bytes_per_s must be a finite positive"),
+    (lambda: onchip.decode_bound("llama-2-7b", True, 80e12), "peak_flop_per_s must be a number > 0 .*got True"),
+    (lambda: onchip.decode_bound("llama-2-7b", "188e12", 80e12), "peak_flop_per_s must be a number > 0"),
+    (lambda: onchip.decode_bound("llama-2-7b", 188e12, -1.0),
+     r"bandwidth_bytes_per_s must be a number > 0 \[B/s\], got -1.0"),
     (lambda: onchip.decode_bound("bert-base", 188e12, 80e12), "decoder"),
-    (lambda: onchip_spread.pipeline_link_time("llama-2-7b", 33, 1e9, 0.0), "stages must be at most layers=32"),
+    (lambda: onchip_spread.pipeline_link_time("llama-2-7b", 33, 1e9, 0.0),
+     r"stages must be an integer in \[1, layers=32\].*got 33"),
     (lambda: onchip_spread.pipeline_link_time("llama-2-7b", True, 1e9, 0.0), "stages must be an integer"),
     (lambda: onchip_spread.pipeline_link_time("llama-2-7b", 2, 1e9, -1e-6), "hop_latency_s must be a number >= 0"),
     (lambda: onchip_spread.spread_decode("llama-2-70b", GROQ_SRAM, 128, 1, 1e9, 0.0), "at most heads=64"),
     (lambda: onchip.tier_bounds([], 1e12, [1e9], batch=0), "batch must be an integer >= 1"),
-    (lambda: onchip.tier_bounds([], 1e12, [0.0]), "parameters must be a finite positive"),
+    (lambda: onchip.tier_bounds([], 1e12, [0.0]), "parameters must be a number > 0, got 0.0"),
 ])
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
@@ -257,3 +259,93 @@ def test_charts_build(table):
                                       "onchip-spread-link-binds", "onchip-distill-70b-to-8b-h100"])
 def test_claims_reproduce(claim_id):
     assert evaluate(claim_id)["status"] == "reproduced"
+
+
+# ------------------------------------------------------------------------------------ review fixes
+
+
+@pytest.mark.parametrize(("args", "match"), [
+    (("SRAM", 1e9, 0), r"bandwidth_bytes_per_s must be a number > 0 \[B/s\], got 0"),
+    (("SRAM", 1e9, -1.0), r"bandwidth_bytes_per_s must be a number > 0 \[B/s\], got -1.0"),
+    (("SRAM", 1e9, True), r"bandwidth_bytes_per_s must be a number > 0 \[B/s\] .*got True"),
+    (("SRAM", 1e9, math.inf), r"bandwidth_bytes_per_s must be a number > 0 \[B/s\], got inf"),
+    (("SRAM", 0.0, 1e12), r"capacity_bytes must be a number > 0 \[B\] or inf"),
+    (("SRAM", "1e9", 1e12), r"capacity_bytes must be a number > 0 \[B\] or inf"),
+    ((None, 1e9, 1e12), "name must be a str"),
+])
+def test_memory_tier_is_validated(args, match):
+    with pytest.raises(ValueError, match=match):
+        onchip.MemoryTier(*args)
+
+
+def test_memory_tier_allows_unlimited_capacity():
+    tier = onchip.MemoryTier("host DRAM", math.inf, 63e9)
+    assert tier.capacity_bytes == math.inf and tier.bandwidth_bytes_per_s == 63e9
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: onchip.fits_on_chip("llama-2-7b", True), r"capacity_bytes must be a number > 0 \[B\] .*got True"),
+    (lambda: onchip.fits_on_chip("llama-2-7b", "1e12"), r"capacity_bytes must be a number > 0 \[B\]"),
+    (lambda: onchip.chips_to_stay_on_chip("llama-2-7b", True), "capacity_bytes must be a number > 0"),
+    (lambda: onchip.chips_to_stay_on_chip("llama-2-7b", 2**30, weights_only="no"),
+     "weights_only must be True or False, got 'no'"),
+    (lambda: onchip.chips_to_stay_on_chip("llama-2-7b", 2**30, weights_only=1),
+     "weights_only must be True or False, got 1"),
+    (lambda: onchip.chips_needed_table(["llama-2-7b"], load_onchip(), {"16-bit": BF16}, weights_only="yes"),
+     "weights_only must be True or False"),
+    (lambda: onchip.tier_bounds([("SRAM", 1e9, 1e12)], 1e12, [1e9]), r"tiers\[0\] must be a MemoryTier"),
+])
+def test_onchip_flags_and_capacities(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: onchip.distillation_gain("llama-3-70b", "llama-3-8b", "h100"), "ceilings must be a Ceilings, got str"),
+    (lambda: onchip.distillation_gain("llama-3-70b", "llama-3-8b", GROQ_SRAM, widths="bf16"),
+     "widths must be a ByteWidths"),
+    (lambda: onchip.decode_bound("llama-2-7b", 1e12, 1e12, widths=2.0), "widths must be a ByteWidths"),
+    (lambda: onchip_spread.spread_decode("llama-2-7b", "groq", 1, 1, 1e9, 0.0), "ceilings must be a Ceilings"),
+    (lambda: onchip_spread.link_latency_budget("llama-2-7b", "groq", 1, 1), "ceilings must be a Ceilings"),
+])
+@pytest.mark.parametrize("error", [ValueError, TypeError])
+def test_wrong_object_types_name_the_parameter(call, match, error):
+    with pytest.raises(error, match=match):
+        call()
+
+
+@pytest.mark.parametrize("pp", [33, 100])
+def test_latency_budget_and_pipeline_agree_on_stages(pp):
+    # Llama-2-7B has 32 layers: both functions reject more stages than layers
+    with pytest.raises(ValueError, match=r"stages must be an integer in \[1, layers=32\]"):
+        onchip_spread.pipeline_link_time("llama-2-7b", pp, 1e9, 0.0)
+    with pytest.raises(ValueError, match=rf"pipeline_stages must be an integer in \[1, layers=32\].*got {pp}"):
+        onchip_spread.link_latency_budget("llama-2-7b", GROQ_SRAM, 1, pp)
+    with pytest.raises(ValueError, match=r"pipeline_stages must be an integer in \[1, layers=32\]"):
+        onchip_spread.spread_decode("llama-2-7b", GROQ_SRAM, 1, pp, 1e9, 0.0)
+    assert onchip_spread.link_latency_budget("llama-2-7b", GROQ_SRAM, 1, 32) > 0
+
+
+@pytest.mark.parametrize(("model", "tp", "match"), [
+    ("llama-2-7b", 3, "tensor_parallel must be at most heads=32 of llama-2-7b and divide it.*got 3"),
+    ("llama-2-7b", 12, "divide it.*got 12"),
+    ("llama-2-70b", 128, "at most heads=64"),
+    ("llama-2-7b", 2.5, "tensor_parallel must be an integer >= 1, got 2.5"),
+    ("llama-2-7b", True, "tensor_parallel must be an integer >= 1 .*got True"),
+])
+def test_tensor_parallel_must_split_whole_heads(model, tp, match):
+    with pytest.raises(ValueError, match=match):
+        onchip_spread.spread_decode(model, GROQ_SRAM, tp, 1, 1e9, 0.0)
+    with pytest.raises(ValueError, match=match):
+        onchip_spread.link_latency_budget(model, GROQ_SRAM, tp, 1)
+
+
+def test_tensor_parallel_kv_heads_split_or_replicated():
+    # Llama-2-70B: 64 heads, 8 KV heads; tp = 16 replicates each KV head on two chips (accepted)
+    assert onchip_spread.spread_decode("llama-2-70b", GROQ_SRAM, 16, 5, 1e9, 0.0).step_s > 0
+    spec = specs.get_preset("llama-2-70b")
+    odd = specs.ModelSpec(**{**spec.__dict__, "name": "odd-kv", "heads": 24, "kv_heads": 6})
+    with pytest.raises(ValueError, match="tensor_parallel must divide kv_heads=6 of odd-kv or be a multiple"):
+        onchip_spread.spread_decode(odd, GROQ_SRAM, 4, 1, 1e9, 0.0)
+    sweep = onchip_spread.spread_table(odd, GROQ_SRAM, 2**40, 240e9, 0.47e-6, tensor_parallel=(1, 2, 3, 4, 6, 8))
+    assert sweep["tensor_parallel"].tolist() == [1, 2, 3, 6]  # 4 splits the heads but not the 6 KV heads

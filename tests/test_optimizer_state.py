@@ -209,3 +209,16 @@ def test_gib_reading_of_table_1():
     assert lean_optimizers.saving_gib(1.5e9, "adam_8bit") == pytest.approx(1.5e9 * (8 - 2 * (1 + 4 / 2048)) / 2**30,
                                                                            rel=1e-9)
     assert math.isclose(lean_optimizers.saving_gib(1.5e9, "adam_8bit"), 8.5, rel_tol=0.02)
+
+
+@pytest.mark.parametrize("stage", [1.0, 2.0, True, False, "1", None, 4, -1])
+def test_zero_stage_must_be_an_int(stage):
+    with pytest.raises(ValueError, match=rf"zero_stage={stage!r} is not known; allowed: the ints 0, 1, 2, 3"):
+        osb.model_states(1e9, "adam", zero_stage=stage, n_gpus=8)
+
+
+def test_zero_stage_numpy_int_accepted():
+    import numpy as np
+
+    assert osb.model_states(1e9, "adam", zero_stage=np.int64(1), n_gpus=8) == osb.model_states(
+        1e9, "adam", zero_stage=1, n_gpus=8)

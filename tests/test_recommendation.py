@@ -121,12 +121,13 @@ def test_broken_row_is_rejected(tmp_path, row, column, value, message):
 
 @pytest.mark.parametrize(("call", "message"), [
     (lambda: rec.row_bytes(0), "embedding_dim must be an integer >= 1"),
-    (lambda: rec.row_bytes(True), "embedding_dim must be a number"),
-    (lambda: rec.row_bytes(16, 0.0), "element_bytes must be > 0"),
-    (lambda: rec.row_bytes(16, 4.0, granularity_bytes="64"), "granularity_bytes must be a number"),
-    (lambda: rec.samples_per_s_bound(100, 1e9, random_access_efficiency=1.5), "random_access_efficiency must be <= 1"),
-    (lambda: rec.samples_per_s_bound(100, 0.0), "bandwidth_bytes_per_s must be > 0"),
-    (lambda: rec.gpus_to_hold(1e9, 1e9, usable_fraction=0), "must be > 0"),
+    (lambda: rec.row_bytes(True), "embedding_dim must be an integer >= 1 .*got True"),
+    (lambda: rec.row_bytes(16, 0.0), r"element_bytes must be a number > 0 \[B/element\], got 0.0"),
+    (lambda: rec.row_bytes(16, 4.0, granularity_bytes="64"), "granularity_bytes must be an integer >= 1 .*got '64'"),
+    (lambda: rec.samples_per_s_bound(100, 1e9, random_access_efficiency=1.5),
+     r"random_access_efficiency must be a number in \(0, 1\], got 1.5"),
+    (lambda: rec.samples_per_s_bound(100, 0.0), "bandwidth_bytes_per_s must be a number > 0"),
+    (lambda: rec.gpus_to_hold(1e9, 1e9, usable_fraction=0), r"usable_fraction must be a number in \(0, 1\], got 0"),
 ])
 def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
@@ -136,3 +137,52 @@ def test_bad_arguments(call, message):
 def test_unknown_model(tables):
     with pytest.raises(ValueError, match="is not in the table; known: DLRM"):
         rec.sample_lookup_bytes(tables, "DLRM-v9")
+
+
+# ------------------------------------------------------------------------------------------------ review fixes
+
+
+def test_break_even_efficiency_analytic():
+    # 512 B rows are 8 lines of 64 B and 16 sectors of 32 B: e* = BW_link / BW_cpu
+    assert rec.break_even_efficiency(460.8e9, 63e9) == pytest.approx(63 / 460.8)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"cpu_bandwidth_bytes_per_s": 0}, r"cpu_bandwidth_bytes_per_s must be a number > 0 \[B/s\], got 0"),
+    ({"link_bandwidth_bytes_per_s": -1.0}, r"link_bandwidth_bytes_per_s must be a number > 0 \[B/s\], got -1.0"),
+    ({"row_payload_bytes": 0}, r"row_payload_bytes must be a number > 0 \[B\], got 0"),
+    ({"row_payload_bytes": -5}, r"row_payload_bytes must be a number > 0 \[B\], got -5"),
+    ({"row_payload_bytes": float("nan")}, r"row_payload_bytes must be a number > 0 \[B\], got nan"),
+    ({"cpu_granularity_bytes": 0}, r"cpu_granularity_bytes must be an integer >= 1 \[B\], got 0"),
+    ({"gpu_granularity_bytes": 32.5}, r"gpu_granularity_bytes must be an integer >= 1 \[B\], got 32.5"),
+    ({"gpu_granularity_bytes": True}, "gpu_granularity_bytes must be an integer >= 1 .*got True"),
+    ({"cpu_bandwidth_bytes_per_s": "4e11"}, "cpu_bandwidth_bytes_per_s must be a number > 0"),
+])
+def test_break_even_efficiency_bad_arguments(kwargs, message):
+    args = {"cpu_bandwidth_bytes_per_s": 460.8e9, "link_bandwidth_bytes_per_s": 63e9, **kwargs}
+    cpu, link = args.pop("cpu_bandwidth_bytes_per_s"), args.pop("link_bandwidth_bytes_per_s")
+    with pytest.raises(ValueError, match=message):
+        rec.break_even_efficiency(cpu, link, **args)
+
+
+GOOD = {"bandwidth_bytes_per_s": 1e9, "granularity_bytes": 64}
+
+
+@pytest.mark.parametrize(("setup", "message"), [
+    ({**GOOD, "devices": 2.7}, r"\['devices'\] must be an integer >= 1, got 2.7"),
+    ({**GOOD, "granularity_bytes": 48.9}, r"\['granularity_bytes'\] must be an integer >= 1 \[B\], got 48.9"),
+    ({**GOOD, "devices": True}, r"\['devices'\] must be an integer"),
+    ({**GOOD, "bandwidth_bytes_per_s": "1e9"}, r"\['bandwidth_bytes_per_s'\] must be a number > 0"),
+    ({**GOOD, "device": 2}, r"unknown keys \['device'\]"),
+    ("fast", r"setups\['x'\] must be a Mapping"),
+])
+def test_lookup_bounds_rejects_truncation_and_bad_setups(tables, setup, message):
+    with pytest.raises(ValueError, match=message):
+        rec.lookup_bounds(tables, V2, {"x": setup})
+
+
+def test_lookup_bounds_accepts_whole_floats(tables):
+    whole = rec.lookup_bounds(tables, V2, {"x": {"bandwidth_bytes_per_s": 1e9, "granularity_bytes": 64.0,
+                                                 "devices": 2.0}})
+    exact = rec.lookup_bounds(tables, V2, {"x": {"bandwidth_bytes_per_s": 1e9, "granularity_bytes": 64, "devices": 2}})
+    assert whole.equals(exact)

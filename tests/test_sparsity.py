@@ -95,8 +95,8 @@ def test_critical_batch_closed_form(h100):
     ({"fmt": "coo"}, "fmt must be one of"),
     ({"fmt": "2:4", "density": 0.4}, "density must be 0.5"),
     ({"fmt": "csr"}, "density is required"),
-    ({"fmt": "bitmap", "density": 0.0}, r"density must be in \(0, 1\]"),
-    ({"fmt": "bitmap", "density": 1.5}, r"density must be in \(0, 1\]"),
+    ({"fmt": "bitmap", "density": 0.0}, r"density must be a number in \(0, 1\], got 0.0"),
+    ({"fmt": "bitmap", "density": 1.5}, r"density must be a number in \(0, 1\], got 1.5"),
     ({"fmt": "bitmap", "density": True}, "density must be a number"),
     ({"fmt": "bitmap", "density": "0.5"}, "density must be a number"),
     ({"fmt": "csr", "density": 0.5, "index_bytes": 0.0}, "index_bytes"),
@@ -111,9 +111,9 @@ def test_bad_pruning(kwargs, match):
 @pytest.mark.parametrize(("args", "match"), [
     ((0, 4, 2.0), "rows must be an integer >= 1"),
     ((4, 2.5, 2.0), "cols must be an integer"),
-    ((True, 4, 2.0), "rows must be a positive integer"),
-    ((4, 4, -2.0), "element_bytes must be a positive number"),
-    ((4, 4, "2"), "element_bytes must be a positive number"),
+    ((True, 4, 2.0), "rows must be an integer >= 1 .*got True"),
+    ((4, 4, -2.0), r"element_bytes must be a number > 0 \[B/element\], got -2.0"),
+    ((4, 4, "2"), "element_bytes must be a number > 0 .*got '2'"),
     ((4, 6, 2.0, Pruning("2:4")), "cols must be a multiple of 4"),
 ])
 def test_bad_matrix(args, match):
@@ -220,3 +220,80 @@ def test_loader_rejects_speedup_on_pruning_level(tmp_path):
     df.to_csv(path, index=False)
     with pytest.raises(DataValidationError, match="speedup_x must be given exactly"):
         load_pruning_results(path)
+
+
+# ------------------------------------------------------------------------------------------ review fixes
+
+
+def _hpc_row() -> dict:
+    df = load_pruning_results()
+    return df[df["source"].str.startswith("HPC-AI") & df["measured"].eq("end_to_end_throughput")].iloc[0].to_dict()
+
+
+@pytest.mark.parametrize(("precision", "weight"), [("fp16", 2.0), ("bf16", 2.0), ("fp8", 1.0), ("int8", 1.0)])
+def test_published_widths_follow_the_precision(precision, weight):
+    # weights at the format's width (memwall.widths.BYTES_PER_ELEMENT); activations and KV cache at 16 bits
+    assert sparsity_model.published_widths(precision) == ByteWidths(weight=weight, act=2.0, kv=2.0)
+
+
+def test_published_widths_reject_unknown():
+    with pytest.raises(ValueError, match=r"precision='fp6' is not known; allowed: fp32, bf16"):
+        sparsity_model.published_widths("fp6")
+
+
+def test_published_bound_uses_the_row_precision(h100):
+    """The HPC-AI 2:4 Llama-3-8B row is fp8: its bound is at 1-byte weights (~1.52x), not 16-bit (~1.67x)."""
+    vs = sparsity_model.published_vs_bound(load_pruning_results(), h100)
+    row = vs[vs["source"].str.startswith("HPC-AI") & vs["measured"].eq("end_to_end_throughput")].iloc[0]
+    assert _hpc_row()["precision"] == "fp8"
+    fp8 = sparsity_model.decode_speedup_bound("llama-3-8b", h100, 1, 1024, pruning=STC,
+                                              widths=ByteWidths(weight=1.0))
+    assert row["bound_x"] == pytest.approx(fp8) and row["bound_x"] == pytest.approx(1.52, abs=0.01)
+    # analytic ceiling at 8 bits: the block weights shrink from 1 B to 0.5 + 1/8 B, 1 / 0.625 = 1.6
+    assert row["bound_x"] < 1 / 0.625 < sparsity_model.decode_speedup_bound("llama-3-8b", h100, 1, 1024, pruning=STC)
+    # the fp16 MACKO row keeps its 16-bit bound
+    macko = vs[vs["source"].str.startswith("Macko") & vs["measured"].eq("end_to_end_decode")].iloc[0]
+    assert macko["bound_x"] == pytest.approx(1.457, abs=0.01)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"rows": 0, "cols": 4}, "rows must be an integer >= 1 .*got 0"),
+    ({"rows": -5, "cols": 4}, "rows must be an integer >= 1 .*got -5"),
+    ({"rows": 4, "cols": 2.5}, "cols must be an integer >= 1 .*got 2.5"),
+    ({"rows": True, "cols": 4}, "rows must be an integer >= 1 .*got True"),
+    ({"index_bytes": True}, r"index_bytes must be a number > 0 \[B\] .*got True"),
+    ({"index_bytes": 0.0}, r"index_bytes must be a number > 0 \[B\], got 0.0"),
+    ({"pointer_bytes": "4"}, "pointer_bytes must be a number > 0"),
+    ({"index_bytes": float("nan")}, "index_bytes must be a number > 0"),
+])
+def test_break_even_rejects_bad_shape_and_widths(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        sparsity.break_even_density("csr", 2.0, **kwargs)
+
+
+@pytest.mark.parametrize(("fmt", "w"), [("2:4", 0.25), ("2:4", 0.125), ("bitmap", 0.125), ("bitmap", 0.1)])
+def test_break_even_never_saves_is_zero(fmt, w):
+    # 0.0 is the documented "never saves": no density in (0, 1] stores fewer bytes than dense
+    assert sparsity.break_even_density(fmt, w) == 0.0
+
+
+def test_break_even_csr_never_saves_on_a_tiny_matrix():
+    # 1 x 4 at 1 B with 4 B row pointers: (1 - 2 * 4 / 4) / (1 + 4) < 0 -> 0.0, no RuntimeWarning
+    assert sparsity.break_even_density("csr", 1.0, rows=1, cols=4) == 0.0
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda h: sparsity_model.decode_speedup_bound("llama-2-7b", h, pruning="2:4"), "pruning must be a Pruning"),
+    (lambda h: sparsity_model.decode_step_time_pruned("llama-2-7b", "h100"), "ceilings must be a Ceilings"),
+    (lambda h: sparsity_model.decode_step_time_pruned("llama-2-7b", h, widths=2.0), "widths must be a ByteWidths"),
+    (lambda h: sparsity_model.critical_batch_pruned("llama-2-7b", h, pruning="2:4"), "pruning must be a Pruning"),
+    (lambda h: sparsity_model.effective_weight_bytes("llama-2-7b", "2:4"), "pruning must be a Pruning"),
+    (lambda h: sparsity.matrix_bytes(4, 4, 2.0, "2:4"), "pruning must be a Pruning, got str '2:4'"),
+    (lambda h: sparsity.bytes_per_element(2.0, "2:4"), "pruning must be a Pruning"),
+    (lambda h: sparsity.critical_batch_closed_form("h100", 2.0), "ceilings must be a Ceilings"),
+    (lambda h: sparsity_model.published_vs_bound(load_pruning_results(), "h100"), "ceilings must be a Ceilings"),
+])
+@pytest.mark.parametrize("error", [ValueError, TypeError])
+def test_wrong_object_types_name_the_parameter(h100, call, match, error):
+    with pytest.raises(error, match=match):
+        call(h100)

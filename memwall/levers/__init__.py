@@ -24,4 +24,6 @@ Modules
     Recommendation models: bytes of embedding lookups on a CPU with large DRAM against a GPU.
 ``optimizer_state``
     Lean optimizers and low-precision training: optimizer-state bytes per parameter, second order included.
+``_args`` (private)
+    The argument checks the modules share: numbers without bool/str coercion, counts, flags, object types.
 """

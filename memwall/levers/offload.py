@@ -44,8 +44,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from memwall._checks import _check_array
 from memwall.cost import cost_arrays
+from memwall.levers._args import flag, instance, positive
+from memwall.levers._args import number as _number
 from memwall.roofline import Ceilings
 from memwall.serving.schemes import _out, _spec
 from memwall.specs.model_spec import ModelSpec
@@ -82,18 +83,6 @@ model of FlexGen's single-GPU runs; learned positions of 2048 + 2 offset rows; R
 same as the ``"gelu"`` kind (two matrices)."""
 
 
-def _number(name: str, value: Any, *, minimum: float = 0.0, maximum: float = np.inf, integer: bool = False
-            ) -> np.ndarray:
-    """``value`` as a float array, rejecting bools, strings and values outside ``[minimum, maximum]``."""
-    items = np.asarray(value, dtype=object).ravel()
-    if isinstance(value, (bool, np.bool_, str)) or any(isinstance(v, (bool, np.bool_, str)) for v in items):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    arr = _check_array(name, value, integer=integer, minimum=minimum)
-    if np.any(arr > maximum):
-        raise ValueError(f"{name} must be <= {maximum:g}, got {value!r}")
-    return arr
-
-
 @dataclass(frozen=True)
 class TierCeilings:
     """Ceilings of one accelerator with a second memory tier behind a link.
@@ -116,7 +105,8 @@ class TierCeilings:
     Raises
     ------
     ValueError
-        If a rate or capacity is not a positive finite number (bools and strings rejected), naming it.
+        If a rate or capacity is not a positive finite number (bools and strings rejected), naming it, its
+        value and unit; ``name`` or ``precision`` not a string.
     """
 
     peak_flop_per_s: float
@@ -129,15 +119,16 @@ class TierCeilings:
     precision: str = "bf16"
 
     def __post_init__(self) -> None:
+        units = {"peak_flop_per_s": "FLOP/s", "hbm_bytes": "B", "host_bytes": "B"}
         for field in ("peak_flop_per_s", "hbm_bandwidth_bytes_per_s", "link_bandwidth_bytes_per_s",
                       "host_bandwidth_bytes_per_s", "hbm_bytes", "host_bytes"):
             value = getattr(self, field)
             if value is None and field not in ("peak_flop_per_s", "hbm_bandwidth_bytes_per_s",
                                                "link_bandwidth_bytes_per_s"):
                 continue
-            if np.ndim(value) != 0 or float(_number(field, value, minimum=0.0)) <= 0:
-                raise ValueError(f"{field} must be a finite positive number, got {value!r}")
-            object.__setattr__(self, field, float(value))
+            object.__setattr__(self, field, positive(field, value, unit=units.get(field, "B/s"), scalar=True))
+        instance("name", self.name, str)
+        instance("precision", self.precision, str)
 
     @property
     def stream_bandwidth_bytes_per_s(self) -> float:
@@ -256,7 +247,7 @@ def step_traffic(spec: ModelSpec | str, batch: ArrayLike = 1, context: ArrayLike
     ------
     ValueError
         Unknown phase; ``batch`` not a positive integer or ``context`` negative (prefill: below 1), bools and
-        strings rejected.
+        strings rejected; ``widths`` not a :class:`memwall.widths.ByteWidths` (an ``ArgumentTypeError``).
 
     Notes
     -----
@@ -266,6 +257,7 @@ def step_traffic(spec: ModelSpec | str, batch: ArrayLike = 1, context: ArrayLike
     """
     phase = _phase(phase)
     spec = _spec(spec)
+    instance("widths", widths, ByteWidths)
     b = _number("batch", batch, minimum=1, integer=True)
     c = _number("context", context, minimum=0 if phase == "decode" else 1, integer=True)
     flops, read, written = _totals(spec, phase, b, c, widths)
@@ -311,6 +303,8 @@ def offload_step_time(spec: ModelSpec | str, system: TierCeilings, batch: ArrayL
     ValueError
         A share outside [0, 1] or not a number (bools and strings rejected), ``overlap`` not a bool, and the
         errors of :func:`step_traffic`.
+    ArgumentTypeError
+        ``system`` not a :class:`TierCeilings` (a ``TypeError`` and a ``ValueError``).
 
     Notes
     -----
@@ -318,8 +312,8 @@ def offload_step_time(spec: ModelSpec | str, system: TierCeilings, batch: ArrayL
     ``t = max(F/P, H/BW_h, max(L_in, L_out)/BW_s)`` overlapped, ``max(F/P, H/BW_h + max(L_in, L_out)/BW_s)``
     serial (module docstring; FlexGen, arXiv 2303.06865, §4, overlaps the transfers the same way).
     """
-    if not isinstance(overlap, (bool, np.bool_)):
-        raise ValueError(f"overlap must be True or False, got {overlap!r}")
+    instance("system", system, TierCeilings)
+    flag("overlap", overlap)
     fw = _number("weights_on_host", weights_on_host, minimum=0.0, maximum=1.0)
     fk = _number("kv_on_host", kv_on_host, minimum=0.0, maximum=1.0)
     t = step_traffic(spec, batch, context, phase=phase, widths=widths)

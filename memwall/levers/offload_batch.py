@@ -11,11 +11,14 @@ chart tables. The step model itself is in :mod:`memwall.levers.offload`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from memwall.levers.offload import TierCeilings, _number, offload_step_time, step_traffic
+from memwall.levers._args import count, instance, number, positive
+from memwall.levers.offload import TierCeilings, offload_step_time, step_traffic
 from memwall.roofline import Ceilings
 from memwall.serving.decode import critical_batch_closed_form, smallest_compute_bound_batch
 from memwall.serving.memory import kv_cache_bytes
@@ -51,7 +54,8 @@ def link_critical_batch_closed_form(peak_flop_per_s: ArrayLike, link_bandwidth_b
     Raises
     ------
     ValueError
-        If an input is not positive and finite.
+        If an input is not a positive finite number (bools and strings rejected), naming the parameter, its
+        value and its unit.
 
     Examples
     --------
@@ -62,7 +66,9 @@ def link_critical_batch_closed_form(peak_flop_per_s: ArrayLike, link_bandwidth_b
     >>> round(link_critical_batch_closed_form(989.4e12, 450e9))
     2199
     """
-    return critical_batch_closed_form(peak_flop_per_s, link_bandwidth_bytes_per_s, weight_bytes)
+    return critical_batch_closed_form(positive("peak_flop_per_s", peak_flop_per_s, unit="FLOP/s"),
+                                      positive("link_bandwidth_bytes_per_s", link_bandwidth_bytes_per_s, unit="B/s"),
+                                      positive("weight_bytes", weight_bytes, unit="B/element"))
 
 
 def link_critical_batch(spec: ModelSpec | str, system: TierCeilings, context: ArrayLike = 0, *,
@@ -86,10 +92,11 @@ def link_critical_batch(spec: ModelSpec | str, system: TierCeilings, context: Ar
     Raises
     ------
     ValueError
-        As :func:`offload_step_time`.
+        As :func:`offload_step_time` (``system`` not a :class:`TierCeilings` included).
     """
-    fw = float(_number("weights_on_host", weights_on_host, minimum=0.0, maximum=1.0))
-    fk = float(_number("kv_on_host", kv_on_host, minimum=0.0, maximum=1.0))
+    instance("system", system, TierCeilings)
+    fw = float(number("weights_on_host", weights_on_host, minimum=0.0, maximum=1.0))
+    fk = float(number("kv_on_host", kv_on_host, minimum=0.0, maximum=1.0))
 
     def link_free(b: np.ndarray) -> np.ndarray:
         t = step_traffic(spec, b, context, widths=widths)
@@ -101,7 +108,7 @@ def link_critical_batch(spec: ModelSpec | str, system: TierCeilings, context: Ar
 
 
 def hbm_batch_limit(spec: ModelSpec | str, system: TierCeilings, context: int, *, weights_on_host: float = 1.0,
-                    staging_layers: int = 2, widths: ByteWidths = BF16) -> int:
+                    staging_layers: int = 2, widths: ByteWidths = BF16) -> int | float:
     """Largest batch whose KV cache fits in HBM beside the weights kept there (and the staging buffers).
 
     Parameters
@@ -111,36 +118,43 @@ def hbm_batch_limit(spec: ModelSpec | str, system: TierCeilings, context: int, *
     system : TierCeilings
         Needs ``hbm_bytes``.
     context : int
-        Tokens per sequence to hold. [tokens]
+        Tokens per sequence to hold, >= 0. [tokens]
     weights_on_host : float
-        Share of the weights on the host. [1]
+        Share of the weights on the host, in [0, 1]. [1]
     staging_layers : int
-        Layers' weights buffered in HBM while streaming (2: double buffering, one layer computing and the
-        next arriving, as FlexGen's overlap needs). [layers]
+        Layers' weights buffered in HBM while streaming, >= 0 (2: double buffering, one layer computing and
+        the next arriving, as FlexGen's overlap needs). [layers]
     widths : memwall.widths.ByteWidths
         Storage widths (keyword-only). [B/element]
 
     Returns
     -------
-    int
-        ``floor((M - (1 - f_w) N b_w - f_w · staging) / kv_per_sequence)``, 0 if nothing fits. [sequences]
-        Activations are not counted.
+    int or float
+        ``floor((M - (1 - f_w) N b_w - f_w · staging) / kv_per_sequence)`` [sequences]; 0 if the weights
+        and staging buffers alone do not fit. With ``context=0`` there is no KV cache, so once the weights
+        fit every batch does: ``math.inf`` (a float), since activations are not counted.
 
     Raises
     ------
     ValueError
-        ``system.hbm_bytes`` unknown, bad share, context or ``staging_layers``.
+        ``system.hbm_bytes`` unknown; a share outside [0, 1], ``context`` or ``staging_layers`` not an
+        integer >= 0 (bools and strings rejected); ``system`` not a :class:`TierCeilings`.
     """
+    instance("system", system, TierCeilings)
+    instance("widths", widths, ByteWidths)
     if system.hbm_bytes is None:
         raise ValueError(f"system {system.name!r} has no HBM capacity (hbm_bytes)")
-    fw = float(_number("weights_on_host", weights_on_host, minimum=0.0, maximum=1.0))
-    layers = int(_number("staging_layers", staging_layers, minimum=0, integer=True))
+    fw = float(number("weights_on_host", weights_on_host, minimum=0.0, maximum=1.0))
+    layers = count("staging_layers", staging_layers, minimum=0, scalar=True)
+    tokens = count("context", context, minimum=0, scalar=True)
     spec = _spec(spec)
     weights = parameter_count(spec) * float(widths.weight)
     staging = fw * min(layers, spec.layers) * weights / spec.layers
     free = system.hbm_bytes - (1 - fw) * weights - staging
-    per_seq = kv_cache_bytes(spec, int(_number("context", context, minimum=0, integer=True)), 1, widths.kv)
-    return max(0, int(free // per_seq)) if per_seq > 0 else 0
+    if free < 0:
+        return 0
+    per_seq = kv_cache_bytes(spec, tokens, 1, widths.kv)
+    return int(free // per_seq) if per_seq > 0 else math.inf
 
 
 def throughput_table(models: dict[str, ModelSpec | str], systems: dict[str, TierCeilings],
@@ -174,7 +188,7 @@ def throughput_table(models: dict[str, ModelSpec | str], systems: dict[str, Tier
     ValueError
         As :func:`offload_step_time`.
     """
-    b = _number("batches", batches, minimum=1, integer=True).ravel()
+    b = number("batches", batches, minimum=1, integer=True).ravel()
     rows = []
     for m_label, model in models.items():
         for s_label, system in systems.items():
@@ -207,12 +221,13 @@ def tier_ceilings_table(peak_flop_per_s: float, bandwidths: dict[str, float], in
     Raises
     ------
     ValueError
-        A bandwidth or the peak not positive; an intensity negative.
+        A bandwidth or the peak not a positive number (bools and strings rejected); an intensity negative.
     """
-    i = _number("intensities", intensities, minimum=0.0).ravel()
+    i = number("intensities", intensities, minimum=0.0).ravel()
+    peak = positive("peak_flop_per_s", peak_flop_per_s, unit="FLOP/s", scalar=True)
     frames = []
     for label, bw in bandwidths.items():
-        c = Ceilings(peak_flop_per_s, bw, name=label)
+        c = Ceilings(peak, positive(f"bandwidths[{label!r}]", bw, unit="B/s", scalar=True), name=label)
         frames.append(pd.DataFrame({"ceiling": label, "intensity_flop_per_byte": i,
                                     "attainable_flop_per_s": np.atleast_1d(c.attainable(i)),
                                     "bandwidth_bytes_per_s": c.bandwidth_bytes_per_s,

@@ -20,16 +20,17 @@ micro-batch pipelining (which raises throughput, not a sequence's tokens/s).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from memwall._checks import _check_array, _check_precision
 from memwall.cost import cost_arrays
 from memwall.device_lookup import find_device, is_missing
-from memwall.roofline import Ceilings, _positive
+from memwall.levers._args import capacity, count, flag, instance, positive
+from memwall.roofline import Ceilings
 from memwall.serving.decode import decode_step_time
 from memwall.serving.memory import footprint
 from memwall.specs.model_spec import ModelSpec, parameter_count
@@ -44,18 +45,6 @@ _PEAK_COLUMNS = {"fp16": "dense_fp16_tflop_per_s", "bf16": "dense_fp16_tflop_per
 
 def _spec(spec: ModelSpec | str) -> ModelSpec:
     return decoder_spec(spec, "decode")
-
-
-def _count(name: str, value: ArrayLike, minimum: int = 1) -> np.ndarray:
-    if isinstance(value, bool | str) or (np.ndim(value) and np.asarray(value).dtype.kind in "bUSO"):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return _check_array(name, value, integer=True, minimum=minimum)
-
-
-def _number(name: str, value: object) -> float:
-    if isinstance(value, bool | str) or np.ndim(value) != 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return float(_positive(name, value))
 
 
 # ------------------------------------------------------------------------------------------ devices
@@ -98,13 +87,27 @@ def device_peak(row: dict, precision: str = "fp16") -> float:
     return float(peak) * 1e12
 
 
-class MemoryTier(NamedTuple):
+@dataclass(frozen=True)
+class MemoryTier:
     """A memory weights can stream from: ``name``, ``capacity_bytes`` [B] (``inf``: not limiting) and
-    ``bandwidth_bytes_per_s`` [B/s]."""
+    ``bandwidth_bytes_per_s`` [B/s].
+
+    Raises
+    ------
+    ValueError
+        ``name`` not a string; a capacity not > 0 (or ``inf``), a bandwidth not a finite number > 0 (bools and
+        strings rejected), naming the field, its value and unit.
+    """
 
     name: str
     capacity_bytes: float
     bandwidth_bytes_per_s: float
+
+    def __post_init__(self) -> None:
+        instance("name", self.name, str)
+        object.__setattr__(self, "capacity_bytes", capacity("capacity_bytes", self.capacity_bytes))
+        object.__setattr__(self, "bandwidth_bytes_per_s",
+                           positive("bandwidth_bytes_per_s", self.bandwidth_bytes_per_s, unit="B/s", scalar=True))
 
 
 def device_tiers(table: pd.DataFrame, device: str, *, sram_name: str | None = None,
@@ -140,10 +143,8 @@ def device_tiers(table: pd.DataFrame, device: str, *, sram_name: str | None = No
         tiers.append(MemoryTier("HBM", float(row["memory_capacity_gib"]) * 2.0**30,
                                 float(row["memory_bandwidth_gb_per_s"]) * 1e9))
     if host_link_bytes_per_s is not None:
-        if isinstance(host_capacity_bytes, bool) or not float(host_capacity_bytes) > 0:
-            raise ValueError(f"host_capacity_bytes must be > 0, got {host_capacity_bytes!r}")
-        tiers.append(MemoryTier("host DRAM", float(host_capacity_bytes),
-                                _number("host_link_bytes_per_s", host_link_bytes_per_s)))
+        tiers.append(MemoryTier("host DRAM", capacity("host_capacity_bytes", host_capacity_bytes),
+                                positive("host_link_bytes_per_s", host_link_bytes_per_s, unit="B/s", scalar=True)))
     return tiers
 
 
@@ -160,9 +161,11 @@ def fits_on_chip(spec: ModelSpec | str, capacity_bytes: ArrayLike, batch: ArrayL
     Raises
     ------
     ValueError
-        A capacity not positive; bad batch, context or widths as in :func:`memwall.serving.footprint`.
+        A capacity not a finite number > 0 (bools and strings rejected); ``widths`` not a ByteWidths; bad batch
+        or context as in :func:`memwall.serving.footprint`.
     """
-    cap = _positive("capacity_bytes", capacity_bytes)
+    cap = positive("capacity_bytes", capacity_bytes, unit="B")
+    instance("widths", widths, ByteWidths)
     fits = np.asarray(footprint(_spec(spec), batch, context, widths=widths).total) <= cap
     return bool(fits) if fits.ndim == 0 else fits
 
@@ -179,7 +182,7 @@ def chips_to_stay_on_chip(spec: ModelSpec | str, capacity_bytes: ArrayLike, batc
     capacity_bytes : float or array_like
         On-chip capacity ``C`` of one chip. [B]
     weights_only : bool
-        Count the weights alone: ``ceil(W / C)``.
+        Count the weights alone: ``ceil(W / C)``. ``True`` or ``False`` only.
 
     Returns
     -------
@@ -190,7 +193,8 @@ def chips_to_stay_on_chip(spec: ModelSpec | str, capacity_bytes: ArrayLike, batc
     Raises
     ------
     ValueError
-        A capacity not positive, or not larger than one step's activation buffers.
+        A capacity not a finite number > 0 (bools and strings rejected), or not larger than one step's
+        activation buffers; ``weights_only`` not a bool; ``widths`` not a ByteWidths.
 
     Examples
     --------
@@ -200,7 +204,9 @@ def chips_to_stay_on_chip(spec: ModelSpec | str, capacity_bytes: ArrayLike, batc
     >>> chips_to_stay_on_chip("llama-2-70b", 220 * 2**20, weights_only=True)
     599
     """
-    cap = _positive("capacity_bytes", capacity_bytes)
+    cap = positive("capacity_bytes", capacity_bytes, unit="B")
+    flag("weights_only", weights_only)
+    instance("widths", widths, ByteWidths)
     fp = footprint(_spec(spec), batch, context, widths=widths)
     shared = np.asarray(fp.weights) + (0.0 if weights_only else np.asarray(fp.kv_cache))
     room = cap - (0.0 if weights_only else np.asarray(fp.activations))
@@ -226,13 +232,15 @@ def chips_needed_table(models: Sequence[str], table: pd.DataFrame, widths: dict[
     Raises
     ------
     ValueError
-        Unknown model or device; as :func:`chips_to_stay_on_chip`.
+        Unknown model or device; ``widths`` not a dict of ByteWidths; as :func:`chips_to_stay_on_chip`.
     """
+    flag("weights_only", weights_only)
     names = list(dict.fromkeys(table["device"])) if devices is None else list(devices)
     rows = []
     for model in models:
         spec = _spec(model)
-        for label, w in widths.items():
+        for label, w in instance("widths", widths, dict).items():
+            instance(f"widths[{label!r}]", w, ByteWidths)
             fp = footprint(spec, batch, context, widths=w)
             need = float(fp.weights) if weights_only else float(fp.total)
             for device in names:
@@ -285,15 +293,17 @@ def decode_bound(spec: ModelSpec | str, peak_flop_per_s: float, bandwidth_bytes_
     Raises
     ------
     ValueError
-        A ceiling not a positive number (booleans and strings rejected); bad batch, context or widths.
+        A ceiling not a finite number > 0 (booleans and strings rejected); bad batch or context; ``widths``
+        not a ByteWidths.
 
     Notes
     -----
     On chip the bandwidth grows by an order of magnitude or more and the peak does not, so the ridge ``P / BW``
     falls to a few FLOP/B (GroqChip: 188e12 / 80e12 = 2.35) and a few sequences make the step compute-bound.
     """
-    peak = _number("peak_flop_per_s", peak_flop_per_s)
-    bw = _number("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
+    peak = positive("peak_flop_per_s", peak_flop_per_s, unit="FLOP/s", scalar=True)
+    bw = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, unit="B/s", scalar=True)
+    instance("widths", widths, ByteWidths)
     spec = _spec(spec)
     step = float(decode_step_time(spec, Ceilings(peak, bw), batch, context, widths=widths))
     ops = cost_arrays(spec, "decode", context, batch, widths=widths, fused_attention=True, include_lm_head=True)
@@ -315,13 +325,17 @@ def distillation_gain(teacher: ModelSpec | str, student: ModelSpec | str, ceilin
     Raises
     ------
     ValueError
-        As :func:`memwall.serving.decode_step_time`.
+        ``ceilings`` not a :class:`memwall.roofline.Ceilings` or ``widths`` not a ByteWidths (an
+        :class:`memwall.levers._args.ArgumentTypeError`, also a ``TypeError``); as
+        :func:`memwall.serving.decode_step_time`.
 
     Notes
     -----
     Memory-bound decode scales with the bytes read, so the speed-up is near the parameter ratio, moved a little by
     the two KV caches. Accuracy, the price of distillation, is not modelled.
     """
+    instance("ceilings", ceilings, Ceilings)
+    instance("widths", widths, ByteWidths)
     t, s = _spec(teacher), _spec(student)
     tt = float(decode_step_time(t, ceilings, batch, context, widths=widths))
     ts = float(decode_step_time(s, ceilings, batch, context, widths=widths))
@@ -360,7 +374,8 @@ def tier_bounds(tiers: Sequence[MemoryTier], peak_flop_per_s: float, parameters:
     Raises
     ------
     ValueError
-        A size, peak or width not positive, or ``batch`` not a positive integer.
+        A tier not a :class:`MemoryTier`; a size, peak or width not a finite number > 0, or ``batch`` not an
+        integer >= 1 (bools and strings rejected).
 
     Notes
     -----
@@ -368,12 +383,13 @@ def tier_bounds(tiers: Sequence[MemoryTier], peak_flop_per_s: float, parameters:
     arXiv 2211.05102, §2); :func:`decode_bound` is the full cost model of a preset, within a few per cent of this
     at short contexts (tests).
     """
-    n = _positive("parameters", parameters).reshape(-1)
-    peak = _number("peak_flop_per_s", peak_flop_per_s)
-    b = int(_count("batch", batch))
-    wb = float(_check_precision("weight_bytes", weight_bytes))
+    n = positive("parameters", parameters).reshape(-1)
+    peak = positive("peak_flop_per_s", peak_flop_per_s, unit="FLOP/s", scalar=True)
+    b = count("batch", batch, scalar=True)
+    wb = positive("weight_bytes", weight_bytes, unit="B/element", scalar=True)
     parts = []
-    for tier in tiers:
+    for i, tier in enumerate(tiers):
+        instance(f"tiers[{i}]", tier, MemoryTier)
         compute, memory = 2.0 * n * b / peak, n * wb / tier.bandwidth_bytes_per_s
         t = np.maximum(compute, memory)
         parts.append(pd.DataFrame({"tier": tier.name, "parameters": n, "weight_bytes_total": n * wb,

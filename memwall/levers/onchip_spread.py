@@ -20,15 +20,45 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from memwall._checks import _check_array, _check_precision
 from memwall.beyond.allreduce import BASE_LATENCY_S
 from memwall.beyond.tensor_parallel import tp_decode_time
-from memwall.levers.onchip import _count, _number, _spec, chips_to_stay_on_chip
+from memwall.levers._args import count, instance, number, positive
+from memwall.levers.onchip import _spec, chips_to_stay_on_chip
 from memwall.roofline import Ceilings
 from memwall.specs.model_spec import ModelSpec
 from memwall.widths import BF16, ByteWidths
 
 __all__ = ["SpreadBound", "link_latency_budget", "pipeline_link_time", "spread_decode", "spread_table"]
+
+
+def _stages(spec: ModelSpec, stages: ArrayLike, name: str = "stages") -> np.ndarray:
+    """Pipeline stages: integers in ``[1, layers]`` (each stage holds at least one whole layer)."""
+    s = count(name, stages)
+    if np.any(s > spec.layers):
+        raise ValueError(f"{name} must be an integer in [1, layers={spec.layers}] for {spec.name} (each stage holds "
+                         f"at least one layer), got {int(np.max(s))}")
+    return s
+
+
+def _tensor_parallel(spec: ModelSpec, tensor_parallel: object) -> int:
+    """A tensor-parallel degree that splits the attention into whole heads on every chip (Megatron-LM).
+
+    ``tensor_parallel`` must divide ``heads``; the KV heads are split too (``tensor_parallel`` divides
+    ``kv_heads``) or replicated (``kv_heads`` divides ``tensor_parallel``), the rule of vLLM and Megatron-LM.
+    """
+    tp = count("tensor_parallel", tensor_parallel, scalar=True)
+    if spec.heads % tp:
+        raise ValueError(f"tensor_parallel must be at most heads={spec.heads} of {spec.name} and divide it (each chip "
+                         f"holds whole heads), got {tp}")
+    if spec.kv_heads % tp and tp % spec.kv_heads:
+        raise ValueError(f"tensor_parallel must divide kv_heads={spec.kv_heads} of {spec.name} or be a multiple of "
+                         f"it (KV heads split or replicated), got {tp}")
+    return tp
+
+
+def _splits_heads(spec: ModelSpec, tp: int) -> bool:
+    """Whether :func:`_tensor_parallel` accepts ``tp``."""
+    return not spec.heads % tp and not (spec.kv_heads % tp and tp % spec.kv_heads)
 
 
 def pipeline_link_time(spec: ModelSpec | str, stages: ArrayLike, link_bytes_per_s: float, hop_latency_s: float,
@@ -42,15 +72,15 @@ def pipeline_link_time(spec: ModelSpec | str, stages: ArrayLike, link_bytes_per_
     Raises
     ------
     ValueError
-        ``stages`` not an integer in ``[1, layers]``; a bandwidth, latency or width out of range.
+        ``stages`` not an integer in ``[1, layers]``; a bandwidth, latency or width out of range (bools and
+        strings rejected).
     """
     spec = _spec(spec)
-    s = _count("stages", stages)
-    if np.any(s > spec.layers):
-        raise ValueError(f"stages must be at most layers={spec.layers} for {spec.name}, got {int(np.max(s))}")
-    bw = _number("link_bytes_per_s", link_bytes_per_s)
-    hop = _check_array("hop_latency_s", hop_latency_s, integer=False, minimum=0)
-    out = (s - 1) * (hop + _count("batch", batch) * spec.d_model * _check_precision("act_bytes", act_bytes) / bw)
+    s = _stages(spec, stages)
+    bw = positive("link_bytes_per_s", link_bytes_per_s, unit="B/s", scalar=True)
+    hop = number("hop_latency_s", hop_latency_s, minimum=0.0, unit="s")
+    act = positive("act_bytes", act_bytes, unit="B/element")
+    out = (s - 1) * (hop + count("batch", batch) * spec.d_model * act / bw)
     return float(out) if np.ndim(out) == 0 else out
 
 
@@ -80,8 +110,8 @@ def spread_decode(spec: ModelSpec | str, ceilings: Ceilings, tensor_parallel: in
     ceilings : Ceilings
         One chip, with the bandwidth of the memory the weights sit in (SRAM to stay on chip).
     tensor_parallel, pipeline_stages : int
-        Chips per stage (at most ``heads``; Megatron-LM split, Shoeybi et al., arXiv 1909.08053); stages (at
-        most ``layers``).
+        Chips per stage (a divisor of ``heads``, and a divisor or a multiple of ``kv_heads``: whole heads per
+        chip, the Megatron-LM split of Shoeybi et al., arXiv 1909.08053); stages (at most ``layers``).
     link_bytes_per_s, hop_latency_s, base_latency_s : float
         Per-direction link bandwidth [B/s], latency per ring step or stage hop [s] and fixed latency per
         all-reduce [s] (:mod:`memwall.beyond.allreduce`).
@@ -95,7 +125,9 @@ def spread_decode(spec: ModelSpec | str, ceilings: Ceilings, tensor_parallel: in
     Raises
     ------
     ValueError
-        A degree out of range; as :func:`memwall.beyond.tensor_parallel.tp_decode_time`.
+        ``tensor_parallel`` not dividing the heads (or not fitting the KV heads), ``pipeline_stages`` not an
+        integer in ``[1, layers]``; ``ceilings`` not a Ceilings; as
+        :func:`memwall.beyond.tensor_parallel.tp_decode_time`.
 
     Notes
     -----
@@ -103,7 +135,11 @@ def spread_decode(spec: ModelSpec | str, ceilings: Ceilings, tensor_parallel: in
     hops: more stages buy capacity, not speed; tensor parallelism buys speed and pays all-reduces whose latency
     does not shrink with the weights.
     """
-    tp = int(_count("tensor_parallel", tensor_parallel))
+    instance("ceilings", ceilings, Ceilings)
+    instance("widths", widths, ByteWidths)
+    spec = _spec(spec)
+    tp = _tensor_parallel(spec, tensor_parallel)
+    _stages(spec, pipeline_stages, "pipeline_stages")
     r = tp_decode_time(spec, ceilings, tp, link_bytes_per_s, hop_latency_s, base_latency_s, batch, context,
                        widths=widths)
     pp = float(pipeline_link_time(spec, pipeline_stages, link_bytes_per_s, hop_latency_s, batch, act_bytes=widths.act))
@@ -121,10 +157,13 @@ def link_latency_budget(spec: ModelSpec | str, ceilings: Ceilings, tensor_parall
     Raises
     ------
     ValueError
-        As :func:`spread_decode`.
+        As :func:`spread_decode`: the same degrees are accepted (``pipeline_stages`` at most ``layers``,
+        ``tensor_parallel`` dividing the heads).
     """
+    instance("ceilings", ceilings, Ceilings)
+    instance("widths", widths, ByteWidths)
     spec = _spec(spec)
-    tp, pp = int(_count("tensor_parallel", tensor_parallel)), int(_count("pipeline_stages", pipeline_stages))
+    tp, pp = _tensor_parallel(spec, tensor_parallel), int(_stages(spec, pipeline_stages, "pipeline_stages"))
     step = float(tp_decode_time(spec, ceilings, tp, 1.0, 0.0, 0.0, batch, context, widths=widths).step_s)
     messages = 2 * spec.layers * (tp > 1) + pp - 1
     return step / messages if messages else float("inf")
@@ -136,7 +175,7 @@ def spread_table(spec: ModelSpec | str, ceilings: Ceilings, capacity_bytes: floa
                  widths: ByteWidths = BF16) -> pd.DataFrame:
     """:func:`spread_decode` per tensor-parallel degree, with the stages staying on chip needs (``capacity_bytes``).
 
-    Degrees above ``heads``, or needing more stages than layers, are left out.
+    Degrees that do not split the heads (:func:`spread_decode`), or needing more stages than layers, are left out.
 
     Returns
     -------
@@ -150,13 +189,14 @@ def spread_table(spec: ModelSpec | str, ceilings: Ceilings, capacity_bytes: floa
     ValueError
         As :func:`chips_to_stay_on_chip` and :func:`spread_decode`.
     """
+    instance("ceilings", ceilings, Ceilings)
     spec = _spec(spec)
     needed = int(chips_to_stay_on_chip(spec, capacity_bytes, batch, context, widths=widths))
     rows = []
     for tp in tensor_parallel:
-        tp = int(_count("tensor_parallel", tp))
+        tp = count("tensor_parallel", tp, scalar=True)
         pp = -(-needed // tp)
-        if tp > spec.heads or pp > spec.layers:
+        if not _splits_heads(spec, tp) or pp > spec.layers:
             continue
         r = spread_decode(spec, ceilings, tp, pp, link_bytes_per_s, hop_latency_s, base_latency_s, batch, context,
                           widths=widths)

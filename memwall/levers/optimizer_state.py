@@ -374,8 +374,8 @@ def model_states(model: ModelSpec | str | float, optimizer: str = "adam", *, pre
     Raises
     ------
     ValueError
-        For an unknown precision or ZeRO stage, ``n_gpus``/``tensor_parallel`` not an integer >= 1, and as
-        :func:`optimizer_state_bytes`.
+        For an unknown precision, a ZeRO stage not an int in (0, 1, 2, 3) (``1.0`` and ``True`` rejected),
+        ``n_gpus``/``tensor_parallel`` not an integer >= 1, and as :func:`optimizer_state_bytes`.
 
     Examples
     --------
@@ -386,8 +386,8 @@ def model_states(model: ModelSpec | str | float, optimizer: str = "adam", *, pre
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision={precision!r} is not known; allowed: {', '.join(PRECISIONS)}")
-    if zero_stage not in ZERO_STAGES or isinstance(zero_stage, bool):
-        raise ValueError(f"zero_stage={zero_stage!r} is not known; allowed: 0, 1, 2, 3")
+    if isinstance(zero_stage, bool) or not isinstance(zero_stage, int | np.integer) or zero_stage not in ZERO_STAGES:
+        raise ValueError(f"zero_stage={zero_stage!r} is not known; allowed: the ints 0, 1, 2, 3 (no bool or float)")
     n_d, t = _positive_int("n_gpus", n_gpus), _positive_int("tensor_parallel", tensor_parallel)
     state = optimizer_state_bytes(model, optimizer, block_size=block_size, momentum=momentum, grafting=grafting)
     n, rec = state["n_params"], PRECISIONS[precision]

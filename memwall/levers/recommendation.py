@@ -25,13 +25,14 @@ The bounds assume peak bandwidth at that granularity; random accesses reach only
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from memwall.levers.offload import _number
+from memwall.levers._args import count, instance, number, positive
 
 __all__ = ["CPU_LINE_BYTES", "GPU_SECTOR_BYTES", "break_even_efficiency", "gpus_to_hold", "lookup_bounds",
            "model_summary", "row_bytes", "sample_lookup_bytes", "samples_per_s_bound", "table_bytes"]
@@ -80,11 +81,9 @@ def row_bytes(embedding_dim: ArrayLike, element_bytes: ArrayLike = 4.0, *,
     >>> row_bytes(128, 4.0), row_bytes(16, 2.0), row_bytes(16, 2.0, granularity_bytes=GPU_SECTOR_BYTES)
     (512.0, 64.0, 32.0)
     """
-    d = _number("embedding_dim", embedding_dim, minimum=1, integer=True)
-    b = _number("element_bytes", element_bytes, minimum=0.0)
-    if np.any(b <= 0):
-        raise ValueError(f"element_bytes must be > 0, got {element_bytes!r}")
-    g = float(_number("granularity_bytes", granularity_bytes, minimum=1, integer=True))
+    d = count("embedding_dim", embedding_dim)
+    b = positive("element_bytes", element_bytes, unit="B/element")
+    g = float(count("granularity_bytes", granularity_bytes, scalar=True, unit="B"))
     out = np.ceil(d * b / g) * g
     return float(out) if out.ndim == 0 else out
 
@@ -142,9 +141,7 @@ def table_bytes(tables: pd.DataFrame, model: str, element_bytes: float = 4.0) ->
         Unknown model; a width not positive.
     """
     rows = _model_rows(tables, model)
-    b = float(_number("element_bytes", element_bytes, minimum=0.0))
-    if b <= 0:
-        raise ValueError(f"element_bytes must be > 0, got {element_bytes!r}")
+    b = positive("element_bytes", element_bytes, unit="B/element", scalar=True)
     return float((rows["rows"].astype(float) * rows["embedding_dim"]).sum() * b)
 
 
@@ -173,13 +170,10 @@ def samples_per_s_bound(bytes_per_sample: ArrayLike, bandwidth_bytes_per_s: Arra
     ValueError
         A value not positive (efficiency above 1), bools and strings rejected.
     """
-    m = _number("bytes_per_sample", bytes_per_sample, minimum=0.0)
-    bw = _number("bandwidth_bytes_per_s", bandwidth_bytes_per_s, minimum=0.0)
-    e = _number("random_access_efficiency", random_access_efficiency, minimum=0.0, maximum=1.0)
-    n = _number("devices", devices, minimum=1, integer=True)
-    for name, arr in (("bytes_per_sample", m), ("bandwidth_bytes_per_s", bw), ("random_access_efficiency", e)):
-        if np.any(arr <= 0):
-            raise ValueError(f"{name} must be > 0")
+    m = positive("bytes_per_sample", bytes_per_sample, unit="B/sample")
+    bw = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, unit="B/s")
+    e = number("random_access_efficiency", random_access_efficiency, minimum=0.0, maximum=1.0, strict=True)
+    n = count("devices", devices)
     out = n * e * bw / m
     return float(out) if out.ndim == 0 else out
 
@@ -206,11 +200,9 @@ def gpus_to_hold(total_bytes: float, hbm_bytes: float, *, usable_fraction: float
     ValueError
         A value not positive, or ``usable_fraction`` above 1.
     """
-    t = float(_number("total_bytes", total_bytes, minimum=0.0))
-    m = float(_number("hbm_bytes", hbm_bytes, minimum=0.0))
-    u = float(_number("usable_fraction", usable_fraction, minimum=0.0, maximum=1.0))
-    if t <= 0 or m <= 0 or u <= 0:
-        raise ValueError("total_bytes, hbm_bytes and usable_fraction must be > 0")
+    t = positive("total_bytes", total_bytes, unit="B", scalar=True)
+    m = positive("hbm_bytes", hbm_bytes, unit="B", scalar=True)
+    u = float(number("usable_fraction", usable_fraction, minimum=0.0, maximum=1.0, strict=True))
     return max(1, math.ceil(t / (u * m)))
 
 
@@ -239,13 +231,17 @@ def break_even_efficiency(cpu_bandwidth_bytes_per_s: float, link_bandwidth_bytes
     Raises
     ------
     ValueError
-        A value not positive.
+        A bandwidth or the payload not a finite number > 0, a granularity not an integer >= 1 (bools,
+        strings and NaN rejected), naming the parameter, its value and the allowed range.
     """
-    cpu_row = math.ceil(row_payload_bytes / cpu_granularity_bytes) * cpu_granularity_bytes
-    link_row = math.ceil(row_payload_bytes / gpu_granularity_bytes) * gpu_granularity_bytes
-    ratio = float(_number("link_bandwidth_bytes_per_s", link_bandwidth_bytes_per_s, minimum=0.0)) / float(
-        _number("cpu_bandwidth_bytes_per_s", cpu_bandwidth_bytes_per_s, minimum=0.0))
-    return ratio * cpu_row / link_row
+    cpu_bw = positive("cpu_bandwidth_bytes_per_s", cpu_bandwidth_bytes_per_s, unit="B/s", scalar=True)
+    link_bw = positive("link_bandwidth_bytes_per_s", link_bandwidth_bytes_per_s, unit="B/s", scalar=True)
+    payload = positive("row_payload_bytes", row_payload_bytes, unit="B", scalar=True)
+    cpu_g = count("cpu_granularity_bytes", cpu_granularity_bytes, scalar=True, unit="B")
+    gpu_g = count("gpu_granularity_bytes", gpu_granularity_bytes, scalar=True, unit="B")
+    cpu_row = math.ceil(payload / cpu_g) * cpu_g
+    link_row = math.ceil(payload / gpu_g) * gpu_g
+    return (link_bw / cpu_bw) * cpu_row / link_row
 
 
 def model_summary(tables: pd.DataFrame, element_bytes: float = 4.0) -> pd.DataFrame:
@@ -309,17 +305,26 @@ def lookup_bounds(tables: pd.DataFrame, model: str, setups: dict[str, dict[str, 
     Raises
     ------
     ValueError
-        A setup without ``bandwidth_bytes_per_s`` or ``granularity_bytes``, or as :func:`samples_per_s_bound`.
+        A setup that is not a dict, lacks ``bandwidth_bytes_per_s`` or ``granularity_bytes`` or has another
+        key; ``granularity_bytes`` or ``devices`` not an integer >= 1 (48.9 B or 2.7 devices is an error, not
+        truncated); or as :func:`samples_per_s_bound`.
     """
     out = []
-    for label, s in setups.items():
-        missing = {"bandwidth_bytes_per_s", "granularity_bytes"} - set(s)
+    keys = {"bandwidth_bytes_per_s", "granularity_bytes", "devices"}
+    for label, s in instance("setups", setups, Mapping).items():
+        instance(f"setups[{label!r}]", s, Mapping)
+        missing, unknown = {"bandwidth_bytes_per_s", "granularity_bytes"} - set(s), set(s) - keys
         if missing:
             raise ValueError(f"setup {label!r} lacks {', '.join(sorted(missing))}")
-        per_sample = sample_lookup_bytes(tables, model, element_bytes, granularity_bytes=int(s["granularity_bytes"]))
-        n = int(s.get("devices", 1))
-        out.append({"setup": label, "bandwidth_bytes_per_s": float(s["bandwidth_bytes_per_s"]), "devices": n,
+        if unknown:
+            raise ValueError(f"setup {label!r} has unknown keys {sorted(unknown)}; allowed: {sorted(keys)}")
+        g = count(f"setups[{label!r}]['granularity_bytes']", s["granularity_bytes"], scalar=True, unit="B")
+        n = count(f"setups[{label!r}]['devices']", s.get("devices", 1), scalar=True)
+        bw = positive(f"setups[{label!r}]['bandwidth_bytes_per_s']", s["bandwidth_bytes_per_s"], unit="B/s",
+                      scalar=True)
+        per_sample = sample_lookup_bytes(tables, model, element_bytes, granularity_bytes=g)
+        out.append({"setup": label, "bandwidth_bytes_per_s": bw, "devices": n,
                     "bytes_per_sample": per_sample,
-                    "samples_per_s": samples_per_s_bound(per_sample, s["bandwidth_bytes_per_s"], devices=n,
+                    "samples_per_s": samples_per_s_bound(per_sample, bw, devices=n,
                                                          random_access_efficiency=random_access_efficiency)})
     return pd.DataFrame(out)

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from memwall._checks import _check_array, _check_precision
+from memwall.levers._args import count, instance, number, positive
 from memwall.roofline import Ceilings
 from memwall.serving.schemes import _out
 
@@ -91,8 +91,8 @@ class Pruning:
     ------
     ValueError
         Unknown format or execution, a density outside (0, 1] (or not 1/2 for 2:4, or missing for CSR and
-        bitmap), non-positive index or pointer bytes, sparse tensor cores without 2:4; a bool or a string
-        where a number is expected.
+        bitmap), index or pointer bytes not a finite number > 0, sparse tensor cores without 2:4; a bool or a
+        string where a number is expected.
 
     Examples
     --------
@@ -112,15 +112,12 @@ class Pruning:
         if self.execution not in EXECUTIONS:
             raise ValueError(f"execution must be one of {EXECUTIONS}, got {self.execution!r}")
         for name in ("index_bytes", "pointer_bytes"):
-            _number(name, getattr(self, name))
-            _check_precision(name, getattr(self, name))
+            object.__setattr__(self, name, positive(name, getattr(self, name), unit="B", scalar=True))
         default = {"dense": 1.0, "2:4": 0.5}.get(self.fmt)
         density = default if self.density is None else self.density
         if density is None:
             raise ValueError(f"density is required for fmt={self.fmt!r} (a fraction in (0, 1])")
-        _number("density", density)
-        if not 0.0 < float(density) <= 1.0:
-            raise ValueError(f"density must be in (0, 1], got {density!r}")
+        number("density", density, minimum=0.0, maximum=1.0, strict=True)
         if self.fmt == "2:4" and float(density) != 0.5:
             raise ValueError(f"density must be 0.5 for fmt='2:4' (two of every four kept), got {density!r}")
         if self.execution == "sparse_tensor_core" and self.fmt != "2:4":
@@ -139,30 +136,23 @@ DENSITIES = tuple(float(p) for p in np.round(np.linspace(0.05, 1.0, 20), 2))
 """Default densities of the tables: 0.05, 0.10, ..., 1.00. [1]"""
 
 
-def _number(name: str, value: object) -> None:
-    if isinstance(value, bool | str) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-
-
 NO_PRUNING = Pruning()
 """The dense matrix: nothing pruned, dense math."""
 
 
+def _pruning(pruning: object) -> Pruning:
+    return NO_PRUNING if pruning is None else instance("pruning", pruning, Pruning)
+
+
 def _shape(rows: ArrayLike, cols: ArrayLike, fmt: str) -> tuple[np.ndarray, np.ndarray]:
-    for name, value in (("rows", rows), ("cols", cols)):
-        if isinstance(value, bool | str):
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    r = _check_array("rows", rows, integer=True, minimum=1)
-    c = _check_array("cols", cols, integer=True, minimum=1)
+    r, c = count("rows", rows, unit="elements"), count("cols", cols, unit="elements")
     if fmt == "2:4" and np.any(c % 4):
         raise ValueError(f"cols must be a multiple of 4 for fmt='2:4' (groups of four), got {cols!r}")
     return r, c
 
 
 def _width(element_bytes: ArrayLike) -> np.ndarray:
-    if isinstance(element_bytes, bool | str):
-        raise ValueError(f"element_bytes must be a positive number of bytes per element, got {element_bytes!r}")
-    return _check_precision("element_bytes", element_bytes)
+    return positive("element_bytes", element_bytes, unit="B/element")
 
 
 def matrix_bytes(rows: ArrayLike, cols: ArrayLike, element_bytes: ArrayLike,
@@ -187,7 +177,8 @@ def matrix_bytes(rows: ArrayLike, cols: ArrayLike, element_bytes: ArrayLike,
     Raises
     ------
     ValueError
-        Non-positive or non-integer shape, ``cols`` not a multiple of 4 for 2:4, a width not positive.
+        Shape not integers >= 1, ``cols`` not a multiple of 4 for 2:4, a width not a finite number > 0 (bools
+        and strings rejected); ``pruning`` not a Pruning.
 
     Examples
     --------
@@ -196,7 +187,7 @@ def matrix_bytes(rows: ArrayLike, cols: ArrayLike, element_bytes: ArrayLike,
     >>> matrix_bytes(4096, 4096, 2.0) / 2**20, matrix_bytes(4096, 4096, 2.0, Pruning("2:4")) / 2**20
     (32.0, 18.0)
     """
-    pruning = NO_PRUNING if pruning is None else pruning
+    pruning = _pruning(pruning)
     r, c = _shape(rows, cols, pruning.fmt)
     w = _width(element_bytes)
     n, p = r * c, pruning.density
@@ -239,6 +230,7 @@ def bytes_per_element(element_bytes: ArrayLike, pruning: Pruning, rows: ArrayLik
     >>> bytes_per_element(2.0, Pruning("2:4")), bytes_per_element(2.0, Pruning("bitmap", 0.5))
     (1.125, 1.125)
     """
+    instance("pruning", pruning, Pruning)
     if (rows is None) != (cols is None):
         raise ValueError("give both rows and cols, or neither")
     if rows is not None:
@@ -269,12 +261,14 @@ def break_even_density(fmt: str, element_bytes: ArrayLike, *, index_bytes: float
     -------
     float or numpy.ndarray
         CSR ``(w - (r+1) q / (r c)) / (w + i)``, bitmap ``1 - 1/(8 w)``; for 2:4 its fixed density 1/2 if it
-        saves bytes at that width (``w > 1/4`` B), else 0. May be <= 0: the format never saves. [1]
+        saves bytes at that width (``w > 1/4`` B). Exactly ``0.0`` means *never saves*: no density in (0, 1]
+        stores fewer bytes than dense at this width (the formula's value <= 0 is clipped to 0). [1]
 
     Raises
     ------
     ValueError
-        Unknown format, a width not positive, only one of ``rows`` and ``cols``.
+        Unknown format; a width or ``index_bytes``/``pointer_bytes`` not a finite number > 0; ``rows`` or
+        ``cols`` not an integer >= 1; only one of ``rows`` and ``cols`` (bools and strings rejected).
 
     Examples
     --------
@@ -283,19 +277,22 @@ def break_even_density(fmt: str, element_bytes: ArrayLike, *, index_bytes: float
     >>> break_even_density("csr", 2.0, index_bytes=2.0), round(break_even_density("csr", 2.0), 4)
     (0.5, 0.3333)
     """
+    if fmt not in ("csr", "bitmap", "2:4"):
+        raise ValueError(f"fmt must be one of ('csr', 'bitmap', '2:4'), got {fmt!r}")
     w = _width(element_bytes)
+    i = positive("index_bytes", index_bytes, unit="B", scalar=True)
+    q = positive("pointer_bytes", pointer_bytes, unit="B", scalar=True)
+    if (rows is None) != (cols is None):
+        raise ValueError("give both rows and cols, or neither")
+    r, c = (None, None) if rows is None else (count("rows", rows, unit="elements", scalar=True),
+                                              count("cols", cols, unit="elements", scalar=True))
     if fmt == "csr":
-        if (rows is None) != (cols is None):
-            raise ValueError("give both rows and cols, or neither")
-        _check_precision("index_bytes", index_bytes)
-        overhead = 0.0 if rows is None else (rows + 1) * _check_precision("pointer_bytes", pointer_bytes) / (
-            float(rows) * float(cols))
-        return _out((w - overhead) / (w + index_bytes))
-    if fmt == "bitmap":
-        return _out(1.0 - 1.0 / (8.0 * w))
-    if fmt == "2:4":
-        return _out(np.where(w > TWO_FOUR_INDEX_BITS / 8.0, 0.5, 0.0))
-    raise ValueError(f"fmt must be one of ('csr', 'bitmap', '2:4'), got {fmt!r}")
+        edge = (w - (0.0 if r is None else (r + 1) * q / (float(r) * float(c)))) / (w + i)
+    elif fmt == "bitmap":
+        edge = 1.0 - 1.0 / (8.0 * w)
+    else:
+        edge = np.where(w > TWO_FOUR_INDEX_BITS / 8.0, 0.5, 0.0)
+    return _out(np.maximum(edge, 0.0))
 
 
 def matrix_flops(rows: ArrayLike, cols: ArrayLike, tokens: ArrayLike,
@@ -319,11 +316,11 @@ def matrix_flops(rows: ArrayLike, cols: ArrayLike, tokens: ArrayLike,
     Raises
     ------
     ValueError
-        Bad shape or ``tokens`` not a positive integer.
+        Bad shape or ``tokens`` not an integer >= 1; ``pruning`` not a Pruning.
     """
-    pruning = NO_PRUNING if pruning is None else pruning
+    pruning = _pruning(pruning)
     r, c = _shape(rows, cols, pruning.fmt)
-    t = _check_array("tokens", tokens, integer=True, minimum=1)
+    t = count("tokens", tokens, unit="tokens")
     return _out(2.0 * r * c * t * pruning.flop_fraction)
 
 
@@ -348,7 +345,7 @@ def weight_matmul_intensity(batch: ArrayLike, element_bytes: ArrayLike,
     Raises
     ------
     ValueError
-        Bad batch or width.
+        Bad batch or width; ``pruning`` not a Pruning.
 
     Examples
     --------
@@ -357,8 +354,8 @@ def weight_matmul_intensity(batch: ArrayLike, element_bytes: ArrayLike,
     >>> weight_matmul_intensity(1, 2.0), weight_matmul_intensity(1, 2.0, Pruning("2:4", execution="sparse_tensor_core"))
     (1.0, 0.8888888888888888)
     """
-    pruning = NO_PRUNING if pruning is None else pruning
-    b = _check_array("batch", batch, integer=True, minimum=1)
+    pruning = _pruning(pruning)
+    b = count("batch", batch, unit="tokens")
     return _out(2.0 * b * pruning.flop_fraction / np.asarray(bytes_per_element(element_bytes, pruning)))
 
 
@@ -384,13 +381,14 @@ def critical_batch_closed_form(ceilings: Ceilings, element_bytes: ArrayLike,
     Raises
     ------
     ValueError
-        Bad width.
+        Bad width; ``ceilings`` not a Ceilings or ``pruning`` not a Pruning.
 
     Notes
     -----
     2:4 on sparse tensor cores at 16 bits: ``b_eff = 1.125``, ``f = 1/2``, so ``B*`` is 9/8 of dense: the
     bytes shrink by less than the math. Unstructured on dense math: ``B*`` shrinks with the bytes.
     """
-    pruning = NO_PRUNING if pruning is None else pruning
+    pruning = _pruning(pruning)
+    instance("ceilings", ceilings, Ceilings)
     return _out(ceilings.ridge_flop_per_byte * np.asarray(bytes_per_element(element_bytes, pruning))
                 / (2.0 * pruning.flop_fraction))

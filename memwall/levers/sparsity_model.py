@@ -20,18 +20,19 @@ from numpy.typing import ArrayLike
 
 from memwall._checks import _check_array
 from memwall.cost import cost_arrays
+from memwall.levers._args import instance
 from memwall.levers.sparsity import DENSE_OPS, DENSITIES, NO_PRUNING, Pruning, break_even_density, bytes_per_element
 from memwall.roofline import Ceilings
 from memwall.serving.decode import smallest_compute_bound_batch
 from memwall.serving.schemes import _out, _spec, ceilings_for
 from memwall.specs.model_spec import ModelSpec
-from memwall.widths import BF16, ByteWidths
+from memwall.widths import BF16, BYTES_PER_ELEMENT, ByteWidths
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["critical_batch_pruned", "decode_speedup_bound", "decode_step_time_pruned", "effective_weight_bytes",
-           "pruned_ops", "published_vs_bound", "speedup_table", "storage_table"]
+           "pruned_ops", "published_vs_bound", "published_widths", "speedup_table", "storage_table"]
 
 
 def pruned_ops(spec: ModelSpec | str) -> tuple[str, ...]:
@@ -53,6 +54,8 @@ def pruned_ops(spec: ModelSpec | str) -> tuple[str, ...]:
 
 def _ops(spec: ModelSpec, batch: ArrayLike, context: ArrayLike, pruning: Pruning, widths: ByteWidths) -> list:
     """``(flops, bytes)`` per decode operation, pruned ops at the pruned width and flop fraction."""
+    instance("pruning", pruning, Pruning)
+    instance("widths", widths, ByteWidths)
     _check_array("batch", batch, integer=True, minimum=1)
     _check_array("context", context, integer=True, minimum=0)
     eff = ByteWidths(weight=bytes_per_element(widths.weight, pruning), act=widths.act, kv=widths.kv)
@@ -91,8 +94,11 @@ def decode_step_time_pruned(spec: ModelSpec | str, ceilings: Ceilings, batch: Ar
     Raises
     ------
     ValueError
-        Bad batch, context or widths; an encoder.
+        Bad batch, context or widths; an encoder; ``ceilings`` not a :class:`memwall.roofline.Ceilings`,
+        ``pruning`` not a :class:`memwall.levers.sparsity.Pruning` or ``widths`` not a ByteWidths (an
+        :class:`memwall.levers._args.ArgumentTypeError`, also a ``TypeError``).
     """
+    instance("ceilings", ceilings, Ceilings)
     ops = _ops(_spec(spec), batch, context, pruning, widths)
     return _out(sum(np.maximum(f / ceilings.peak_flop_per_s, b / ceilings.bandwidth_bytes_per_s) for _, _, f, b in ops))
 
@@ -126,6 +132,11 @@ def effective_weight_bytes(spec: ModelSpec | str, pruning: Pruning, *, widths: B
         Weight bytes of a batch-1 decode step over the weights it reads (blocks, norms, LM head; the
         embedding table is gathered, not read). Passed as ``ByteWidths(weight=...)`` to
         :func:`memwall.serving.time_per_token` it gives the same batch-1 bound. [B/element]
+
+    Raises
+    ------
+    ValueError
+        ``pruning`` not a Pruning or ``widths`` not a ByteWidths; an encoder.
     """
     spec = _spec(spec)
     zero = ByteWidths(weight=1e-300, act=1e-300, kv=1e-300)
@@ -157,10 +168,12 @@ def critical_batch_pruned(spec: ModelSpec | str, ceilings: Ceilings, context: Ar
     Raises
     ------
     ValueError
-        Unknown scope; bad context or widths.
+        Unknown scope; bad context or widths; wrong object types as :func:`decode_step_time_pruned`.
     """
     if scope not in ("weight_matmuls", "step"):
         raise ValueError(f"scope must be 'weight_matmuls' or 'step', got {scope!r}")
+    instance("ceilings", ceilings, Ceilings)
+    instance("pruning", pruning, Pruning)
     spec = _spec(spec)
 
     def compute_bound(b: np.ndarray) -> np.ndarray:
@@ -264,6 +277,40 @@ def storage_table(element_bytes: tuple[float, ...] = (2.0, 1.0), densities: Arra
     return pd.DataFrame(rows)
 
 
+def published_widths(precision: str) -> ByteWidths:
+    """Widths of the decode bound for a published row's ``precision`` column (the weights' and math's format).
+
+    Parameters
+    ----------
+    precision : {"fp32", "fp16", "bf16", "fp8", "int8", "int4"}
+        Number format of the weights (:data:`memwall.widths.BYTES_PER_ELEMENT`).
+
+    Returns
+    -------
+    memwall.widths.ByteWidths
+        Weights at the format's width (2 B for fp16/bf16, 1 B for fp8/int8, 0.5 B for int4); activations and
+        KV cache at 16 bits (4 B for fp32). Assumed, since the rows state only the weights' format: an fp8
+        or int8 deployment (vLLM's W8A8) quantises the matmul inputs but keeps the residual stream and the
+        matmul outputs at 16 bits (the bound moves by < 0.1 % at batch 1 with 8-bit activations instead),
+        and its KV cache stays at the model's 16 bits unless a KV format is named (vLLM's default
+        ``kv_cache_dtype="auto"``). [B/element]
+
+    Raises
+    ------
+    ValueError
+        An unknown precision (lists the known ones).
+
+    Examples
+    --------
+    >>> published_widths("fp8")
+    ByteWidths(weight=1.0, act=2.0, kv=2.0)
+    """
+    if not isinstance(precision, str) or precision.lower() not in BYTES_PER_ELEMENT:
+        raise ValueError(f"precision={precision!r} is not known; allowed: {', '.join(BYTES_PER_ELEMENT)}")
+    w = BYTES_PER_ELEMENT[precision.lower()]
+    return ByteWidths(weight=w, act=max(w, 2.0), kv=max(w, 2.0))
+
+
 def published_vs_bound(results: pd.DataFrame, ceilings: Ceilings, *, context: int = 1024) -> pd.DataFrame:
     """Each published speed-up of ``pruning_results.csv`` beside the bound that fits what it measured.
 
@@ -272,7 +319,8 @@ def published_vs_bound(results: pd.DataFrame, ceilings: Ceilings, *, context: in
     results : pandas.DataFrame
         :func:`memwall.tables.pruning.load_pruning_results`.
     ceilings : Ceilings
-        Device of the decode bound (16-bit dense roof).
+        Device of the decode bound (its dense roof; at batch 1 every step is memory-bound, so the peak's
+        precision does not move the bound: 16- and 8-bit roofs of an H100 agree to 1e-6).
     context : int
         Cached tokens of the decode bound. [tokens]
 
@@ -280,27 +328,37 @@ def published_vs_bound(results: pd.DataFrame, ceilings: Ceilings, *, context: in
     -------
     pandas.DataFrame
         The rows with a speed-up, plus ``bound_x`` [x] and ``fraction_of_bound`` [1]. The bound is: for an
-        end-to-end row, :func:`decode_speedup_bound` at batch 1 (2:4 on sparse tensor cores, or, for an
-        unstructured row with a published memory reduction ``R``, the block layers at ``w / R`` bytes per
-        element) on ``llama-3-8b`` or ``llama-2-7b`` by the row's model; for a 2:4 GEMM the 2x of the sparse
-        math; for a matrix-vector kernel the published memory reduction (it is bandwidth-bound). NaN where the
-        baseline is not dense or no model applies.
+        end-to-end row, :func:`decode_speedup_bound` at batch 1 at the row's ``precision``
+        (:func:`published_widths`: fp8 weights at 1 B, fp16 at 2 B; activations and KV cache at 16 bits),
+        with 2:4 on sparse tensor cores, or, for an unstructured row with a published memory reduction
+        ``R``, the block layers at ``w / R`` bytes per element (CSR whose index bytes ``w / (p R) - w``
+        give it), on ``llama-3-8b`` or ``llama-2-7b`` by the row's model; for a 2:4 GEMM the 2x of the
+        sparse math; for a matrix-vector kernel the published memory reduction (it is bandwidth-bound). The
+        last two are ratios at any width. NaN where the baseline is not dense or no model applies.
+
+    Raises
+    ------
+    ValueError
+        ``ceilings`` not a Ceilings; an end-to-end row whose precision :func:`published_widths` does not know.
     """
+    instance("ceilings", ceilings, Ceilings)
     bounds = []
     for _, r in results[results["speedup_x"].notna()].iterrows():
         model = "llama-3-8b" if "Llama-3" in r["model"] else "llama-2-7b" if "Llama-2" in r["model"] else None
         dense_baseline = "Sputnik" not in str(r["baseline"])
         bound = np.nan
         if r["measured"].startswith("end_to_end") and model and dense_baseline:
+            widths = published_widths(r["precision"])
+            w = float(widths.weight)
             if r["pattern"] == "2:4":
                 pruning = Pruning("2:4", execution="sparse_tensor_core")
             elif not np.isnan(r["memory_reduction_x"]):
                 p = float(r["density"])
-                pruning = Pruning("csr", p, index_bytes=2.0 / (p * float(r["memory_reduction_x"])) - 2.0)
+                pruning = Pruning("csr", p, index_bytes=w / (p * float(r["memory_reduction_x"])) - w)
             else:
                 pruning = None
             if pruning is not None:
-                bound = decode_speedup_bound(model, ceilings, 1, context, pruning=pruning)
+                bound = decode_speedup_bound(model, ceilings, 1, context, pruning=pruning, widths=widths)
         elif r["measured"] == "layer_gemm" and r["pattern"] == "2:4" and dense_baseline:
             bound = 1.0 / Pruning("2:4", execution="sparse_tensor_core").flop_fraction
         elif r["measured"] == "spmv_kernel" and not np.isnan(r["memory_reduction_x"]):
