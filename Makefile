@@ -35,6 +35,7 @@ SOLUTIONS ?= 0
 
 handout: env
 	@case "$(SOLUTIONS)" in 0|1) ;; *) echo "SOLUTIONS must be 0 (student edition) or 1 (with solutions), not '$(SOLUTIONS)'"; exit 2;; esac
+	@$(PY) tools/handout.py $(if $(CHAPTER),--chapter "$(CHAPTER)") --solutions $(SOLUTIONS) --check
 	bash tools/ensure_chromium.sh
 	$(MAKE) --no-print-directory book EDITION=$(if $(filter 1,$(SOLUTIONS)),instructor,student)
 	$(PY) tools/handout.py $(if $(CHAPTER),--chapter $(CHAPTER)) --solutions $(SOLUTIONS)

@@ -49,3 +49,18 @@ class StubClock:
         if self.reads % 2 == 0:  # a stop read: the timed call took the next duration
             self.now += next(self.durations)
         return self.now
+
+
+def edit_csv_cell(path: Path, row: int, column: str, value: str) -> str:
+    """Set ``column`` of data row ``row`` (0-based) of a CSV table to ``value`` (the tests' way of breaking one
+    cell of a copied table); returns that row's first value, its key."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    rows[row][column] = value
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return next(iter(rows[row].values()))

@@ -371,3 +371,15 @@ def test_group_labels_are_words_a_reader_can_read(table):
     # a group's label is the first cell of its row in the claims box: a phrase, not a slug like "csr-break-even"
     for group in table["group"].dropna().unique():
         assert " " in group.strip(), f"group label {group!r} reads like a slug"
+
+
+def test_claims_of_a_chapter_removed_from_the_toc_are_not_listed():
+    # a fork that drops a chapter from _toc.yml keeps its claims module: the ledger leaves those claims out
+    claims.register(_synthetic("test-not-in-toc", chapter="chapters/_template"), replace=True)
+    try:
+        assert "chapters/_template" not in claims.chapters()
+        assert "test-not-in-toc" not in claims.claim_ids()
+        assert "test-not-in-toc" not in set(claims.ledger()["claim_id"])
+        assert "No claim of the paper is checked" in str(claims.claims_box("chapters/_template"))
+    finally:
+        claims.unregister("test-not-in-toc")

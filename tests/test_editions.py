@@ -274,3 +274,34 @@ def test_student_notebooks_hold_no_solution_cells(student_site: Path):
         if len(re.findall(r"^#+ Exercise \d+:", text, re.MULTILINE)) != text.count("Solutions are in the instructor"):
             problems.append(f"{page}: not one note per exercise in the student notebook")
     assert checked >= 30 and not problems, "\n".join(problems)
+
+
+@pytest.mark.notebooks
+def test_student_site_serves_no_page_source_and_links_no_binder(student_site: Path):
+    # Sphinx would copy each page's MyST text (solutions included) to _sources/ and the theme would link it
+    # ("Download source file"); Binder builds its notebooks from the repository's sources, which hold them
+    real = student_site.resolve()
+    binder, leaks = [], []
+    for page in _chapters_with_exercises():
+        if "mybinder.org" in (student_site / f"{page}.html").read_text(encoding="utf-8"):
+            binder.append(page)
+        source = real / "_sources" / f"{page}.md"
+        if source.is_file() and ("{solution-start}" in (text := source.read_text(encoding="utf-8"))
+                                 or "Solutions are in the instructor" not in text):
+            leaks.append(page)
+    assert not leaks, f"the student site offers page sources with solutions: {leaks}"
+    assert not binder, f"student pages link Binder (it builds notebooks with solutions): {binder}"
+    instructor = (SITE / "chapters" / "hardware_trends.html").read_text(encoding="utf-8")
+    assert "mybinder.org" in instructor, "the instructor edition keeps its Launch Binder link"
+
+
+def test_page_sources_offered_for_download_are_stripped(tmp_path: Path):
+    from memwall.sphinxext.editions import strip_page_sources
+
+    page = ROOT / "chapters" / "hardware_trends.md"
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "chapters" / "hardware_trends.md").write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
+    assert strip_page_sources(tmp_path, "instructor") == []
+    assert strip_page_sources(tmp_path, "student") == [tmp_path / "chapters" / "hardware_trends.md"]
+    text = (tmp_path / "chapters" / "hardware_trends.md").read_text(encoding="utf-8")
+    assert "{solution-start}" not in text and "{exercise}" in text

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from bs4 import BeautifulSoup
 
 from .conftest import ROOT, SITE
@@ -55,9 +56,12 @@ def test_no_built_site_says_to_build_it(tmp_path: Path):
 
 
 def test_citation_comes_from_citation_cff():
+    # read from the book's own files, so that a renamed fork (CONTRIBUTING, "Forking for a course") passes
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     cite = handout.citation()
-    assert cite["book"] == "AI and the Memory Wall, recomputed"
-    assert "the memwall contributors" in cite["short"] and "https://github.com/" in cite["short"]
+    assert cite["book"] == config["title"]
+    assert cff["authors"][0]["name"] in cite["short"] and cff["repository-code"] in cite["short"]
     assert cite["original"].startswith("Gholami et al.")
 
 
@@ -145,3 +149,10 @@ def test_student_handout_has_no_solution_and_the_instructor_handout_has_them(pri
     assert len(only & _words(instructor)) >= 0.8 * len(only), sorted(only - _words(instructor))
     assert "Solution to Exercise" in instructor and "Solution to Exercise" not in student
     assert student.count("Solutions are in the instructor edition") == len(solutions)
+
+
+def test_check_refuses_an_unknown_chapter_before_any_build(capsys):
+    # `make handout` runs this first, so a typo costs no build
+    assert handout.main(["--chapter", "nope", "--check"]) == 2
+    assert "unknown chapter 'nope'" in capsys.readouterr().err
+    assert handout.main(["--chapter", "hardware_trends", "--check"]) == 0

@@ -103,3 +103,24 @@ def test_nothing_is_overwritten(fork: Path, capsys):
         new_chapter.main([lab, "--root", str(fork)])
     assert f"already lists chapters/{lab}" in capsys.readouterr().err
     assert (fork / "_toc.yml").read_text(encoding="utf-8") == before
+
+
+def test_titles_and_parts_are_written_as_given(fork: Path):
+    name = _unused("lab_week")
+    part = "Labs: week 1 # and more"  # a colon and a hash: YAML needs quotes
+    assert new_chapter.main([name, "--root", str(fork), "--part", part, "--title", r"Lab \1: the roofline"]) == 0
+    toc = (fork / "_toc.yml").read_text(encoding="utf-8")
+    assert _part_of(toc, f"chapters/{name}") == part  # _toc.yml still parses
+    text = (fork / "chapters" / f"{name}.md").read_text(encoding="utf-8")
+    assert "# Lab \\1: the roofline" in text
+    assert "<!--" not in text, "the template's instructions to its copier are left in the chapter"
+    other = _unused("lab_week_two")
+    new_chapter.main([other, "--root", str(fork), "--part", part])
+    assert _part_of((fork / "_toc.yml").read_text(encoding="utf-8"), f"chapters/{other}") == part
+
+
+@pytest.mark.parametrize("reserved", ["intro", "index", "genindex", "search"])
+def test_names_of_the_root_page_and_sphinx_pages_are_refused(fork: Path, reserved: str, capsys):
+    with pytest.raises(SystemExit) as exc:
+        new_chapter.main([reserved, "--root", str(fork)])
+    assert exc.value.code == 2 and "taken by the book's root page or by Sphinx" in capsys.readouterr().err

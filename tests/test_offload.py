@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
@@ -13,6 +12,8 @@ from memwall import serving, specs, tables
 from memwall.levers import offload, offload_batch
 from memwall.tables.memory_tiers import load_memory_tiers
 from memwall.tables.validation import DataValidationError
+
+from .conftest import edit_csv_cell as _edit
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 H100_PCIE5 = offload.TierCeilings(989.4e12, 3.35e12, 63e9, name="H100 + PCIe 5.0")
@@ -47,14 +48,6 @@ def _copy(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _edit(path: Path, row: int, column: str, value: str) -> None:
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    rows[row][column] = value
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
 
 
 @pytest.mark.parametrize(("row", "column", "value", "message"), [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 import shutil
 from pathlib import Path
@@ -22,6 +21,7 @@ from memwall.tables.onchip import ONCHIP_RULES, load_onchip
 from memwall.widths import BF16, ByteWidths
 
 from .conftest import DATA
+from .conftest import edit_csv_cell as _edit
 
 GROQ = "GroqChip (LPU v1)"
 GROQ_SRAM = Ceilings(188e12, 80e12, name=GROQ)  # GroqChip: 188 TFLOP/s FP16, 80 TB/s SRAM (data/onchip_memory.csv)
@@ -64,15 +64,6 @@ def _copy(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _edit(path: Path, row: int, column: str, value: str) -> str:
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    rows[row][column] = value
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return rows[row]["device"]
 
 
 def _load(d: Path) -> pd.DataFrame:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 import shutil
 
@@ -16,6 +15,7 @@ from memwall.tables.optimizer_memory import load_optimizer_memory
 from memwall.wall import training_bars, training_memory
 
 from .conftest import DATA
+from .conftest import edit_csv_cell as _edit
 
 LLAMA = "llama-2-7b"
 
@@ -176,14 +176,6 @@ def test_published_table_and_claim_references_agree():
     assert t.loc["zero-mixed-adam", "bytes_per_param"] == osb.model_states(1.0e6, "adam")["total"] / 1.0e6
 
 
-def _edit(path, row, column, value):
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    rows[row][column] = value
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 @pytest.mark.parametrize(("row", "column", "value", "reason"), [

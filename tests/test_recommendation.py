@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
@@ -11,6 +10,8 @@ import pytest
 from memwall.levers import recommendation as rec
 from memwall.tables.recommendation import load_recommendation_models
 from memwall.tables.validation import DataValidationError
+
+from .conftest import edit_csv_cell as _edit
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 V2 = "DLRM-v2 DCNv2 (MLPerf; Criteo 1TB multi-hot)"
@@ -92,14 +93,6 @@ def _copy(tmp_path: Path) -> Path:
     return tmp_path / "recommendation_models.csv"
 
 
-def _edit(path: Path, row: int, column: str, value: str) -> None:
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    rows[row][column] = value
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
 
 
 @pytest.mark.parametrize(("row", "column", "value", "message"), [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 import shutil
 from pathlib import Path
@@ -14,6 +13,7 @@ from memwall import tables
 from memwall.tables import DataValidationError
 
 from .conftest import DATA
+from .conftest import edit_csv_cell as _edit
 
 TABLES = ["hardware.csv", "memory_generations.csv", "interconnects.csv", "paper_hw_scaling_points.csv",
           "survey_case_study.csv", "reference_measurements.csv"]
@@ -68,16 +68,6 @@ def _copy_tables(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _edit(path: Path, row: int, column: str, value: str) -> str:
-    """Set ``column`` of data row ``row`` (0-based) and return that row's key value."""
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    rows[row][column] = value
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return next(iter(rows[row].values()))
 
 
 def _load_hw(d: Path):

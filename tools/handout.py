@@ -327,11 +327,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="0: the student edition, no solutions (default); 1: the instructor edition")
     parser.add_argument("--output", type=Path, default=None,
                         help="PDF to write (default: _build/handouts/<chapter>[-solutions].pdf or book[...].pdf)")
+    parser.add_argument("--check", action="store_true",
+                        help="only check the arguments (the chapter name), before a build: exit 0 or 2")
     args = parser.parse_args(argv)
     solutions = args.solutions == "1"
     try:
         docnames = toc_docnames()
         docs = [resolve_chapter(args.chapter, docnames)] if args.chapter else docnames
+        if args.check:
+            return 0
         stem = Path(docs[0]).name if args.chapter else "book"
         output = args.output or HANDOUTS / f"{stem}{'-solutions' if solutions else ''}.pdf"
         site = site_dir(ROOT, "instructor" if solutions else "student")

@@ -13,9 +13,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = "chapters/_template.md"
@@ -23,6 +26,8 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 """A chapter's short name: lower case letters, digits and underscores, starting with a letter."""
 DEFAULT_PART = "Labs"
 REFERENCE_PART = "Reference"
+RESERVED = frozenset({"index", "genindex", "search", "modindex", "py-modindex"})
+"""Page names Sphinx uses itself; the book's root page (``_toc.yml``'s ``root``) is refused too."""
 
 
 def _label_stem(name: str) -> str:
@@ -49,9 +54,26 @@ def chapter_text(template: str, name: str, title: str | None = None) -> str:
     """
     text = template.replace("chapters/_template", f"chapters/{name}")
     text = text.replace("ex-template-", f"ex-{_label_stem(name)}-")
+    # the template's instructions to its copier (HTML comments) do not belong in the chapter, or in its search index
+    text = re.sub(r"<!--.*?-->\n(\s*\n)?", "", text, flags=re.S)
     if title:
-        text = re.sub(r"^# .*$", f"# {title}", text, count=1, flags=re.M)
+        text = re.sub(r"^# .*$", lambda _: f"# {title}", text, count=1, flags=re.M)
     return text
+
+
+def _caption(line: str) -> str:
+    """The caption of a ``- caption: ...`` line of ``_toc.yml``, unquoted as YAML reads it."""
+    return str(yaml.safe_load(line.split(":", 1)[1]) or "")
+
+
+def _yaml_text(text: str) -> str:
+    """``text`` as a YAML scalar: plain when YAML reads it back unchanged, else double-quoted (``Labs: week 1``)."""
+    try:
+        if yaml.safe_load(text) == text:
+            return text
+    except yaml.YAMLError:
+        pass
+    return json.dumps(text, ensure_ascii=False)
 
 
 def toc_with_chapter(toc: str, name: str, part: str = DEFAULT_PART) -> str:
@@ -70,7 +92,7 @@ def toc_with_chapter(toc: str, name: str, part: str = DEFAULT_PART) -> str:
         raise ValueError(f"_toc.yml already lists {entry}")
     lines = toc.splitlines()
     captions = [i for i, line in enumerate(lines) if re.match(r"^\s*- caption:", line)]
-    match = [i for i in captions if lines[i].split(":", 1)[1].strip().strip("\"'") == part]
+    match = [i for i in captions if _caption(lines[i]) == part]
     if match:
         start = match[0]
         end = next((i for i in captions if i > start), len(lines))
@@ -78,8 +100,8 @@ def toc_with_chapter(toc: str, name: str, part: str = DEFAULT_PART) -> str:
         indent = re.match(r"^(\s*)", lines[last]).group(1)
         lines.insert(last + 1, f"{indent}- file: {entry}")
     else:
-        block = [f"  - caption: {part}", "    chapters:", f"      - file: {entry}"]
-        ref = [i for i in captions if lines[i].split(":", 1)[1].strip() == REFERENCE_PART]
+        block = [f"  - caption: {_yaml_text(part)}", "    chapters:", f"      - file: {entry}"]
+        ref = [i for i in captions if _caption(lines[i]) == REFERENCE_PART]
         at = ref[0] if ref else len(lines)
         lines[at:at] = block
     return "\n".join(lines) + "\n"
@@ -97,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     if not NAME.match(args.name):
         parser.error(f"NAME={args.name!r} is not a valid chapter name: use lower case letters, digits and "
                      "underscores, starting with a letter (e.g. lab_roofline)")
+    root_page = str(yaml.safe_load((args.root / "_toc.yml").read_text(encoding="utf-8")).get("root", "intro"))
+    if args.name in RESERVED or args.name == Path(root_page).name:
+        parser.error(f"NAME={args.name!r} is taken by the book's root page or by Sphinx; choose another name")
+    if args.title is not None and not args.title.strip():
+        parser.error("TITLE is empty; give the chapter's first heading or leave TITLE out")
     target = args.root / "chapters" / f"{args.name}.md"
     if target.exists():
         parser.error(f"{target.relative_to(args.root)} exists already; choose another NAME")

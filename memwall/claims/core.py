@@ -294,16 +294,25 @@ def claim_ids(chapter: str | None = None) -> list[str]:
     _ensure_builtins()
     if chapter is not None:
         _check_chapter(chapter)
-    return [cid for cid, c in _REGISTRY.items() if chapter is None or c.chapter == chapter]
+    order = _book_order()
+    return [cid for cid, c in _REGISTRY.items()
+            if _in_book(c.chapter, order) and (chapter is None or c.chapter == chapter)]
 
 
 def chapters() -> list[str]:
-    """Docnames of the chapters with at least one registered claim, in book order (``_toc.yml``; chapters
-    outside the table of contents last, in registration order)."""
+    """Docnames of the chapters with at least one registered claim, in book order (``_toc.yml``; a chapter
+    outside the table of contents is left out, see :func:`_in_book`)."""
     _ensure_builtins()
     order = _book_order()
-    found = list(dict.fromkeys(c.chapter for c in _REGISTRY.values()))
+    found = list(dict.fromkeys(c.chapter for c in _REGISTRY.values() if _in_book(c.chapter, order)))
     return sorted(found, key=lambda name: order.get(name, len(order)))
+
+
+def _in_book(chapter: str, order: dict[str, int]) -> bool:
+    """Whether a chapter is in the book: in ``_toc.yml`` when the package runs in the book (a chapter a fork
+    removed from the table of contents keeps its claims module, but is not built, so its claims are not
+    listed), always outside it. ``order`` is :func:`_book_order`."""
+    return not order or chapter in order
 
 
 def _check_chapter(chapter: str) -> None:

@@ -25,15 +25,19 @@ file of its own and builds into ``_build/student/``. Enable with
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.errors import ConfigError
+from sphinx.util import logging
 
 from memwall.sphinxext.myst_syntax import _directive_arg, _directive_name, parser
 
-__all__ = ["CONFIG_NAME", "EDITIONS", "STUDENT_NOTE", "check_edition", "edition_source", "solution_blocks",
-           "strip_solutions"]
+logger = logging.getLogger(__name__)
+
+__all__ = ["CONFIG_NAME", "EDITIONS", "SOLUTION_NODES", "STUDENT_NOTE", "check_edition", "edition_source",
+           "solution_blocks", "strip_page_sources", "strip_solutions"]
 
 EDITIONS = ("instructor", "student")
 """The editions a build can produce; the first is the default (the book as written)."""
@@ -173,9 +177,57 @@ def _check_config(app: Sphinx, config: Any) -> None:
         raise ConfigError(f"{CONFIG_NAME}: {err}") from None
 
 
+SOLUTION_NODES = frozenset({"solution_node", "solution_start_node", "solution_end_node"})
+"""sphinx-exercise's node classes of a solution: none may be left in a student page's doctree."""
+
+
+def _on_doctree_read(app: Sphinx, doctree: Any) -> None:
+    """In the student edition, warn (an error under ``-W``) for any solution the source-level stripping missed,
+    e.g. a ``{solution}`` nested inside another directive."""
+    if config_edition(app) == "instructor":
+        return
+    for node in doctree.findall():
+        if type(node).__name__ in SOLUTION_NODES:
+            logger.warning("a solution is left in the student edition (nested in another directive?); move it to "
+                           "the top level of the page", location=node, type="memwall", subtype="editions")
+
+
+def strip_page_sources(folder: Path, edition: str) -> list[Path]:
+    """Rewrite the page sources Sphinx copied for download (``_sources/**/*.md``, the theme's "Download
+    source file") as the edition's text: the student edition's have no solution.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The site's ``_sources`` folder.
+    edition : str
+        One of :data:`EDITIONS`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files rewritten.
+    """
+    changed = []
+    for path in sorted(folder.rglob("*.md")) if folder.is_dir() else []:
+        text = path.read_text(encoding="utf-8")
+        new = edition_source(text, edition, where=str(path))
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            changed.append(path)
+    return changed
+
+
+def _on_build_finished(app: Sphinx, exc: Exception | None) -> None:
+    if exc is None and app.builder.format == "html" and config_edition(app) != "instructor":
+        strip_page_sources(Path(app.outdir) / "_sources", config_edition(app))
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the extension with Sphinx."""
     app.add_config_value(CONFIG_NAME, EDITIONS[0], "env", types=[str])
     app.connect("config-inited", _check_config)
     app.connect("source-read", _on_source_read)
+    app.connect("doctree-read", _on_doctree_read)
+    app.connect("build-finished", _on_build_finished)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -256,7 +256,10 @@ def _bar(app: Sphinx, pagename: str, pathto: Any) -> str:
     if url:
         links = launch_links(url, branch, pagename)
         items.append(f'<a class="memwall-colab" href="{html.escape(links["colab"])}">Open in Colab</a>')
-        items.append(f'<a class="memwall-launch-bh" href="{html.escape(links["binder"])}">Launch Binder</a>')
+        if getattr(app.config, "memwall_edition", "instructor") == "instructor":
+            # Binder builds its notebooks from the repository's sources, which hold the solutions: the
+            # student edition links only to notebooks of its own (Download, and Colab from the site's branch)
+            items.append(f'<a class="memwall-launch-bh" href="{html.escape(links["binder"])}">Launch Binder</a>')
     return ('<div class="memwall-notebook-links" role="navigation" aria-label="Run this chapter">'
             "Run this chapter: " + " · ".join(items) + "</div>\n")
 
