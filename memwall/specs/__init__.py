@@ -3,7 +3,9 @@
 Modules
 -------
 ``model_spec``
-    Transformer architecture specifications and published presets.
+    Transformer architecture specifications (:class:`ModelSpec`).
+``parameter_counts``
+    Their parameter counts, as the Hugging Face classes store them (re-exported by ``model_spec``).
 ``presets``
     Named model presets (GPT-2, BERT, Llama, ...) built from their published ``config.json``, and ``decoder_spec``.
 ``attention``
