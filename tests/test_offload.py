@@ -242,3 +242,15 @@ def test_wrong_system_type_names_the_parameter(call, match, error):
 def test_tier_ceilings_messages_carry_units(args, match):
     with pytest.raises(ValueError, match=match):
         offload.TierCeilings(*args)
+
+
+def test_roofline_point_is_flops_over_all_bytes_under_its_ceiling():
+    t = offload.StepTraffic(np.float64(4e9), np.float64(1e9), np.float64(0.5e9), np.float64(0.25e9), np.float64(0.25e9))
+    p = offload_batch.roofline_point("op", "HBM", t, 1e15, 1e12)
+    assert p["intensity_flop_per_byte"] == pytest.approx(2.0)  # 4 GFLOP over 2 GB
+    assert p["attainable_flop_per_s"] == pytest.approx(2e12)  # memory-bound: 2 FLOP/B x 1 TB/s
+    assert offload_batch.roofline_point("op", "HBM", t, 1e12, 1e13)["attainable_flop_per_s"] == pytest.approx(1e12)
+    with pytest.raises(ValueError, match="bandwidth_bytes_per_s"):
+        offload_batch.roofline_point("op", "HBM", t, 1e15, 0)
+    with pytest.raises((ValueError, TypeError), match="traffic"):
+        offload_batch.roofline_point("op", "HBM", (1, 2), 1e15, 1e12)

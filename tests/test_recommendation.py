@@ -179,3 +179,14 @@ def test_lookup_bounds_accepts_whole_floats(tables):
                                                  "devices": 2.0}})
     exact = rec.lookup_bounds(tables, V2, {"x": {"bandwidth_bytes_per_s": 1e9, "granularity_bytes": 64, "devices": 2}})
     assert whole.equals(exact)
+
+
+@pytest.mark.parametrize(("element_bytes", "expected"), [(4.0, 0.25), (2.0, 0.5), (1.0, 1.0)])
+def test_pooling_intensity_is_one_add_per_element(element_bytes, expected):
+    assert rec.pooling_intensity(element_bytes) == expected
+
+
+@pytest.mark.parametrize("bad", [0, -4, True, "4", float("nan")])
+def test_pooling_intensity_rejects_bad_widths(bad):
+    with pytest.raises(ValueError, match="element_bytes"):
+        rec.pooling_intensity(bad)

@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from memwall.levers._args import count, instance, number, positive
-from memwall.levers.offload import TierCeilings, offload_step_time, step_traffic
+from memwall.levers.offload import StepTraffic, TierCeilings, offload_step_time, step_traffic
 from memwall.roofline import Ceilings
 from memwall.serving.decode import critical_batch_closed_form, smallest_compute_bound_batch
 from memwall.serving.memory import kv_cache_bytes
@@ -26,8 +26,8 @@ from memwall.serving.schemes import _out, _spec
 from memwall.specs.model_spec import ModelSpec, parameter_count
 from memwall.widths import BF16, ByteWidths
 
-__all__ = ["hbm_batch_limit", "link_critical_batch", "link_critical_batch_closed_form", "throughput_table",
-           "tier_ceilings_table"]
+__all__ = ["hbm_batch_limit", "link_critical_batch", "link_critical_batch_closed_form", "roofline_point",
+           "throughput_table", "tier_ceilings_table"]
 
 
 def link_critical_batch_closed_form(peak_flop_per_s: ArrayLike, link_bandwidth_bytes_per_s: ArrayLike,
@@ -233,3 +233,37 @@ def tier_ceilings_table(peak_flop_per_s: float, bandwidths: dict[str, float], in
                                     "bandwidth_bytes_per_s": c.bandwidth_bytes_per_s,
                                     "ridge_flop_per_byte": c.ridge_flop_per_byte}))
     return pd.concat(frames, ignore_index=True)
+
+
+def roofline_point(operation: str, ceiling: str, traffic: StepTraffic, peak_flop_per_s: float,
+                   bandwidth_bytes_per_s: float) -> dict[str, float | str]:
+    """One operation placed on a multi-tier roofline: its intensity over all the bytes it moves, and the
+    attainable rate under the ceiling of the tier its bytes come from.
+
+    Parameters
+    ----------
+    operation, ceiling : str
+        Labels of the point and of its ceiling (a key of :func:`tier_ceilings_table`'s ``bandwidths``).
+    traffic : StepTraffic
+        FLOPs and bytes of the step (:func:`memwall.levers.offload.step_traffic`), scalars.
+    peak_flop_per_s, bandwidth_bytes_per_s : float
+        Compute roof [FLOP/s] and the bandwidth of the ceiling [B/s].
+
+    Returns
+    -------
+    dict
+        ``operation``, ``ceiling``, ``intensity_flop_per_byte`` = FLOPs / (weights + KV read and written +
+        activations) [FLOP/B] and ``attainable_flop_per_s`` = ``min(P, I · BW)`` [FLOP/s] (Williams et al. 2009).
+
+    Raises
+    ------
+    ValueError
+        A rate not a positive number; ``traffic`` not a :class:`~memwall.levers.offload.StepTraffic`.
+    """
+    instance("traffic", traffic, StepTraffic)
+    total = traffic.weight_read + traffic.kv_read + traffic.kv_written + traffic.act_bytes
+    intensity = float(traffic.flops / total)
+    roof = Ceilings(positive("peak_flop_per_s", peak_flop_per_s, unit="FLOP/s", scalar=True),
+                    positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, unit="B/s", scalar=True))
+    return {"operation": operation, "ceiling": ceiling, "intensity_flop_per_byte": intensity,
+            "attainable_flop_per_s": float(roof.attainable(intensity))}

@@ -35,7 +35,8 @@ from numpy.typing import ArrayLike
 from memwall.levers._args import count, instance, number, positive
 
 __all__ = ["CPU_LINE_BYTES", "GPU_SECTOR_BYTES", "break_even_efficiency", "gpus_to_hold", "lookup_bounds",
-           "model_summary", "row_bytes", "sample_lookup_bytes", "samples_per_s_bound", "table_bytes"]
+           "model_summary", "pooling_intensity", "row_bytes", "sample_lookup_bytes", "samples_per_s_bound",
+           "table_bytes"]
 
 CPU_LINE_BYTES = 64
 """Cache line of x86 and Arm server CPUs, and one DDR4/DDR5 burst. [B]"""
@@ -143,6 +144,28 @@ def table_bytes(tables: pd.DataFrame, model: str, element_bytes: float = 4.0) ->
     rows = _model_rows(tables, model)
     b = positive("element_bytes", element_bytes, unit="B/element", scalar=True)
     return float((rows["rows"].astype(float) * rows["embedding_dim"]).sum() * b)
+
+
+def pooling_intensity(element_bytes: float = 4.0) -> float:
+    """Arithmetic intensity of sum-pooling embedding rows: one add per element gathered. [FLOP/B]
+
+    Parameters
+    ----------
+    element_bytes : float
+        Storage per element of the tables. [B/element]
+
+    Returns
+    -------
+    float
+        ``1 / element_bytes`` (DLRM sums the rows it looks up in each table; Naumov et al. 2019,
+        arXiv 1906.00091, §2).
+
+    Raises
+    ------
+    ValueError
+        ``element_bytes`` not a positive number.
+    """
+    return 1.0 / float(positive("element_bytes", element_bytes, unit="B/element", scalar=True))
 
 
 def samples_per_s_bound(bytes_per_sample: ArrayLike, bandwidth_bytes_per_s: ArrayLike, *,
