@@ -190,8 +190,8 @@ def find_device(text: str, names: Sequence[str], *, table: str = "the hardware t
     if found:
         raise DeviceLookupError(f"device={text!r} matches {len(found)} devices of {table}: {_listed(found)}; "
                                 "type more of the name", text, found, True)
-    near = [n for n, ws in split if all(any(x.startswith(w) for x in ws) for w in words)
-            or compact in "".join(ws)]
+    prefix = [n for n, ws in split if all(any(x.startswith(w) for x in ws) for w in words)]
+    near = prefix + [n for n, ws in split if n not in prefix and compact in "".join(ws)]  # word starts first
     close = list(dict.fromkeys(near + _closest(" ".join(words), names)))[:3]
     raise DeviceLookupError(f"device={text!r} is not in {table}; closest: {_listed(close)} "
                             "(`memwall devices` lists every name)", text, close, False)

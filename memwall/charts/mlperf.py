@@ -1,7 +1,8 @@
 """Charts of the MLPerf chapter: published results against their roofline bounds, and the fraction reached.
 
 Both take the table of :func:`memwall.wall.mlperf_results.default_bounds` (rates in tokens/s, SI) and compute
-nothing: they filter, label and draw.
+nothing: they filter, label and draw. Rows flagged ``duplicate_run`` (a run listed for both accuracy targets,
+:func:`memwall.wall.mlperf_results.duplicate_runs`) are drawn once, by the row kept.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ __all__ = ["achieved_vs_bound_chart", "fraction_chart"]
 
 _ALL = "all"
 _OWN = "llama-3-8b decode (this book)"
-_DEVICE_ORDER = ("H100 SXM5 80GB (Hopper)", "H200 SXM 141GB (Hopper)", "B200 (HGX, Blackwell)",
-                 "Instinct MI300X (CDNA3)", "Google TPU v5e", "Xeon 6980P (Granite Rapids, 128c 2.0 GHz)")
-_SHORT = {"H100 SXM5 80GB (Hopper)": "H100 SXM", "H200 SXM 141GB (Hopper)": "H200 SXM",
-          "B200 (HGX, Blackwell)": "B200", "Instinct MI300X (CDNA3)": "MI300X", "Google TPU v5e": "TPU v5e",
+_SHORT = {"L40S (Ada AD102)": "L40S", "H100 NVL 94GB (Hopper)": "H100 NVL", "H100 SXM5 80GB (Hopper)": "H100 SXM",
+          "GH200 96GB HBM3 (Grace Hopper, per GPU)": "GH200 96GB", "H200 SXM 141GB (Hopper)": "H200 SXM",
+          "GH200 144GB HBM3e (Grace Hopper, per GPU)": "GH200 144GB", "B200 (HGX, Blackwell)": "B200",
+          "Instinct MI300X (CDNA3)": "MI300X", "Gaudi2": "Gaudi2", "Google TPU v5e": "TPU v5e",
           "Xeon 6980P (Granite Rapids, 128c 2.0 GHz)": "Xeon 6980P"}
+_DEVICE_ORDER = tuple(_SHORT)  # NVIDIA by generation and memory, then AMD, Intel Gaudi, Google, CPUs
 
 
 def _labelled(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
+    if "duplicate_run" in out.columns:
+        out = out[~out["duplicate_run"].astype(bool)]
     out["device"] = out["accelerator"].map(_SHORT).fillna(out["accelerator"])
     out["system"] = out["accelerator_count"].astype(str) + " x " + out["device"]
     return out

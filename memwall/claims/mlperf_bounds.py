@@ -1,9 +1,11 @@
 """Claims checked by the chapter "How close do real systems get?": our bounds against MLPerf Inference results.
 
-Every published result of ``data/mlperf_llm_results.csv`` (read from its LoadGen summary file) is compared with
+Every published result of ``data/mlperf_llm_results.csv`` (read from its LoadGen summary, or from the round's
+submission checker log or results page where the stored copy has no summary) is compared with
 the roofline upper bound :func:`memwall.wall.mlperf_bounds.workload_bound` computes for that system, model and
 precision. A result above its bound would expose a wrong bound or a wrong row, so that check is a claim; so are
-the best fraction of the bound reached per benchmark (the published rate is the reference, our bound the value)
+the best fraction of the bound reached per benchmark (the published rate is the reference, our bound the value;
+a run listed for both accuracy targets counts once)
 and whether decode at the Interactive scenario's time-per-token limit is memory-bound. Registered on import.
 """
 
@@ -41,7 +43,8 @@ def _register() -> None:
                   "roofline upper bound of its system, model and precision (a result above it would expose a wrong "
                   "bound or a wrong row).",
         paper_value=True, paper_text="every result at or below its bound", unit="yes/no",
-        source="this book; the results are MLCommons' LoadGen summaries (data/mlperf_llm_results.csv)",
+        source="this book; the results are MLCommons' result files: LoadGen summaries, submission checker logs "
+               "and results pages (data/mlperf_llm_results.csv)",
         method="memwall.wall.mlperf_results.default_bounds: fraction = published tokens/s / workload_bound(...) "
                "tokens/s <= 1 for every row with a device in data/hardware.csv",
         ours_paper_data=_NOT_PAPER, ours_extended=_none_exceeds), replace=True)
@@ -53,7 +56,7 @@ def _register() -> None:
             statement=f"The best {label} result of the table ({where}) reaches "
                       f"{published / bound:.1%} of our roofline bound for it.",
             paper_value=round(published, 2), paper_text=f"{published:,.1f} tokens/s (published)",
-            unit="tokens/s", source="MLCommons inference results, LoadGen summary of that row (its source_url)",
+            unit="tokens/s", source="MLCommons inference results, the row's file (its source_url and source_kind)",
             method="memwall.wall.mlperf_bounds.workload_bound for the row's accelerators, precision and workload "
                    "(prompt of 1 token where the mean prompt is not documented: the highest bound)",
             rel_tol=0.0, tolerance_note="none: our value is an upper bound, not an estimate of the result",

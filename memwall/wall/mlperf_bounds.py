@@ -295,6 +295,24 @@ def _missing(value: object) -> bool:
     return value is None or value is pd.NA or value != value
 
 
+def _achieved(row: pd.Series, mean_output_tokens: float) -> tuple[float, float]:
+    """Published tokens/s of a result and its output tokens per sample.
+
+    Tokens/s where the source gives it, else samples/s times the workload's mean output; output tokens per
+    sample from the row's two rates where it has both (a LoadGen summary), else the workload's mean (a checker
+    log or results page gives one metric). [tokens/s], [tokens]
+    """
+    tokens, samples = row["tokens_per_s"], row["samples_per_s"]
+    if _missing(tokens) and _missing(samples):
+        raise ValueError(f"result {row['system_id']} {row['benchmark']} {row['scenario']} has neither "
+                         "tokens_per_s nor samples_per_s")
+    if _missing(tokens):
+        return float(samples) * mean_output_tokens, mean_output_tokens
+    if _missing(samples):
+        return float(tokens), mean_output_tokens
+    return float(tokens), float(tokens) / float(samples)
+
+
 def bounds_table(results: pd.DataFrame, workloads: pd.DataFrame, hardware: pd.DataFrame,
                  interactive_tpot_s: float) -> pd.DataFrame:
     """Bound, fraction of the bound and binding roof of every result that has a device in ``hardware``.
@@ -310,17 +328,19 @@ def bounds_table(results: pd.DataFrame, workloads: pd.DataFrame, hardware: pd.Da
     Returns
     -------
     pandas.DataFrame
-        One row per result with an accelerator: the identifying columns, ``achieved_tokens_per_s``,
-        ``output_tokens``, ``bound_tokens_per_s`` (prompt of 1 token where the mean prompt is not documented:
+        One row per result with an accelerator: the identifying columns, ``achieved_tokens_per_s`` (the
+        published tokens/s, or samples/s times the workload's mean output where only samples/s is published),
+        ``output_tokens`` (tokens/s over samples/s where both are published, else the workload's mean),
+        ``bound_tokens_per_s`` (prompt of 1 token where the mean prompt is not documented:
         the highest bound), ``fraction`` (achieved / bound), ``binding``, ``batch``,
         ``bound_tokens_per_s_at_max_input`` and ``fraction_at_max_input`` (prompt at the documented maximum:
         the lowest bound; NaN where undocumented), ``interactive_batch`` and ``interactive_binding`` (decode at
-        ``interactive_tpot_s``).
+        ``interactive_tpot_s``), ``source_kind`` and ``source_url``.
 
     Raises
     ------
     ValueError
-        As :func:`workload_bound`, for a row whose model does not fit.
+        As :func:`workload_bound`, for a row whose model does not fit; for a row with neither rate.
     """
     _number("interactive_tpot_s", interactive_tpot_s)
     wl = workloads.set_index("benchmark")
@@ -335,12 +355,7 @@ def bounds_table(results: pd.DataFrame, workloads: pd.DataFrame, hardware: pd.Da
         mem = float(hardware.set_index("device").loc[r["accelerator"], "memory_capacity_gib"]) * GIB
         if r["accelerator"].startswith("Xeon"):
             mem = 2304e9 / int(r["accelerator_count"])  # host DRAM of the system JSON, per socket
-        if _missing(r["tokens_per_s"]):
-            out = float(w["mean_output_tokens"])
-            achieved = float(r["samples_per_s"]) * out
-        else:
-            achieved = float(r["tokens_per_s"])
-            out = achieved / float(r["samples_per_s"])
+        achieved, out = _achieved(r, float(w["mean_output_tokens"]))
         n_out = max(2, math.ceil(out))
         tpot = None if _missing(r["tpot_limit_s"]) else float(r["tpot_limit_s"])
         if tpot is None and not _missing(r["latency_limit_s"]):
@@ -360,7 +375,8 @@ def bounds_table(results: pd.DataFrame, workloads: pd.DataFrame, hardware: pd.Da
             "achieved_tokens_per_s": achieved, "output_tokens": out, "bound_tokens_per_s": b.tokens_per_s,
             "fraction": achieved / b.tokens_per_s, "binding": b.binding, "batch": b.batch,
             "bound_tokens_per_s_at_max_input": hi, "fraction_at_max_input": achieved / hi,
-            "interactive_batch": ib, "interactive_binding": ibind, "source_url": r["source_url"],
+            "interactive_batch": ib, "interactive_binding": ibind, "source_kind": r.get("source_kind", "summary"),
+            "source_url": r["source_url"],
         })
     return pd.DataFrame(rows)
 

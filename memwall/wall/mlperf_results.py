@@ -19,9 +19,14 @@ from memwall.specs.presets import get_preset
 from memwall.wall.mlperf_bounds import _step, bounds_table
 from memwall.widths import BF16
 
-__all__ = ["benchmark_family", "best_per_family", "default_bounds", "own_h200_fractions"]
+__all__ = ["SAME_RUN_REL_TOL", "benchmark_family", "best_per_family", "default_bounds", "duplicate_runs",
+           "own_h200_fractions"]
 
 H200_DEVICE = "H200 SXM 141GB (Hopper)"
+
+SAME_RUN_REL_TOL = 1e-3
+"""Two rates of one system, model and scenario that agree this closely are one run: a summary prints Server
+samples/s with two decimals (12.73), the checker log with six significant digits (12.7306)."""
 
 
 def own_h200_fractions(gpu_reference: pd.DataFrame, hardware: pd.DataFrame) -> pd.DataFrame:
@@ -71,6 +76,58 @@ def benchmark_family(benchmark: str) -> str:
     return benchmark
 
 
+def _same_rate(a: pd.Series, b: pd.Series) -> bool:
+    for column in ("tokens_per_s", "samples_per_s"):
+        x, y = a[column], b[column]
+        if pd.notna(x) and pd.notna(y):
+            return abs(float(x) - float(y)) <= SAME_RUN_REL_TOL * max(abs(float(x)), abs(float(y)))
+    return False
+
+
+def duplicate_runs(results: pd.DataFrame) -> pd.Series:
+    """Rows that repeat a run already listed: the other accuracy target of one system, model and scenario, with
+    the same published rate.
+
+    Submitters whose run meets the 99.9 % accuracy target may submit it for the 99 % target too; the checker logs
+    then list both with one value. Within each (round, submitter, system, model family, scenario), summary rows
+    come first and then file order; a row whose rate (tokens/s where both rows give it, else samples/s) agrees
+    within :data:`SAME_RUN_REL_TOL` with an earlier kept row is a repeat.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        :func:`memwall.tables.mlperf.load_mlperf_results` (or any table with its identifying columns, both rates
+        and ``source_kind``).
+
+    Returns
+    -------
+    pandas.Series of bool
+        Indexed as ``results``; True for a repeat.
+
+    Raises
+    ------
+    ValueError
+        If a needed column is missing.
+    """
+    needed = {"round", "submitter", "system_id", "benchmark", "scenario", "samples_per_s", "tokens_per_s",
+              "source_kind"}
+    missing = needed - set(results.columns)
+    if missing:
+        raise ValueError(f"results lacks column(s) {sorted(missing)}")
+    keyed = results.assign(_family=results["benchmark"].map(benchmark_family),
+                           _later=results["source_kind"].ne("summary"), _order=range(len(results)))
+    flags = pd.Series(False, index=results.index)
+    for _, group in keyed.sort_values(["_later", "_order"]).groupby(
+            ["round", "submitter", "system_id", "_family", "scenario"], sort=False):
+        kept: list[pd.Series] = []
+        for index, row in group.iterrows():
+            if any(_same_rate(row, k) for k in kept):
+                flags[index] = True
+            else:
+                kept.append(row)
+    return flags
+
+
 @functools.cache
 def _default() -> pd.DataFrame:
     from memwall.tables import load_hardware
@@ -78,19 +135,26 @@ def _default() -> pd.DataFrame:
 
     workloads = load_mlperf_workloads()
     tpot = float(workloads.set_index("benchmark").loc["llama2-70b-99", "interactive_tpot_limit_s"])
-    table = bounds_table(load_mlperf_results(), workloads, load_hardware(), tpot)
+    results = load_mlperf_results()
+    repeats = duplicate_runs(results)
+    table = bounds_table(results, workloads, load_hardware(), tpot)
     table["family"] = table["benchmark"].map(benchmark_family)
+    table["duplicate_run"] = repeats[results["accelerator"].notna()].to_numpy()
     return table
 
 
 def default_bounds() -> pd.DataFrame:
-    """:func:`bounds_table` of the shipped tables, with ``family`` added; ``interactive_binding`` at the
-    Llama-2-70B Interactive TPOT limit of the workload table (40 ms). Cached; each call gets a copy."""
+    """:func:`bounds_table` of the shipped tables, with ``family`` and ``duplicate_run`` (:func:`duplicate_runs`)
+    added; ``interactive_binding`` at the Llama-2-70B Interactive TPOT limit of the workload table (40 ms). Cached;
+    each call gets a copy."""
     return _default().copy()
 
 
 def best_per_family(table: pd.DataFrame) -> pd.DataFrame:
-    """Row of the highest ``fraction`` for each benchmark ``family`` (sorted by family).
+    """Row of the highest ``fraction`` for each benchmark ``family`` (sorted by family), repeats of a run left out.
+
+    Rows with ``duplicate_run`` True (where the column exists) are skipped, so a run listed for both accuracy
+    targets is represented by its summary row.
 
     Raises
     ------
@@ -100,5 +164,7 @@ def best_per_family(table: pd.DataFrame) -> pd.DataFrame:
     missing = {"family", "fraction"} - set(table.columns)
     if missing:
         raise ValueError(f"table lacks column(s) {sorted(missing)}")
+    if "duplicate_run" in table.columns:
+        table = table[~table["duplicate_run"].astype(bool)]
     best = table.loc[table.groupby("family")["fraction"].idxmax()]
     return best.sort_values("family").reset_index(drop=True)
