@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from memwall._checks import finite_result, instance
 from memwall.cost import cost_arrays
-from memwall.roofline import Ceilings, _out, _positive, op_time_bound
+from memwall.roofline import Ceilings, _out, _positive
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import get_preset
 from memwall.widths import BF16, ByteWidths
 
 __all__ = ["model_time", "predict_time", "predicted_ratio", "roofline_table"]
-
 
 
 def roofline_table(costs: pd.DataFrame, ceilings: Ceilings) -> pd.DataFrame:
@@ -36,16 +36,24 @@ def roofline_table(costs: pd.DataFrame, ceilings: Ceilings) -> pd.DataFrame:
     Raises
     ------
     ValueError
-        If a column is missing or holds a negative value.
+        If a column is missing or holds a negative, non-finite or non-numeric value, or a time overflows a float.
+    ArgumentTypeError
+        ``costs`` not a DataFrame or ``ceilings`` not a :class:`~memwall.roofline.Ceilings`.
     """
+    instance("costs", costs, pd.DataFrame)
+    instance("ceilings", ceilings, Ceilings)
     missing = [c for c in ("flops", "bytes") if c not in costs.columns]
     if missing:
         raise ValueError(f"costs lacks column(s) {missing}; has {list(costs.columns)}")
-    f = _positive("flops", costs["flops"].to_numpy(dtype=float), allow_zero=True)
-    m = _positive("bytes", costs["bytes"].to_numpy(dtype=float), allow_zero=True)
+    f = _positive("flops", costs["flops"], allow_zero=True, unit="FLOP")
+    m = _positive("bytes", costs["bytes"], allow_zero=True, unit="B")
     out = costs.copy()
-    out["compute_time_s"] = f / ceilings.peak_flop_per_s
-    out["memory_time_s"] = m / ceilings.bandwidth_bytes_per_s
+    with np.errstate(over="ignore"):
+        out["compute_time_s"] = f / ceilings.peak_flop_per_s
+        out["memory_time_s"] = m / ceilings.bandwidth_bytes_per_s
+    finite_result("roofline_table times", out[["compute_time_s", "memory_time_s"]].to_numpy(),
+                  {"flops": f, "bytes": m, "peak_flop_per_s": ceilings.peak_flop_per_s,
+                   "bandwidth_bytes_per_s": ceilings.bandwidth_bytes_per_s})
     out["time_s"] = np.maximum(out["compute_time_s"], out["memory_time_s"])
     out["bound"] = np.where(out["compute_time_s"] >= out["memory_time_s"], "compute", "memory")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -72,9 +80,15 @@ def model_time(costs: pd.DataFrame, ceilings: Ceilings) -> float:
     Raises
     ------
     ValueError
+        As :func:`roofline_table`; also if the sum overflows a float.
+    ArgumentTypeError
         As :func:`roofline_table`.
     """
-    return float(roofline_table(costs, ceilings)["time_s"].sum())
+    table = roofline_table(costs, ceilings)
+    with np.errstate(over="ignore"):
+        total = float(table["time_s"].sum())
+    finite_result("model_time", total, {"flops": table["flops"], "bytes": table["bytes"]})
+    return total
 
 
 def predict_time(spec: ModelSpec | str, phase: str, seq_len: ArrayLike, ceilings: Ceilings, batch: ArrayLike = 1, *,
@@ -107,14 +121,22 @@ def predict_time(spec: ModelSpec | str, phase: str, seq_len: ArrayLike, ceilings
     Raises
     ------
     ValueError
-        As :func:`memwall.cost.cost_arrays`.
+        As :func:`memwall.cost.cost_arrays`; also if the time overflows a float (the message lists the inputs).
+    ArgumentTypeError
+        ``ceilings`` not a :class:`~memwall.roofline.Ceilings`, and as :func:`memwall.cost.cost_arrays`.
     """
+    instance("ceilings", ceilings, Ceilings)
     if isinstance(spec, str):
         spec = get_preset(spec)
     ops = cost_arrays(spec, phase, seq_len, batch, widths=widths, **options)
-    total = sum(op_time_bound(o.flops, o.bytes_read + o.bytes_written, ceilings.peak_flop_per_s,
-                              ceilings.bandwidth_bytes_per_s) for o in ops.values())
-    return _out(np.asarray(total, dtype=float))
+    peak, bw = ceilings.peak_flop_per_s, ceilings.bandwidth_bytes_per_s
+    with np.errstate(over="ignore"):
+        total = np.asarray(sum(np.maximum(o.flops / peak, (o.bytes_read + o.bytes_written) / bw)
+                               for o in ops.values()), dtype=float)
+    finite_result("predict_time", total, {"seq_len": seq_len, "batch": batch, "peak_flop_per_s": peak,
+                                          "bandwidth_bytes_per_s": bw, "weight_bytes": widths.weight,
+                                          "act_bytes": widths.act, "kv_bytes": widths.kv})
+    return _out(total)
 
 
 def predicted_ratio(seq_len: ArrayLike, ceilings: Ceilings, decoder: ModelSpec | str = 'gpt2',
@@ -143,9 +165,14 @@ def predicted_ratio(seq_len: ArrayLike, ceilings: Ceilings, decoder: ModelSpec |
     Raises
     ------
     ValueError
+        As :func:`predict_time`, also if the ratio overflows a float.
+    ArgumentTypeError
         As :func:`predict_time`.
     """
     kw = dict(widths=widths, **options)
     dec = predict_time(decoder, "generate", seq_len, ceilings, **kw)
     enc = predict_time(encoder, "encode", seq_len, ceilings, **kw)
-    return _out(np.asarray(dec, dtype=float) / np.asarray(enc, dtype=float))
+    with np.errstate(over="ignore"):
+        out = np.asarray(dec, dtype=float) / np.asarray(enc, dtype=float)
+    finite_result("predicted_ratio", out, {"seq_len": seq_len})
+    return _out(out)

@@ -133,8 +133,8 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from memwall._checks import _check_array
-from memwall.cost_terms import FLOPS_PER_ELEMENT, _basis, _coefficients, _spec_params
+from memwall._checks import ArgumentTypeError, _check_array, finite_result, flag, instance
+from memwall.cost_terms import FLOPS_PER_ELEMENT, _basis, _check_finite_costs, _coefficients, _spec_params
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import get_preset
 from memwall.widths import BF16, ByteWidths
@@ -179,26 +179,34 @@ class OpCost(NamedTuple):
 
 
 def _check_phase(phase: str) -> str:
-    if phase not in PHASES:
+    if not isinstance(phase, str) or phase not in PHASES:
         raise ValueError(f"phase must be one of {PHASES}, got {phase!r}")
     return "prefill" if phase == "encode" else phase
 
 
 def _lm_head_mode(value: bool | str) -> str:
     """``include_lm_head`` as one of :data:`LM_HEAD_MODES`: False → "none", True → "all", or the mode itself."""
-    if isinstance(value, str):
-        if value not in LM_HEAD_MODES:
-            raise ValueError(f"include_lm_head must be True, False or one of {LM_HEAD_MODES}, got {value!r}")
+    if isinstance(value, str) and value in LM_HEAD_MODES:
         return value
-    if value is None or isinstance(value, (bool, np.bool_)):
+    if isinstance(value, bool | np.bool_):
         return "all" if value else "none"
     raise ValueError(f"include_lm_head must be True, False or one of {LM_HEAD_MODES}, got {value!r}")
 
 
 def _check_scope(scope: str) -> str:
-    if scope not in SCOPES:
+    if not isinstance(scope, str) or scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
     return scope
+
+
+def _specs(spec: ModelSpec | str | Sequence[ModelSpec | str]) -> tuple[bool, tuple[ModelSpec, ...]]:
+    """(one spec given, the specs): preset names resolved, anything else rejected naming ``spec``."""
+    if isinstance(spec, ModelSpec | str):
+        return True, (get_preset(spec) if isinstance(spec, str) else spec,)
+    if isinstance(spec, Sequence) and spec and all(isinstance(s, ModelSpec | str) for s in spec):
+        return False, tuple(get_preset(s) if isinstance(s, str) else s for s in spec)
+    raise ArgumentTypeError(f"spec must be a ModelSpec, a preset name or a non-empty sequence of them, got "
+                            f"{type(spec).__name__} {spec!r:.80}")
 
 
 # ----------------------------------------------------------------------------------------- the model
@@ -212,8 +220,8 @@ def cost_arrays(spec: ModelSpec | Sequence[ModelSpec], phase: str, seq_len: Arra
 
     Parameters
     ----------
-    spec : ModelSpec or sequence of ModelSpec, length M
-        Architecture(s). A sequence adds a leading model axis: the result has shape
+    spec : ModelSpec, str or sequence of them, length M
+        Architecture(s) or preset name(s). A sequence adds a leading model axis: the result has shape
         ``(M, *broadcast(seq_len, batch, weight_bytes, act_bytes, kv_bytes).shape)``.
     phase : {"prefill", "encode", "decode", "generate"}
         ``prefill``/``encode``: one forward pass over ``seq_len`` tokens. ``decode``: one token with
@@ -258,11 +266,15 @@ def cost_arrays(spec: ModelSpec | Sequence[ModelSpec], phase: str, seq_len: Arra
     Raises
     ------
     ValueError
-        Unknown ``phase``, ``scope`` or ``include_lm_head`` mode; ``decode``/``generate`` for an encoder
-        (non-causal) model; ``seq_len`` or
-        ``batch`` not a positive integer (``seq_len`` may be 0 for decode); a spec that is not a
-        :class:`~memwall.specs.ModelSpec`; the message names the argument and the offending value.
-        Widths are checked by :class:`~memwall.widths.ByteWidths`.
+        Unknown ``phase``, ``scope`` or ``include_lm_head`` mode (the message lists the allowed ones);
+        ``decode``/``generate`` for an encoder (non-causal) model; an unknown preset name; ``seq_len`` or
+        ``batch`` not a positive integer (``seq_len`` may be 0 for decode), a bool, a string, above ``2**53 - 1``;
+        a flag that is not ``True``/``False``; FLOPs or bytes that overflow a float (the message lists the
+        inputs, the most extreme first). Each message names the argument and the offending value. Widths are
+        checked by :class:`~memwall.widths.ByteWidths`.
+    ArgumentTypeError
+        ``spec`` not a ModelSpec, a preset name or a sequence of them, ``widths`` not a ByteWidths (a
+        ``TypeError`` and a ``ValueError``).
 
     Notes
     -----
@@ -274,10 +286,11 @@ def cost_arrays(spec: ModelSpec | Sequence[ModelSpec], phase: str, seq_len: Arra
     phase = _check_phase(phase)
     head = _lm_head_mode(include_lm_head)
     matmul_only = _check_scope(scope) == "matmul"
-    single = isinstance(spec, ModelSpec)
-    specs = (spec,) if single else tuple(spec)
-    if not specs or not all(isinstance(s, ModelSpec) for s in specs):
-        raise ValueError(f"spec must be a ModelSpec or a non-empty sequence of them, got {spec!r}")
+    single, specs = _specs(spec)
+    instance("widths", widths, ByteWidths)
+    fused = flag("fused_attention", fused_attention)
+    causal_halving = flag("causal_halving", causal_halving)
+    embeddings = flag("include_embeddings", include_embeddings)
     if phase in ("decode", "generate"):
         encoders = [x.name for x in specs if not x.causal]
         if encoders:
@@ -288,32 +301,37 @@ def cost_arrays(spec: ModelSpec | Sequence[ModelSpec], phase: str, seq_len: Arra
     wb = np.asarray(widths.weight, dtype=float)
     ab = np.asarray(widths.act, dtype=float)
     kb = np.asarray(widths.kv, dtype=float)
-    coef = _coefficients(specs, phase != "prefill", bool(fused_attention), head, bool(include_embeddings), single)
+    coef = _coefficients(specs, phase != "prefill", fused, head, embeddings, single)
     rest = np.broadcast_shapes(*(x.shape for x in (length, b, wb, ab, kb)))
     full = rest if single else (len(specs), *rest)
     params = _spec_params(specs, causal_halving)
+    spec_params = params
     if single:
         params = params[:, 0]
     else:
         params = params.reshape(4, len(specs), *(1,) * len(rest))
-    u = _basis(phase, length, b, *params, minimum=np.minimum)
     slot_values = (1.0, wb, ab, kb)
     basis = np.empty((len(coef.columns), *full))
-    for i, (slot, j) in enumerate(coef.columns):
-        basis[i] = u[j] * slot_values[slot] if slot else u[j]
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, naming the inputs
+        u = _basis(phase, length, b, *params, minimum=np.minimum)
+        for i, (slot, j) in enumerate(coef.columns):
+            basis[i] = u[j] * slot_values[slot] if slot else u[j]
     n = int(np.prod(rest, dtype=int))
     if single:
-        values = (coef.matrix[0] @ basis.reshape(len(coef.columns), n)).reshape(3 * len(coef.names), *full)
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = (coef.matrix[0] @ basis.reshape(len(coef.columns), n)).reshape(3 * len(coef.names), *full)
         counts = coef.counts[0]
 
         def row(r: int) -> np.ndarray:
             return values[r]
     else:  # (M, rows, K) @ (M, K, n) -> (M, rows, n); row r of every model is a view, reshaped
-        values = np.matmul(coef.matrix, basis.reshape(len(coef.columns), len(specs), n).transpose(1, 0, 2))
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = np.matmul(coef.matrix, basis.reshape(len(coef.columns), len(specs), n).transpose(1, 0, 2))
         counts = coef.counts.T.reshape(len(coef.names), len(specs), *(1,) * len(rest))
 
         def row(r: int) -> np.ndarray:
             return values[:, r].reshape(full)
+    _check_finite_costs(coef, phase, length, b, spec_params, (wb, ab, kb), values)
     return {name: OpCost(cat, np.broadcast_to(counts[i], full), row(3 * i), row(3 * i + 1), row(3 * i + 2))
             for i, (name, cat) in enumerate(zip(coef.names, coef.categories, strict=True))
             if not matmul_only or cat in MATMUL_CATEGORIES}
@@ -338,13 +356,19 @@ def cost_table(spec: ModelSpec | str, phase: str, seq_len: int, batch: int = 1, 
     pandas.DataFrame
         One row per operation (per matrix product for ``scope="matmul"``), whole-model values: ``op``,
         ``category``, ``count`` (instances), ``flops`` [FLOP], ``bytes_read``, ``bytes_written``, ``bytes``
-        (= MOPs) [B], ``intensity`` [FLOP/B]. Divide by ``count`` for one block.
+        (= MOPs) [B], ``intensity`` [FLOP/B; NaN for an operation that moves no bytes, such as a fused
+        softmax]. Divide by ``count`` for one block.
 
     Raises
     ------
     ValueError
-        As :func:`cost_arrays`; also for an array ``seq_len``/``batch``/precision or an unknown preset.
+        As :func:`cost_arrays`; also for an array ``seq_len``/``batch``/precision, an unknown preset, or bytes
+        or an intensity that overflow a float (a width of ``1e-320`` B makes the intensity infinite).
+    ArgumentTypeError
+        ``spec`` not a ModelSpec or preset name, ``widths`` not a ByteWidths.
     """
+    instance("spec", spec, (ModelSpec, str))
+    instance("widths", widths, ByteWidths)
     weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     if isinstance(spec, str):
         spec = get_preset(spec)
@@ -363,8 +387,13 @@ def cost_table(spec: ModelSpec | str, phase: str, seq_len: int, batch: int = 1, 
         "bytes_read": [float(o.bytes_read) for o in ops.values()],
         "bytes_written": [float(o.bytes_written) for o in ops.values()],
     })
-    df["bytes"] = df["bytes_read"] + df["bytes_written"]
-    df["intensity"] = _ratio(df["flops"], df["bytes"])
+    inputs = {"seq_len": seq_len, "batch": batch, "weight_bytes": weight_bytes, "act_bytes": act_bytes,
+              "kv_bytes": kv_bytes}
+    with np.errstate(over="ignore"):
+        df["bytes"] = df["bytes_read"] + df["bytes_written"]
+        finite_result("cost_table bytes", df["bytes"], inputs)
+        df["intensity"] = _ratio(df["flops"], df["bytes"])
+    finite_result("cost_table intensity", df["intensity"], inputs, nan_ok=True)
     return df
 
 

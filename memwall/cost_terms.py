@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from memwall._checks import finite_result
 from memwall.specs.model_spec import ModelSpec
 
 __all__ = ["FLOPS_PER_ELEMENT"]
@@ -299,3 +300,28 @@ def _spec_params(specs: Sequence[ModelSpec], causal_halving: bool) -> np.ndarray
     return np.array([[s.experts for s in specs], [s.active_experts for s in specs],
                      [s.sliding_window for s in specs],
                      [float(causal_halving and s.causal) for s in specs]], dtype=float)
+
+
+def _check_finite_costs(coef: _Coefficients, phase: str, length: np.ndarray, b: np.ndarray, params: np.ndarray,
+                        widths: tuple[np.ndarray, np.ndarray, np.ndarray], values: np.ndarray) -> None:
+    """Raise if some FLOP or byte count overflowed a float, cheaply.
+
+    Every basis quantity of :func:`~memwall.cost_terms._basis` is non-decreasing in the length and the batch and
+    non-negative, so ``|coefficients| @ basis(max length, max batch) · max width`` bounds every value: a large
+    grid is scanned only when that bound is near a float's limit (a small one is scanned, which is cheaper).
+    """
+    if values.size > 1 << 14:  # a large grid: bound the values (a few scalars) rather than scan them
+        with np.errstate(over="ignore", invalid="ignore"):
+            top = [np.max(x) if x.size else 0.0 for x in (length, b, *widths)]
+            u = _basis(phase, top[0], top[1], *params.reshape(4, -1), minimum=np.minimum)
+            slots = (1.0, *top[2:])
+            col = np.stack([np.broadcast_to(u[j] * slots[slot], params.reshape(4, -1)[0].shape)
+                            for slot, j in coef.columns])  # (K, M)
+            bound = np.einsum("mrk,km->mr", np.abs(coef.matrix), col)
+        if np.all(bound < 1e300):  # a margin for the rounding of the two sums
+            return
+    if np.isfinite(values).all():
+        return
+    wb, ab, kb = widths
+    finite_result("cost_arrays FLOPs and bytes", values, {"seq_len": length, "batch": b, "weight_bytes": wb,
+                                                          "act_bytes": ab, "kv_bytes": kb})

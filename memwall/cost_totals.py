@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from memwall._checks import ArgumentTypeError, instance
 from memwall.cost import CATEGORIES, _ratio
 
 __all__ = ["category_intensity", "totals"]
@@ -40,11 +41,14 @@ def totals(df: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     ------
     ValueError
         If ``by`` is neither None nor ``"category"``.
+    ArgumentTypeError
+        ``df`` not a DataFrame.
     """
+    instance("df", df, pd.DataFrame)
     cols = ["flops", "bytes_read", "bytes_written", "bytes"]
     if by is None:
         out = df[cols].sum().to_frame("total").T
-    elif by == "category":
+    elif isinstance(by, str) and by == "category":
         out = df.groupby("category", sort=False)[cols].sum()
     else:
         raise ValueError(f"by must be None or 'category', got {by!r}")
@@ -71,8 +75,14 @@ def category_intensity(df: pd.DataFrame, categories: Sequence[str]) -> float:
     ------
     ValueError
         If a category is unknown or none of the rows belong to the group.
+    ArgumentTypeError
+        ``df`` not a DataFrame, or ``categories`` a bare string (one category is ``("ffn",)``) or not a sequence.
     """
-    unknown = [c for c in categories if c not in CATEGORIES]
+    instance("df", df, pd.DataFrame)
+    if isinstance(categories, str) or not isinstance(categories, Sequence | set | frozenset):
+        raise ArgumentTypeError(f"categories must be a sequence of category names, e.g. ('ffn',), got "
+                                f"{categories!r:.80}")
+    unknown = [c for c in categories if not isinstance(c, str) or c not in CATEGORIES]
     if unknown:
         raise ValueError(f"unknown categories {unknown}; allowed: {', '.join(CATEGORIES)}")
     rows = df[df["category"].isin(list(categories))]

@@ -18,11 +18,12 @@ on every preset and on random configurations; ``bench/bench_cost.py`` times it.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
-from memwall._checks import _check_array
+from memwall._checks import MAX_EXACT_INT, _check_array, finite_result, flag, instance
 from memwall.cost_terms import _BASIS, _basis, _coefficients
 from memwall.roofline import Ceilings
 from memwall.serving import memory
@@ -116,7 +117,7 @@ def _plan(spec: ModelSpec, fused: bool, halving: bool, lm_head: bool) -> _Plan:
 
 def _count(name: str, value: object, minimum: int) -> float:
     """An integer count as a float; one configuration only."""
-    if type(value) is int and value >= minimum:
+    if type(value) is int and minimum <= value <= MAX_EXACT_INT:
         return float(value)
     arr = _check_array(name, value, integer=True, minimum=minimum)
     if arr.ndim:
@@ -173,7 +174,11 @@ def estimate(spec: ModelSpec | str, ceilings: Ceilings, prompt_len: int, context
     ------
     ValueError
         An encoder or unknown preset; ``prompt_len`` or ``batch`` not a positive integer, ``context``
-        negative or not an integer; an array where one configuration is expected.
+        negative or not an integer (bools and strings are not numbers; at most ``2**53 - 1``); a flag not a bool;
+        an array where one configuration is expected; a result that overflows a float (the message lists the
+        inputs).
+    ArgumentTypeError
+        ``ceilings`` not a :class:`~memwall.roofline.Ceilings`, ``widths`` not a ByteWidths.
 
     Notes
     -----
@@ -201,14 +206,27 @@ def estimate(spec: ModelSpec | str, ceilings: Ceilings, prompt_len: int, context
     p = _count("prompt_len", prompt_len, 1)
     c = p if context is None else _count("context", context, 0)
     b = _count("batch", batch, 1)
+    if type(ceilings) is not Ceilings:
+        instance("ceilings", ceilings, Ceilings)
+    if type(widths) is not ByteWidths:
+        instance("widths", widths, ByteWidths)
+    if type(fused_attention) is not bool or type(causal_halving) is not bool or type(include_lm_head) is not bool:
+        fused_attention = flag("fused_attention", fused_attention)
+        causal_halving = flag("causal_halving", causal_halving)
+        include_lm_head = flag("include_lm_head", include_lm_head)
     wb, ab, kb = _width("weight_bytes", widths.weight), _width("act_bytes", widths.act), _width("kv_bytes", widths.kv)
     plan = _plan(spec, bool(fused_attention), bool(causal_halving), bool(include_lm_head))
     experts, active, window, halve = plan.params
     u = np.array((*_basis("prefill", p, b, experts, active, window, halve, min),
                   *_basis("decode", c, b, experts, active, window, 0.0, min)))
     inv_bw = 1.0 / ceilings.bandwidth_bytes_per_s
-    scale = np.array((1.0 / ceilings.peak_flop_per_s, wb * inv_bw, ab * inv_bw, kb * inv_bw))
-    times = scale @ (plan.matrix @ u).reshape(4, -1)  # F/P rows, then M/BW rows
+    weights_of_time = (1.0 / ceilings.peak_flop_per_s, wb * inv_bw, ab * inv_bw, kb * inv_bw)
+    scale = np.array(weights_of_time)
+    if max(weights_of_time) < 1e250:  # the usual case: no product can overflow (F and M stay below ~1e60)
+        times = scale @ (plan.matrix @ u).reshape(4, -1)  # F/P rows, then M/BW rows
+    else:  # extreme widths or ceilings: the overflow is reported, naming the inputs, below
+        with np.errstate(all="ignore"):
+            times = scale @ (plan.matrix @ u).reshape(4, -1)
     per_op = np.maximum(times[:plan.n_ops], times[plan.n_ops:]).tolist()
     prefill_s = sum(per_op[:plan.n_prefill])
     decode_s = sum(per_op[plan.n_prefill:])
@@ -216,4 +234,10 @@ def estimate(spec: ModelSpec | str, ceilings: Ceilings, prompt_len: int, context
     kv = plan.kv_row * float(_layer_tokens(plan.attention, c)) * kb * b
     scores = 0.0 if fused_attention else plan.act_per_key * float(memory._score_keys(spec, c))
     acts = b * (ab * (plan.act_const + scores))
-    return Estimate(prefill_s, decode_s, Footprint(weights, kv, acts, weights + kv + acts))
+    total = weights + kv + acts
+    if not (math.isfinite(prefill_s) and math.isfinite(decode_s) and math.isfinite(total)):
+        finite_result("estimate", [prefill_s, decode_s, total],
+                      {"prompt_len": p, "context": c, "batch": b, "weight_bytes": wb, "act_bytes": ab, "kv_bytes": kb,
+                       "peak_flop_per_s": ceilings.peak_flop_per_s,
+                       "bandwidth_bytes_per_s": ceilings.bandwidth_bytes_per_s})
+    return Estimate(prefill_s, decode_s, Footprint(weights, kv, acts, total))

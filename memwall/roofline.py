@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from memwall._checks import ArgumentTypeError, choice, finite_result, instance, number
 from memwall.device_lookup import device_row, is_missing
 
 if TYPE_CHECKING:
@@ -60,14 +61,17 @@ PRECISION_COLUMNS: dict[str, str] = {
 operations per second, used as if they were FLOP/s."""
 
 
-def _positive(name: str, value: ArrayLike, *, allow_zero: bool = False) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
-    if np.any(bad):
-        first = arr.reshape(-1)[np.flatnonzero(bad.reshape(-1))[0]].item()
-        kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{name} must be a finite {kind} number, got {first!r}")
-    return arr
+def _positive(name: str, value: ArrayLike, *, allow_zero: bool = False, unit: str = "") -> np.ndarray:
+    """:func:`memwall._checks.number`: finite, ``> 0`` (``>= 0`` with ``allow_zero``); no bools or strings."""
+    return number(name, value, strict=not allow_zero, unit=unit)
+
+
+def _hardware(hardware: object, device: object) -> None:
+    """Reject a hardware argument that is neither a table nor a list of rows, and a device that is no name."""
+    if not (hasattr(hardware, "columns") or isinstance(hardware, list | tuple)):
+        raise ArgumentTypeError(f"hardware must be a pandas.DataFrame (memwall.tables.load_hardware()) or a list "
+                                f"of rows, got {type(hardware).__name__}")
+    instance("device", device, str)
 
 
 def _out(arr: np.ndarray) -> float | np.ndarray:
@@ -95,7 +99,10 @@ class Ceilings:
     Raises
     ------
     ValueError
-        If a ceiling is not a finite positive number, naming the field and value.
+        If a ceiling is not a finite positive number (a bool, a string, NaN, 0, ``10**400``), naming the field
+        and value.
+    ArgumentTypeError
+        ``name`` or ``precision`` not a string.
 
     References
     ----------
@@ -130,11 +137,13 @@ class Ceilings:
     precision: str = "fp32"
 
     def __post_init__(self) -> None:
-        for field in ("peak_flop_per_s", "bandwidth_bytes_per_s"):
+        for field, unit in (("peak_flop_per_s", "FLOP/s"), ("bandwidth_bytes_per_s", "B/s")):
             value = getattr(self, field)
-            if isinstance(value, bool) or np.ndim(value) != 0:
-                raise ValueError(f"{field} must be a finite positive number, got {value!r}")
-            object.__setattr__(self, field, float(_positive(field, value)))
+            if np.ndim(value) != 0:
+                raise ValueError(f"{field} must be a single number > 0 [{unit}], got {value!r}")
+            object.__setattr__(self, field, float(_positive(field, value, unit=unit)))
+        instance("name", self.name, str)
+        instance("precision", self.precision, str)
 
     @property
     def ridge_flop_per_byte(self) -> float:
@@ -176,9 +185,11 @@ class Ceilings:
         ValueError
             Unknown ``precision`` (lists the allowed ones), unknown or ambiguous ``device`` (suggests or lists
             names), or a device without a value at that precision (lists the precisions it has).
+        ArgumentTypeError
+            ``hardware`` not a table or list of rows, ``device`` not a string.
         """
-        if precision not in PRECISION_COLUMNS:
-            raise ValueError(f"precision={precision!r} is not known; allowed: {', '.join(PRECISION_COLUMNS)}")
+        choice("precision", precision, PRECISION_COLUMNS)
+        _hardware(hardware, device)
         return cls.from_row(device_row(hardware, device), precision)
 
     @classmethod
@@ -202,11 +213,13 @@ class Ceilings:
         ------
         ValueError
             Unknown ``precision``, or no value at that precision (lists the precisions the row has) or no
-            bandwidth.
+            bandwidth; a cell that is not a positive number (a string, a bool), naming its column.
+        ArgumentTypeError
+            ``row`` not a mapping.
         """
-        if precision not in PRECISION_COLUMNS:
-            raise ValueError(f"precision={precision!r} is not known; allowed: {', '.join(PRECISION_COLUMNS)}")
-        device = row["device"]
+        choice("precision", precision, PRECISION_COLUMNS)
+        instance("row", row, Mapping)
+        device = row.get("device", "?")
         peak = row.get(PRECISION_COLUMNS[precision])
         if is_missing(peak):
             have = [p for p, c in PRECISION_COLUMNS.items() if not is_missing(row.get(c))]
@@ -215,7 +228,9 @@ class Ceilings:
         bandwidth = row.get("memory_bandwidth_gb_per_s")
         if is_missing(bandwidth):
             raise ValueError(f"device={device!r} has no memory bandwidth in the table")
-        return cls(float(peak) * 1e12, float(bandwidth) * 1e9, name=str(device), precision=precision)
+        peak = float(_positive(PRECISION_COLUMNS[precision], peak, unit="TFLOP/s")) * 1e12
+        bandwidth = float(_positive("memory_bandwidth_gb_per_s", bandwidth, unit="GB/s")) * 1e9
+        return cls(peak, bandwidth, name=str(device), precision=precision)
 
     @classmethod
     def from_measured(cls, peak_flop_per_s: float, bandwidth_bytes_per_s: float, name: str = "this machine",
@@ -238,7 +253,9 @@ class Ceilings:
         Raises
         ------
         ValueError
-            If a number is not finite and positive.
+            If a number is not finite and positive (or is a bool or a string).
+        ArgumentTypeError
+            ``name`` or ``precision`` not a string.
         """
         return cls(peak_flop_per_s, bandwidth_bytes_per_s, name=name, precision=precision)
 
@@ -264,7 +281,8 @@ def ridge_point(peak_flop_per_s: ArrayLike, bandwidth_bytes_per_s: ArrayLike) ->
     Raises
     ------
     ValueError
-        If an input is not finite and positive.
+        If an input is not a finite positive number (a bool, a string, NaN, ``10**400``), or the ratio overflows
+        a float (a bandwidth of ``1e-320`` B/s); the message names the argument.
 
     References
     ----------
@@ -285,8 +303,12 @@ def ridge_point(peak_flop_per_s: ArrayLike, bandwidth_bytes_per_s: ArrayLike) ->
     >>> ridge_point([312e12, 989.4e12], [2039e9, 3350e9]).round(1).tolist()
     [153.0, 295.3]
     """
-    return _out(_positive("peak_flop_per_s", peak_flop_per_s)
-                / _positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s))
+    peak = _positive("peak_flop_per_s", peak_flop_per_s, unit="FLOP/s")
+    bw = _positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, unit="B/s")
+    with np.errstate(over="ignore"):
+        out = peak / bw
+    finite_result("ridge_point", out, {"peak_flop_per_s": peak, "bandwidth_bytes_per_s": bw})
+    return _out(out)
 
 
 def attainable_flop_per_s(intensity: ArrayLike, peak_flop_per_s: ArrayLike,
@@ -311,7 +333,8 @@ def attainable_flop_per_s(intensity: ArrayLike, peak_flop_per_s: ArrayLike,
     Raises
     ------
     ValueError
-        If ``intensity`` is negative or not finite, or a ceiling is not finite and positive.
+        If ``intensity`` is negative or not finite, or a ceiling is not finite and positive; a bool or a string
+        anywhere. The message names the argument. (The result is at most the peak, so it is always finite.)
 
     References
     ----------
@@ -330,10 +353,11 @@ def attainable_flop_per_s(intensity: ArrayLike, peak_flop_per_s: ArrayLike,
     >>> (attainable_flop_per_s([1.0, 100.0, 153.0, 1000.0], 312e12, 2039e9) / 1e12).round(3).tolist()
     [2.039, 203.9, 311.967, 312.0]
     """
-    i = _positive("intensity", intensity, allow_zero=True)
-    peak = _positive("peak_flop_per_s", peak_flop_per_s)
-    bw = _positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
-    return _out(np.minimum(peak, i * bw))
+    i = _positive("intensity", intensity, allow_zero=True, unit="FLOP/B")
+    peak = _positive("peak_flop_per_s", peak_flop_per_s, unit="FLOP/s")
+    bw = _positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, unit="B/s")
+    with np.errstate(over="ignore"):  # an infinite i·B is above any peak: the minimum is the peak
+        return _out(np.minimum(peak, i * bw))
 
 
 def op_time_bound(flops: ArrayLike, bytes_: ArrayLike, peak_flop_per_s: ArrayLike,
@@ -359,7 +383,9 @@ def op_time_bound(flops: ArrayLike, bytes_: ArrayLike, peak_flop_per_s: ArrayLik
     Raises
     ------
     ValueError
-        If ``flops`` or ``bytes_`` is negative or not finite, or a ceiling is not finite and positive.
+        If ``flops`` or ``bytes_`` is negative or not finite, or a ceiling is not finite and positive; a bool or a
+        string anywhere; a time that overflows a float (a peak of ``1e-320`` FLOP/s). The message names the
+        argument(s).
 
     Notes
     -----
@@ -386,8 +412,12 @@ def op_time_bound(flops: ArrayLike, bytes_: ArrayLike, peak_flop_per_s: ArrayLik
     >>> round(op_time_bound(2 * n**3, 3 * 2 * n**2, 312e12, 2039e9) * 1e6, 2)  # [us]
     440.51
     """
-    f = _positive("flops", flops, allow_zero=True)
-    m = _positive("bytes_", bytes_, allow_zero=True)
-    peak = _positive("peak_flop_per_s", peak_flop_per_s)
-    bw = _positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
-    return _out(np.maximum(f / peak, m / bw))
+    f = _positive("flops", flops, allow_zero=True, unit="FLOP")
+    m = _positive("bytes_", bytes_, allow_zero=True, unit="B")
+    peak = _positive("peak_flop_per_s", peak_flop_per_s, unit="FLOP/s")
+    bw = _positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, unit="B/s")
+    with np.errstate(over="ignore"):
+        out = np.maximum(f / peak, m / bw)
+    finite_result("op_time_bound", out, {"flops": f, "bytes_": m, "peak_flop_per_s": peak,
+                                         "bandwidth_bytes_per_s": bw})
+    return _out(out)

@@ -39,7 +39,8 @@ class ByteWidths:
     Raises
     ------
     ValueError
-        If a width is not a positive finite number (or array of them), naming the field.
+        If a width is not a positive finite number (or array of them; bools, strings and ``10**400`` are not),
+        naming the field.
 
     Notes
     -----

@@ -15,6 +15,16 @@ from memwall.widths import INT8
 from .conftest import DATA
 
 
+def _usage_error(capsys, args: list[str]) -> str:
+    """Run a line that is a usage error: exit status 2 (argparse's SystemExit) and one stderr line; its text."""
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"memwall {args[0]}: error: ")
+    return err
+
+
 def test_fit_paper_flops_json(capsys):
     assert main(["fit", "--series", "flops", "--data", "paper", "--format", "json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
@@ -36,9 +46,10 @@ def test_fit_datasheet_formats(capsys, fmt):
 
 
 def test_fit_rejects_series_not_in_paper(capsys):
-    assert main(["fit", "--series", "chip_to_chip_bandwidth", "--data", "paper"]) == 1
-    err = capsys.readouterr().err
+    # a usage error since the CLI contract (issue 18): the two options contradict each other (was exit 1)
+    err = _usage_error(capsys, ["fit", "--series", "chip_to_chip_bandwidth", "--data", "paper"])
     assert "allowed with --data paper: flops, dram_bandwidth, interconnect_bandwidth" in err
+    assert "(the default)" in _usage_error(capsys, ["fit", "--series", "chip_to_chip_bandwidth"])
 
 
 def test_fit_unknown_series_is_usage_error(capsys):
@@ -54,14 +65,18 @@ def test_fit_window_too_narrow(capsys):
 
 
 def test_fit_rule_only_for_datasheet_flops(capsys):
-    assert main(["fit", "--series", "flops", "--data", "paper", "--rule", "fp32"]) == 1
-    assert "--rule applies only to --series flops --data datasheet" in capsys.readouterr().err
+    err = _usage_error(capsys, ["fit", "--series", "flops", "--data", "paper", "--rule", "fp32"])  # was exit 1
+    assert "--rule applies only to --series flops --data datasheet" in err
+
+
+def test_fit_window_order(capsys):
+    assert "--window FIRST LAST needs FIRST <= LAST, got 2026 2012" in _usage_error(
+        capsys, ["fit", "--series", "flops", "--window", "2026", "2012"])
 
 
 def test_fit_window_must_be_whole_years(capsys):
-    with pytest.raises(SystemExit):
-        main(["fit", "--series", "flops", "--window", "2022.5", "2023"])
-    assert "invalid int value: '2022.5'" in capsys.readouterr().err
+    err = _usage_error(capsys, ["fit", "--series", "flops", "--window", "2022.5", "2023"])
+    assert "--window must be an integer in [1900, 2100] [year] in ASCII digits" in err and "got '2022.5'" in err
 
 
 def test_validate_ok(capsys):
@@ -146,18 +161,21 @@ def test_cost_matmul_scope_per_op_has_no_nonlinear_rows(capsys):
     assert {"mlm_dense", "lm_head"} <= {r["op"] for r in rows}
 
 
+def test_cost_unknown_model(capsys):
+    assert main(["cost", "--model", "gpt5", "--phase", "decode", "--seq-len", "1"]) == 1
+    assert "--model: unknown model preset 'gpt5'; available presets" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message"),  # out-of-range values are usage errors since issue 18 (were exit 1 from the package)
     [
-        (["--model", "gpt5", "--phase", "decode", "--seq-len", "1"], "unknown model preset 'gpt5'; available presets"),
-        (["--model", "gpt2", "--phase", "decode", "--seq-len", "-1"], "seq_len must be an integer >= 0, got -1"),
-        (["--model", "gpt2", "--phase", "decode", "--seq-len", "1", "--bytes", "0"], "weight_bytes must be a positive"),
-        (["--model", "gpt2", "--phase", "decode", "--seq-len", "1", "--batch", "0"], "batch"),
+        (["--seq-len", "-1"], "--seq-len must be an integer in [0, 2147483647] [tokens], got '-1'"),
+        (["--seq-len", "1", "--bytes", "0"], "--bytes must be a number in [0.015625, 64] [B/element], got '0'"),
+        (["--seq-len", "1", "--batch", "0"], "--batch must be an integer in [1, 2147483647] [sequences], got '0'"),
     ],
 )
 def test_cost_bad_input(capsys, args, message):
-    assert main(["cost", *args]) == 1
-    assert message in capsys.readouterr().err
+    assert message in _usage_error(capsys, ["cost", "--model", "gpt2", "--phase", "decode", *args])
 
 
 def test_models_lists_presets(capsys):
@@ -185,8 +203,8 @@ def test_roofline_ceilings_and_per_op(capsys):
 def test_roofline_bad_input(capsys):
     assert main(["roofline", "--device", "nope", "--model", "gpt2", "--phase", "decode", "--seq-len", "1"]) == 1
     assert "device='nope' is not in the hardware table" in capsys.readouterr().err
-    assert main(["roofline", "--model", "gpt2", "--phase", "decode", "--seq-len", "1"]) == 1
-    assert "give exactly one --device" in capsys.readouterr().err
+    err = _usage_error(capsys, ["roofline", "--model", "gpt2", "--phase", "decode", "--seq-len", "1"])  # was 1
+    assert "give exactly one --device" in err
 
 
 @pytest.mark.slow  # times STREAM and GEMM on this machine, and py-cpuinfo starts a subprocess: about 2 s
@@ -203,8 +221,7 @@ def test_measure_quick(capsys):
 def test_roofline_device_without_precision(capsys):
     assert main(["roofline", "--device", "Google TPU v5e", "--precision", "fp32"]) == 1
     assert "has no dense fp32 peak" in capsys.readouterr().err
-    assert main(["roofline", "--phase", "decode"]) == 1
-    assert "--phase and --seq-len need --model" in capsys.readouterr().err
+    assert "--phase needs --model" in _usage_error(capsys, ["roofline", "--phase", "decode"])  # was exit 1
 
 
 def test_serve(capsys):
@@ -221,10 +238,12 @@ def test_serve(capsys):
 
 
 def test_serve_bad_input(capsys):
-    assert main(["serve", "--model", "llama-3-8b", "--device", "H100 SXM5 80GB (Hopper)", "--scheme", "W3A16"]) == 1
-    assert "unknown precision scheme 'W3A16'" in capsys.readouterr().err
-    assert main(["serve", "--model", "llama-3-8b", "--device", "H100 SXM5 80GB (Hopper)", "--batch", "0"]) == 1
-    assert "batch must be an integer >= 1, got 0" in capsys.readouterr().err
+    line = ["serve", "--model", "llama-3-8b", "--device", "H100 SXM5 80GB (Hopper)"]
+    # both are usage errors since issue 18 (were exit 1 from the package)
+    err = _usage_error(capsys, [*line, "--scheme", "W3A16"])
+    assert "--scheme 'W3A16' is not a precision scheme; allowed: W16A16, W8A16, W4A16, W8A8, FP8" in err
+    assert "--batch must be an integer in [1, 2147483647] [sequences], got '0'" in _usage_error(
+        capsys, [*line, "--batch", "0"])
 
 
 def test_sequences_beyond_the_model_positions_warn(capsys):
@@ -238,8 +257,6 @@ def test_sequences_beyond_the_model_positions_warn(capsys):
 
 
 def test_lm_head_alias_contradiction_is_an_error(capsys):
-    from memwall.cli import main as cli_main
-
-    assert cli_main(["cost", "--model", "gpt2", "--phase", "prefill", "--seq-len", "8", "--include-lm-head",
-                     "--lm-head", "last"]) != 0
-    assert "contradicts --lm-head last" in capsys.readouterr().err
+    err = _usage_error(capsys, ["cost", "--model", "gpt2", "--phase", "prefill", "--seq-len", "8",
+                                "--include-lm-head", "--lm-head", "last"])
+    assert "contradicts --lm-head last" in err

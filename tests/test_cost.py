@@ -710,3 +710,19 @@ def test_empty_configuration_arrays() -> None:
     for spec in (get_preset("llama-3-8b"), [get_preset("gpt2"), TINY_MLA]):
         ops = cost_arrays(spec, "decode", np.arange(5, 5), 2)
         assert all(o.flops.size == 0 and o.bytes_read.size == 0 for o in ops.values())
+
+
+def test_preset_names_and_strict_flags_in_cost_arrays() -> None:
+    # issue 18: cost_arrays('gpt2', 'decode', 16) raised AttributeError; names are specs here as in cost_table
+    a, b = cost_arrays("gpt2", "decode", 16), cost_arrays(get_preset("gpt2"), "decode", 16)
+    assert all(float(a[k].flops) == float(b[k].flops) for k in a)
+    pair = cost_arrays(["gpt2", get_preset("llama-3-8b")], "decode", 16)
+    assert pair["q_proj"].flops.shape == (2,)
+    with pytest.raises(ValueError, match="spec must be a ModelSpec, a preset name"):
+        cost_arrays(42, "decode", 16)
+    with pytest.raises(ValueError, match=r"include_lm_head must be True, False or one of .*got None"):
+        cost_arrays("gpt2", "decode", 16, include_lm_head=None)
+    with pytest.raises(ValueError, match="fused_attention must be True or False, got 1"):
+        cost_arrays("gpt2", "decode", 16, fused_attention=1)
+    with pytest.raises(ValueError, match=r"seq_len must be an integer >= 0 \(bools, strings and None are not"):
+        cost_arrays("gpt2", "decode", "16")

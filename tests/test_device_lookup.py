@@ -273,7 +273,9 @@ def test_serve_custom_device(capsys):
     ],
 )
 def test_serve_contradictory_device_options(capsys, args, message):
-    assert main(["serve", "--model", "llama-3-8b", *args]) == 1
+    with pytest.raises(SystemExit) as exc:  # a usage error (exit 2), one line naming the options
+        main(["serve", "--model", "llama-3-8b", *args])
+    assert exc.value.code == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
 
@@ -329,8 +331,9 @@ def test_bad_hardware_csv_names_file_line_column(tmp_path, capsys):
     assert "column 'memory_bandwidth_gb_per_s': is not a number; got 'fast'" in err
     assert main(["serve", "--model", "llama-3-8b", "--hardware", str(tmp_path / "none.csv"), "--device", "x"]) == 1
     assert "data table not found" in capsys.readouterr().err
-    assert main(["serve", "--model", "llama-3-8b", "--hardware", str(own), "--peak-flops", "1T",
-                 "--bandwidth", "1T"]) == 1
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", "--model", "llama-3-8b", "--hardware", str(own), "--peak-flops", "1T", "--bandwidth", "1T"])
+    assert exc.value.code == 2
     assert "cannot be combined with --hardware" in capsys.readouterr().err
 
 

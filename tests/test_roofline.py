@@ -241,3 +241,22 @@ def test_roofline_chart_errors(hardware: pd.DataFrame) -> None:
         roofline_chart(_ops().drop(columns="intensity"), ceil)
     with pytest.raises(ValueError, match="empty"):
         roofline_chart(_ops(), ceil.iloc[:0])
+
+
+@pytest.mark.parametrize("bad", [True, "5", b"5", None, 10**400, [1e12, "1"]])
+def test_ceilings_take_numbers_only(bad: object) -> None:
+    # issue 18: "5" was read as 5 and 10**400 raised OverflowError
+    with pytest.raises(ValueError, match="peak_flop_per_s"):
+        Ceilings(bad, 1e12)
+    with pytest.raises(ValueError, match="peak_flop_per_s"):
+        ridge_point(bad, 1e12)
+    with pytest.raises(ValueError, match="peak_flop_per_s must be a single number"):
+        Ceilings([1e12], 1e12)  # one device: ridge_point takes arrays, a Ceilings one number
+
+
+def test_subnormal_bandwidth_is_an_overflow_error_not_inf() -> None:
+    # issue 18: --bytes 1e-320 gave an infinite intensity; here the ridge and the time would be infinite
+    with pytest.raises(ValueError, match=r"ridge_point is not finite.*bandwidth_bytes_per_s="):
+        ridge_point(1e12, 1e-320)
+    with pytest.raises(ValueError, match=r"op_time_bound is not finite.*bandwidth_bytes_per_s="):
+        op_time_bound(1.0, 1e9, 1e12, 1e-320)

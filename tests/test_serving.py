@@ -529,3 +529,17 @@ def test_frontier_mla_moe(h100: Ceilings) -> None:  # needs cost.py MLA and MoE 
     assert df["batch"].iloc[-1] == max_batch(DEEPSEEK_V3, memory, 4096, widths=widths) > 1000
     assert df["fits"].all() and df["tokens_per_s"].is_monotonic_increasing
     np.testing.assert_array_equal(df["weights_bytes"], parameter_count(DEEPSEEK_V3) * 1.0)  # resident
+
+
+def test_scheme_with_a_dangling_separator_is_rejected() -> None:
+    # issue 18: "W4A16-" was read as W4A16
+    for name in ("W4A16-", "W4A16+", "w8a8 -"):
+        with pytest.raises(ValueError, match="unknown precision scheme"):
+            get_scheme(name)
+    assert get_scheme("w4a16+kv8").kv_bytes == 1.0
+
+
+def test_max_batch_of_huge_memory_is_an_error_not_a_wrapped_int() -> None:
+    # issue 18: max_batch('gpt2', 1e30, 0) returned -9223372036854775808
+    with pytest.raises(ValueError, match=r"max_batch = .* is above 2\*\*53 - 1"):
+        max_batch("gpt2", 1e30, 0)

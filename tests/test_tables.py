@@ -103,6 +103,7 @@ def test_loads_are_remembered_by_content_and_copied(tmp_path):
         ("memory_bandwidth_gb_per_s", "1e400", "must be finite"),
         ("vendor", "NVIDIA ", "has leading or trailing spaces"),
         ("release_date", "May 2020", "must be a date"),
+        ("release_date", "\uff12\uff10\uff12\uff10-05", "must be a date"),  # full-width digits
         ("source_url", "", "is empty but required"),
         ("source_url", "datasheet.pdf", r"must be one http\(s\):// URL"),
         ("fp16_unit", "tensorish", "must be one of: matrix, vector; got 'tensorish'"),
@@ -250,3 +251,153 @@ def test_duplicate_paper_point(tmp_path):
     path.write_text("\n".join([*lines, lines[5]]) + "\n", encoding="utf-8")
     with pytest.raises(DataValidationError, match="duplicate value"):
         tables.load_paper_hw_points(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Corrupted text: each class rejected by read_validated_csv, naming file, line and column.
+
+_RULES = {
+    "device": tables.ColumnRule("str", True),
+    "bandwidth_gb_per_s": tables.ColumnRule("float", False),
+    "count": tables.ColumnRule("int", False),
+    "source_url": tables.ColumnRule("str", True, (tables.url_check(),)),
+    "notes": tables.ColumnRule("str", False),
+}
+_HEADER = "device,bandwidth_gb_per_s,count,source_url,notes"
+_ROWS = ["H100 SXM,3350,8,https://www.nvidia.com/en-us/data-center/h100/,fine",
+         'A100 SXM4,2039,,https://www.nvidia.com/a100,"HBM2e, 5 stacks"']
+
+
+def _write(tmp_path: Path, text: str | bytes, name: str = "t.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return path
+
+
+def _rejected(path: Path, line: int, column: str, reason: str) -> str:
+    with pytest.raises(DataValidationError) as err:
+        tables.read_validated_csv(path, _RULES, key="device")
+    message = str(err.value)
+    place = rf"{path.name}: line {line} \(.*\), column {re.escape(repr(column))}\W"
+    assert re.search(rf"{place}.*{reason}", message), message
+    return message
+
+
+def test_sound_text_reads_the_same_with_lf_or_crlf(tmp_path):
+    lf = tables.read_validated_csv(_write(tmp_path, "\n".join([_HEADER, *_ROWS]) + "\n", "lf.csv"), _RULES)
+    crlf = tables.read_validated_csv(_write(tmp_path, "\r\n".join([_HEADER, *_ROWS]) + "\r\n", "crlf.csv"), _RULES)
+    pd.testing.assert_frame_equal(lf, crlf)
+    assert lf.loc[1, "notes"] == "HBM2e, 5 stacks" and lf.loc[0, "count"] == 8 and pd.isna(lf.loc[1, "count"])
+
+
+@pytest.mark.parametrize(("char", "name"), [
+    ("\x00", "NUL"), ("\x1b", "ESC"), ("\x7f", "DEL"), ("\t", "TAB"), ("\r", "CR"), ("\x85", ""),
+    ("\u200b", "ZERO WIDTH SPACE"), ("\u00a0", "NO-BREAK SPACE"), ("\u2028", "LINE SEPARATOR"),
+    ("\ufeff", "ZERO WIDTH NO-BREAK SPACE"), ("\u202e", "RIGHT-TO-LEFT OVERRIDE"),
+])
+@pytest.mark.parametrize("column", ["device", "notes"])
+def test_control_and_format_characters_rejected(tmp_path, char, name, column):
+    """Tabs are rejected too: no table needs one, and a tab in a name is invisible in review."""
+    row = _ROWS[1].replace("A100 SXM4", f"A100{char}SXM4") if column == "device" else \
+        _ROWS[1].replace("5 stacks", f"5{char}stacks")
+    code = f"U\\+{ord(char):04X}" + (rf" \({name}\)" if name else "")
+    path = _write(tmp_path, "\n".join([_HEADER, _ROWS[0], row]) + "\n")
+    _rejected(path, 3, column, f"contains the character {code}:")
+
+
+@pytest.mark.parametrize(("row", "column", "reason"), [
+    ('H100"x,3350,8,https://www.nvidia.com/h100,ok', "device", "a double quote inside an unquoted field"),
+    ('"H100 SXM,3350,8,https://www.nvidia.com/h100,ok', "device", "a quote opens this field and is not closed"),
+    ('"H100"x,3350,8,https://www.nvidia.com/h100,ok', "device", "text follows the closing quote"),
+    ('H100,3350,8,https://www.nvidia.com/h100,"unclosed note', "notes", "a quote opens this field and is not closed"),
+    ('H100,3350,8,https://www.nvidia.com/h100', "notes", "the row has 4 fields, the header has 5"),
+    ('H100,3350,8,https://www.nvidia.com/h100,ok,extra', "6 (beyond the header's 5)", "the row has 6 fields"),
+])
+def test_stray_quotes_and_wrong_widths_rejected(tmp_path, row, column, reason):
+    path = _write(tmp_path, "\n".join([_HEADER, _ROWS[0], row, _ROWS[1]]) + "\n")
+    with pytest.raises(DataValidationError) as err:
+        tables.read_validated_csv(path, _RULES, key="device")
+    message = str(err.value)
+    assert "t.csv: not a readable CSV table" in message
+    named = re.escape(repr(column)) if column[0].isalpha() else re.escape(column)
+    assert re.search(rf"t\.csv: line 3 \(data row 2.*\), column {named}, character [0-9]+: {reason}", message), message
+
+
+def test_unclosed_quote_does_not_swallow_the_next_rows(tmp_path):
+    """Python's csv module reads an unclosed quote's cell to the end of the file; each line is a record here."""
+    rows = [_ROWS[0].replace("fine", '"fine'), _ROWS[1], _ROWS[1].replace("A100 SXM4", "A100 PCIe")]
+    path = _write(tmp_path, "\n".join([_HEADER, *rows]) + "\n")
+    _rejected(path, 2, "notes", "a quote opens this field and is not closed")
+    with pytest.raises(DataValidationError) as err:
+        tables.read_validated_csv(path, _RULES)
+    assert len(err.value.problems) == 2 and "line 2" in err.value.problems[1]  # the head line, then line 2 only
+
+
+@pytest.mark.parametrize("cut", ["https://www.nvid", "https://www.nvidia.com/a1", "https://www.nvidia.com/a100,HB"])
+def test_truncated_last_row_rejected(tmp_path, cut):
+    """A file cut inside its last row, line break lost: a cut-off URL is still a well-formed URL, but the missing
+    line break gives it away."""
+    last = _ROWS[1][:_ROWS[1].index("https://")] + cut
+    column = "notes" if "," in cut else "source_url"
+    _rejected(_write(tmp_path, "\n".join([_HEADER, _ROWS[0], last])), 3, column,
+              "the file ends without a line break after this cell")
+
+
+@pytest.mark.parametrize("url", ["https://", "https://www", "https://www.", "https:/www.nvidia.com",
+                                 "https://www.nvidia.c0m/x", "https://www.nvidia.com x"])
+def test_url_cut_inside_its_host_rejected(tmp_path, url):
+    row = _ROWS[1].replace("https://www.nvidia.com/a100", url)
+    _rejected(_write(tmp_path, "\n".join([_HEADER, _ROWS[0], row]) + "\n"), 3, "source_url",
+              r"must be one http\(s\):// URL")
+
+
+@pytest.mark.parametrize("text", ["1_555", "\uff11\uff15\uff15\uff15", "\u0661\u0665\u0665\u0665", '"1,555"',
+                                  "1 555", "+1555", "0x1F", "1555.", ".5", "\u22125", "1.5.5", "1e", "12\u00b3"])
+def test_numbers_in_plain_ascii_notation_only(tmp_path, text):
+    row = _ROWS[1].replace("2039", text)
+    shown = re.escape(repr(text.strip('"')))
+    _rejected(_write(tmp_path, "\n".join([_HEADER, _ROWS[0], row]) + "\n"), 3, "bandwidth_gb_per_s",
+              f"is not a number; got {shown}")
+
+
+@pytest.mark.parametrize("text", ["8.0", "1e3", "+8", "\uff18", "8_0"])
+def test_integers_in_plain_ascii_digits_only(tmp_path, text):
+    row = _ROWS[0].replace(",8,", f",{text},")
+    _rejected(_write(tmp_path, "\n".join([_HEADER, row, _ROWS[1]]) + "\n"), 2, "count", "is not an integer")
+
+
+def test_plain_numbers_accepted(tmp_path):
+    rows = [_ROWS[0].replace("3350", value).replace("H100 SXM", f"H{i}") for i, value in
+            enumerate(["-0.5", "1.2e3", "7E-2", "0012"])]
+    table = tables.read_validated_csv(_write(tmp_path, "\n".join([_HEADER, *rows]) + "\n"), _RULES)
+    assert list(table["bandwidth_gb_per_s"]) == [-0.5, 1200.0, 0.07, 12.0]
+
+
+@pytest.mark.parametrize("byte", [b"\xe9", b"\x80", b"\xc3", b"\xff"])
+def test_encoding_error_by_line_and_column(tmp_path, byte):
+    row = _ROWS[1].encode().replace(b"stacks", b"st" + byte + b"acks")
+    path = _write(tmp_path, b"\n".join([_HEADER.encode(), _ROWS[0].encode(), row]) + b"\n")
+    character = row.index(byte) + 1  # the line is ASCII before the bad byte
+    _rejected(path, 3, "notes", rf"character {character}: is not valid UTF-8: byte 0x{byte.hex().upper()}")
+
+
+def test_byte_order_mark_rejected(tmp_path):
+    path = _write(tmp_path, b"\xef\xbb\xbf" + "\n".join([_HEADER, *_ROWS]).encode() + b"\n")
+    _rejected(path, 1, "device", "the file starts with a UTF-8 byte-order mark")
+
+
+@pytest.mark.parametrize(("header", "column", "reason"), [
+    ("device,device,count,source_url,notes", "device", "appears twice in the header"),
+    ("device,,count,source_url,notes", "", "is empty"),
+])
+def test_bad_header_names(tmp_path, header, column, reason):
+    _rejected(_write(tmp_path, "\n".join([header, *_ROWS]) + "\n"), 1, column, reason)
+
+
+def test_bad_header_quote_stops_the_read(tmp_path):
+    path = _write(tmp_path, "\n".join(['device,"bandwidth_gb_per_s,count,source_url,notes', *_ROWS]) + "\n")
+    with pytest.raises(DataValidationError) as err:
+        tables.read_validated_csv(path, _RULES)
+    assert err.value.problems == ["t.csv: not a readable CSV table", "t.csv: line 1 (header), column 2, character 8: "
+                                  "a quote opens this field and is not closed on its line (one record per line); "
+                                  "got '\"bandwidth_gb_per_s,count,source_url,not'"]

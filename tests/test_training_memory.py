@@ -93,8 +93,8 @@ def test_paper_bars():
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"micro_batch": -1}, "micro_batch must be whole numbers >= 1, got -1"),
-    ({"seq_len": [512, 0]}, "seq_len must be whole numbers >= 1, got 0"),
+    ({"micro_batch": -1}, "micro_batch must be an integer >= 1, got -1"),
+    ({"seq_len": [512, 0]}, "seq_len must be an integer >= 1, got 0"),
     ({"optimizer": "lion"}, "optimizer='lion' is not known; allowed: sgd, sgd_momentum, adam, mixed_adam"),
     ({"zero_stage": 4}, "zero_stage=4 is not known; allowed: 0, 1, 2, 3"),
     ({"n_gpus": 0}, "n_gpus must be an integer >= 1, got 0"),
@@ -110,7 +110,7 @@ def test_bad_inputs(kwargs, match):
 def test_missing_sizes_and_negative_params():
     with pytest.raises(ValueError, match="missing: n_params, layers, hidden, heads"):
         training_memory.training_memory(seq_len=512)
-    with pytest.raises(ValueError, match="n_params must be a finite number >= 0, got -5"):
+    with pytest.raises(ValueError, match=r"n_params must be a number >= 0 \[params\], got -5"):
         training_memory.model_state_bytes(-5)
 
 
@@ -184,3 +184,19 @@ def test_logits_bytes_rejects_bad_sizes(kwargs, match):
 def test_attention_score_share_rejects_bad_sizes():
     with pytest.raises(ValueError, match="heads"):
         training_memory.attention_score_share(128, 64, 0)
+
+
+@pytest.mark.parametrize("stage", [True, False, 1.0, "1", np.float64(2.0)])
+def test_zero_stage_is_an_int_never_a_bool_or_float(stage):
+    # issue 18: zero_stage=True used to be taken as stage 1
+    with pytest.raises(ValueError, match=r"zero_stage=.* is not known; allowed: 0, 1, 2, 3"):
+        training_memory.training_memory("gpt2", seq_len=128, zero_stage=stage, n_gpus=8)
+    with pytest.raises(ValueError, match="zero_stage"):
+        training_memory.model_state_bytes(1e9, zero_stage=stage, n_gpus=8)
+    assert training_memory.model_state_bytes(1e9, zero_stage=np.int64(1), n_gpus=8) == \
+        training_memory.model_state_bytes(1e9, zero_stage=1, n_gpus=8)
+
+
+def test_block_size_without_a_precision_recipe_is_not_ignored():
+    with pytest.raises(ValueError, match="block_size=512 needs a precision recipe"):
+        training_memory.training_memory("gpt2", seq_len=128, block_size=512)

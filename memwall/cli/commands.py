@@ -21,11 +21,13 @@ Subcommands expose the package's calculations for scripts and coursework:
 ``memwall measure``
     This machine's memory bandwidth (STREAM), GEMM peak, GEMV-to-GEMM sweep, or encoder-vs-decoder latency.
 
-Every subcommand takes ``--format table|csv|json``. Units are in column names and ``--help``.
+Every subcommand takes ``--format table|csv|json``. Units are in column names and ``--help``. A command
+refuses options that contradict each other or would change nothing (:class:`memwall.cli.errors.UsageError`,
+exit 2) and tags the errors of what an option names with that option (:func:`memwall.cli.errors.about`).
 
 Each command imports what it needs when it runs, so that ``memwall serve`` and ``memwall devices`` start
-without pandas (their rows are plain dicts, printed by :func:`_emit` without pandas; the hardware table
-comes from :func:`memwall.device_lookup.hardware_records`). Devices are looked up by
+without pandas (their rows are plain dicts, printed by :func:`memwall.cli.output.emit` without pandas; the
+hardware table comes from :func:`memwall.device_lookup.hardware_records`). Devices are looked up by
 :func:`memwall.device_lookup.find_device`; ``--peak-flops``/``--bandwidth``/``--memory`` describe a device
 that is in no table, ``--hardware`` names a user table; models are resolved by
 :func:`memwall.specs.hf_config.resolve_model` (preset, ``config.json`` path or Hub id in the local cache).
@@ -36,14 +38,12 @@ Those option helpers live in :mod:`memwall.cli.resolve`, the ``measure`` command
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from memwall.cli.errors import CliError, UsageError, about
 from memwall.cli.measure import _cmd_measure
+from memwall.cli.options import given
 from memwall.cli.resolve import _custom_device, _model, _serve_device, _table_label, _warn_beyond_positions
 
 if TYPE_CHECKING:
@@ -61,51 +61,6 @@ def _status_aliases() -> dict[str, str]:
 
     return {"differs": claims.DIFFERS_EXPLAINED, "explained": claims.DIFFERS_EXPLAINED,
             "unexplained": claims.UNEXPLAINED, "not-reproducible": claims.NOT_REPRODUCIBLE}
-
-
-# --------------------------------------------------------------------------------------------- output
-
-
-def _cell(value: Any, fmt: str) -> Any:
-    missing = value is None or (isinstance(value, float) and math.isnan(value))
-    if fmt == "json":
-        return None if missing or (isinstance(value, float) and math.isinf(value)) else value
-    if fmt == "csv":
-        return "" if missing else value
-    if missing:
-        return "NaN"
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
-
-
-def _emit_rows(rows: Rows, fmt: str) -> str:
-    """Rows printed like pandas would (JSON: non-finite numbers as null; table: floats with 6 digits)."""
-    columns = list(rows[0]) if rows else []
-    if fmt == "json":
-        return json.dumps([{c: _cell(r[c], fmt) for c in columns} for r in rows], indent=2) + "\n"
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([_cell(r[c], fmt) for c in columns] for r in rows)
-        return out.getvalue()
-    cells = [[_cell(r[c], fmt) for c in columns] for r in rows]
-    widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
-    lines = [" ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in [columns, *cells]]
-    return "\n".join(lines) + "\n"
-
-
-def _emit(df: pd.DataFrame | Rows, fmt: str) -> str:
-    """A command's result as text in ``fmt`` (``table``, ``csv`` or ``json``)."""
-    if isinstance(df, list):
-        return _emit_rows(df, fmt)
-    import pandas as pd
-
-    if fmt == "csv":
-        return df.to_csv(index=False)
-    if fmt == "json":
-        return df.to_json(orient="records", indent=2, double_precision=15) + "\n"
-    with pd.option_context("display.width", 200, "display.max_columns", 50, "display.float_format", "{:.6g}".format):
-        return df.to_string(index=False) + "\n"
 
 
 def _paths(data_dir: Path | None) -> dict[str, Path | None]:
@@ -126,7 +81,8 @@ def _paths(data_dir: Path | None) -> dict[str, Path | None]:
 def _cmd_devices(args: argparse.Namespace) -> Rows:
     from memwall.device_lookup import DeviceLookupError, aliases_of, device_row, hardware_records
 
-    records = hardware_records(args.hardware)
+    with about("--hardware"):
+        records = hardware_records(args.hardware)
     by_name = {r["device"]: r for r in records}
     triples: list[tuple[str | None, str, dict]] = []
     for typed in args.names:  # each typed name on its own: found, one of several, or the closest three
@@ -134,6 +90,7 @@ def _cmd_devices(args: argparse.Namespace) -> Rows:
             triples.append((typed, "this row", device_row(records, typed, table=_table_label(args))))
         except DeviceLookupError as err:
             if not err.candidates:
+                err.parameter = "NAME"  # type: ignore[attr-defined]
                 raise
             what = (f"one of {len(err.candidates)} matches" if err.ambiguous else "no match; a close name")
             triples += [(typed, what, by_name[name]) for name in err.candidates]
@@ -161,13 +118,16 @@ def _cmd_fit(args: argparse.Namespace) -> pd.DataFrame:
 
     paths = _paths(args.data_dir)
     if args.rule is not None and not (args.data == "datasheet" and args.series == "flops"):
-        raise ValueError("--rule applies only to --series flops --data datasheet (the paper's points come "
-                         "with the precision the paper chose)")
+        raise UsageError(f"--rule applies only to --series flops --data datasheet, not to --series {args.series} "
+                         f"--data {args.data} (the paper's points come with the precision the paper chose)", "--rule")
+    if args.window and args.window[0] > args.window[1]:
+        raise UsageError(f"--window FIRST LAST needs FIRST <= LAST, got {args.window[0]} {args.window[1]}", "--window")
     rule = args.rule or "max_16bit"
+    if args.data == "paper" and args.series not in tables.PAPER_SERIES:
+        raise UsageError(f"--series {args.series!r} is not in the paper's figure, which --data paper"
+                         f"{'' if given(args, 'data') else ' (the default)'} fits; allowed with --data paper: "
+                         f"{', '.join(tables.PAPER_SERIES)}; or give --data datasheet", "--series")
     if args.data == "paper":
-        if args.series not in tables.PAPER_SERIES:
-            raise ValueError(f"--series {args.series!r} is not in the paper's figure; "
-                             f"allowed with --data paper: {', '.join(tables.PAPER_SERIES)}")
         points = tables.load_paper_hw_points(paths["paper"])
         points = points[points["series"] == args.series]
         table, value, unit = points, "normalized_value", "normalized to the first point"
@@ -195,57 +155,42 @@ def _example_config(data_dir: Path | None) -> ModelSpec:
 
 
 def _cmd_validate(args: argparse.Namespace) -> pd.DataFrame:
-    import pandas as pd
+    """Every table of the data folder with its rows and status; a table short of ``ok`` raises
+    :class:`memwall.tables.folder_check.DataFolderError`, whose ``problems`` and ``tables`` list them all."""
+    from memwall.tables.folder_check import validate_folder
 
-    from memwall import tables
-    from memwall.specs.hf_config import EXAMPLE_CONFIG
-    from memwall.tables.validation import DataValidationError
-
-    paths = _paths(args.data_dir)
-    loaders = {
-        "memory_generations.csv": lambda: tables.load_memory_generations(paths["memory"]),
-        "hardware.csv": lambda: tables.load_hardware(paths["hardware"], paths["memory"]),
-        "interconnects.csv": lambda: tables.load_interconnects(paths["interconnects"]),
-        "paper_hw_scaling_points.csv": lambda: tables.load_paper_hw_points(paths["paper"]),
-        "survey_case_study.csv": lambda: tables.load_survey_case_study(paths["survey"]),
-        "reference_measurements.csv": lambda: tables.load_reference_measurements(paths["reference"]),
-        "models.csv": lambda: tables.load_models(paths["models"]),
-        "paper_model_points.csv": lambda: tables.load_paper_model_points(paths["paper_models"]),
-        "paper_training_memory.csv": lambda: tables.load_paper_training_memory(paths["paper_memory"]),
-        "gpu_reference_measurements.csv": lambda: tables.load_gpu_reference(paths["gpu_reference"]),
-        "pruning_results.csv": lambda: tables.load_pruning_results(paths["pruning"]),
-        "onchip_memory.csv": lambda: tables.load_onchip(paths["onchip"], paths["hardware"], paths["memory"]),
-        "memory_tiers.csv": lambda: tables.load_memory_tiers(paths["tiers"], paths["hardware"], paths["interconnects"]),
-        "recommendation_models.csv": lambda: tables.load_recommendation_models(paths["recommendation"]),
-        "optimizer_memory_published.csv": lambda: tables.load_optimizer_memory(paths["optimizer_memory"]),
-        "mlperf_llm_workloads.csv": lambda: tables.load_mlperf_workloads(paths["mlperf_workloads"]),
-        "mlperf_llm_results.csv": lambda: tables.load_mlperf_results(paths["mlperf"], paths["mlperf_workloads"]),
-        EXAMPLE_CONFIG: lambda: [_example_config(args.data_dir)],
-    }
-    rows, errors = [], []
-    for name, load in loaders.items():
-        if name == "hardware.csv" and rows and rows[0]["status"] != "ok":
-            # hardware.csv's memory_type vocabulary comes from memory_generations.csv: already reported
-            hw_path = paths["hardware"] or tables.data_dir() / "hardware.csv"
-            if not hw_path.is_file():
-                errors.append(f"data table not found: {hw_path}")
-            rows.append({"table": name, "rows": 0, "status": "NOT CHECKED (memory_generations.csv is invalid)"})
-            continue
-        try:
-            rows.append({"table": name, "rows": len(load()), "status": "ok"})
-        except (DataValidationError, FileNotFoundError, ValueError) as err:
-            rows.append({"table": name, "rows": 0, "status": "INVALID"})
-            errors.append(str(err))
-    if errors:
-        raise DataValidationError(Path(args.data_dir or tables.data_dir()), errors)
-    return pd.DataFrame(rows)
+    return validate_folder(args.data_dir).frame()
 
 
 def _lm_head(args: argparse.Namespace) -> str:
     """``--lm-head`` with its alias ``--include-lm-head`` (= ``all``); a contradiction is an error."""
     if args.include_lm_head and args.lm_head not in (None, "all"):
-        raise ValueError(f"--include-lm-head means --lm-head all and contradicts --lm-head {args.lm_head}; give one")
+        raise UsageError(f"--include-lm-head means --lm-head all and contradicts --lm-head {args.lm_head}; give one",
+                         "--include-lm-head")
     return "all" if args.include_lm_head else (args.lm_head or "none")
+
+
+def _check_cost_options(args: argparse.Namespace) -> None:
+    """Refuse ``cost`` options that contradict each other or would change nothing."""
+    widths = [o for o in ("--weight-bytes", "--act-bytes", "--kv-bytes") if getattr(args, o[2:].replace("-", "_"))
+              is not None]
+    if args.bytes is not None and widths:
+        raise UsageError(f"--bytes sets every width and contradicts {'/'.join(widths)}; give --bytes or the "
+                         "separate widths", "--bytes")
+    if args.causal_halving and args.phase in ("decode", "generate"):
+        raise UsageError(f"--causal-halving changes nothing with --phase {args.phase} (a decode step is causal "
+                         "already); it applies to prefill and encode", "--causal-halving")
+    if args.include_embeddings and args.scope == "matmul":
+        raise UsageError("--include-embeddings changes nothing with --scope matmul (the embedding gather is not a "
+                         "matrix product); give one", "--include-embeddings")
+    _check_lengths(args.seq_len, args.phase)
+    _lm_head(args)
+
+
+def _check_lengths(lengths: list[int], phase: str) -> None:
+    if phase != "decode" and 0 in lengths:
+        raise UsageError(f"--seq-len 0 with --phase {phase}: a {phase} needs at least 1 token (0 is allowed for "
+                         "decode only: a step with an empty KV cache)", "--seq-len")
 
 
 def _cmd_cost(args: argparse.Namespace) -> pd.DataFrame:
@@ -254,9 +199,18 @@ def _cmd_cost(args: argparse.Namespace) -> pd.DataFrame:
     from memwall import cost, cost_totals
     from memwall.widths import ByteWidths
 
-    spec = _model(args.model)
+    _check_cost_options(args)
+    with about("--model"):
+        spec = _model(args.model)
+    if args.causal_halving and not spec.causal:
+        raise UsageError(f"--causal-halving changes nothing for --model {args.model}, an encoder (it attends both "
+                         "ways); leave it out", "--causal-halving")
+    if args.phase in ("decode", "generate") and not spec.causal:
+        raise UsageError(f"--phase {args.phase} needs a decoder; --model {args.model} is an encoder (use --phase "
+                         "encode)", "--phase")
     _warn_beyond_positions(spec, args.seq_len, "--seq-len", args.phase)
-    wb, ab, kb = (args.bytes,) * 3 if args.bytes is not None else (args.weight_bytes, args.act_bytes, args.kv_bytes)
+    wb, ab, kb = (args.bytes,) * 3 if args.bytes is not None else (
+        2.0 if w is None else w for w in (args.weight_bytes, args.act_bytes, args.kv_bytes))
     options = {"fused_attention": args.fused_attention, "causal_halving": args.causal_halving,
                "include_lm_head": _lm_head(args), "include_embeddings": args.include_embeddings, "scope": args.scope}
     frames = []
@@ -288,6 +242,24 @@ def _cmd_models(args: argparse.Namespace) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _check_roofline_options(args: argparse.Namespace) -> None:
+    """Refuse ``roofline`` options that need ``--model`` without it, and a ``--model`` line short of one."""
+    if args.model is None:
+        alone = [o for o in ("--phase", "--seq-len", "--batch", "--bytes") if getattr(args, o[2:].replace("-", "_"))
+                 is not None]
+        if alone:
+            raise UsageError(f"{'/'.join(alone)} {'needs' if len(alone) == 1 else 'need'} --model: with a model "
+                             "roofline times a phase on one device, without one it lists device ceilings", alone[0])
+        return
+    missing = [o for o in ("--phase", "--seq-len") if getattr(args, o[2:].replace("-", "_")) is None]
+    if missing:
+        raise UsageError(f"--model needs {' and '.join(missing)} as well", missing[0])
+    if len(args.device) != 1 and args.peak_flops is None and args.bandwidth is None:
+        raise UsageError(f"with --model, give exactly one --device (or --peak-flops and --bandwidth), not "
+                         f"{len(args.device)}", "--device")
+    _check_lengths([args.seq_len], args.phase)
+
+
 def _cmd_roofline(args: argparse.Namespace) -> pd.DataFrame:
     import pandas as pd
 
@@ -295,17 +267,18 @@ def _cmd_roofline(args: argparse.Namespace) -> pd.DataFrame:
     from memwall.device_lookup import find_device
     from memwall.widths import ByteWidths
 
+    _check_roofline_options(args)
     custom = _custom_device(args, args.precision)
     if custom is not None:
         ceilings = [custom[0]]
     else:
-        hw = tables.load_hardware(args.hardware)
+        with about("--hardware"):
+            hw = tables.load_hardware(args.hardware)
         names = list(hw["device"])
-        devices = [find_device(d, names, table=_table_label(args)) for d in args.device]
-        ceilings = [roofline.Ceilings.from_hardware(hw, d, args.precision) for d in devices]
+        with about("--device"):
+            devices = [find_device(d, names, table=_table_label(args)) for d in args.device]
+            ceilings = [roofline.Ceilings.from_hardware(hw, d, args.precision) for d in devices]
     if args.model is None:
-        if args.phase is not None or args.seq_len is not None:
-            raise ValueError("--phase and --seq-len need --model (and one --device)")
         if custom is not None:
             (c,) = ceilings
             table = pd.DataFrame([{"device": c.name, "precision": c.precision, "peak_flop_per_s": c.peak_flop_per_s,
@@ -315,14 +288,16 @@ def _cmd_roofline(args: argparse.Namespace) -> pd.DataFrame:
             table = device_ceilings.ceilings_table(hw, precisions=(args.precision,), devices=devices or None)
         return table.assign(peak_tflop_per_s=table["peak_flop_per_s"] / 1e12,
                             bandwidth_gb_per_s=table["bandwidth_bytes_per_s"] / 1e9)
-    if len(ceilings) != 1 or args.phase is None or args.seq_len is None:
-        raise ValueError("with --model, give exactly one --device (or --peak-flops and --bandwidth), a --phase "
-                         "and a --seq-len")
     (ceil,) = ceilings
-    spec = _model(args.model)
+    with about("--model"):
+        spec = _model(args.model)
+    if args.phase in ("decode", "generate") and not spec.causal:
+        raise UsageError(f"--phase {args.phase} needs a decoder; --model {args.model} is an encoder (use --phase "
+                         "encode)", "--phase")
     _warn_beyond_positions(spec, [args.seq_len], "--seq-len", args.phase)
-    table = bounds.roofline_table(cost.cost_table(spec, args.phase, args.seq_len, args.batch,
-                                                  widths=ByteWidths.uniform(args.bytes)), ceil)
+    batch, width = args.batch or 1, 2.0 if args.bytes is None else args.bytes
+    table = bounds.roofline_table(cost.cost_table(spec, args.phase, args.seq_len, batch,
+                                                  widths=ByteWidths.uniform(width)), ceil)
     keep = ["op", "category", "flops", "bytes", "intensity", "compute_time_s", "memory_time_s", "time_s", "bound"]
     total = {"op": "TOTAL", "category": "-", "flops": table["flops"].sum(), "bytes": table["bytes"].sum(),
              "compute_time_s": table["compute_time_s"].sum(), "memory_time_s": table["memory_time_s"].sum(),
@@ -339,7 +314,10 @@ def _cmd_serve(args: argparse.Namespace) -> Rows:
 
     scheme = schemes.get_scheme(args.scheme)
     ceil, mem = _serve_device(args, scheme.compute)
-    spec = _model(args.model)
+    with about("--model"):
+        spec = _model(args.model)
+    if not spec.causal:
+        raise CliError(f"serve decodes, which needs a decoder; --model {args.model} is an encoder", "--model")
     _warn_beyond_positions(spec, args.context, "--context")
     w = scheme.widths
     closed_form = float(decode.critical_batch(None, ceil, widths=ByteWidths(weight=w.weight)))

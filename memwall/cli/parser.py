@@ -3,6 +3,10 @@
 :func:`build_parser` builds every subcommand; ``build_parser("serve")`` fills in only ``serve``'s options
 (the others keep their name and one-line help), so that a call imports only the modules its command
 needs (the lists of choices come from the package). :func:`memwall.cli.main.main` does that.
+
+Every numeric option is parsed by a type of :mod:`memwall.cli.options`, checked by :mod:`memwall._checks`
+against the range its ``--help`` states; every option taking a value may be given once. Errors follow
+:mod:`memwall.cli.errors` (exit 1 or 2, one line on stderr, a JSON object with ``--format json``).
 """
 
 from __future__ import annotations
@@ -10,9 +14,22 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 from memwall.cli.commands import COMMANDS, _status_aliases
+from memwall.cli.options import (
+    BANDWIDTH_RANGE,
+    BYTES_RANGE,
+    MAX_COUNT,
+    MEMORY_RANGE,
+    PEAK_RANGE,
+    CliParser,
+    integer,
+    nonempty,
+    parse_quantity,
+    path,
+    real,
+    shown,
+)
 from memwall.device_lookup import CACHE_DIR_VARIABLE, DEVICE_ALIASES
 
 __all__ = ["FORMATS", "build_parser", "parse_quantity"]
@@ -23,70 +40,50 @@ FORMATS = ("table", "csv", "json")
 MODEL_HELP = ("model: a preset name (see `memwall models`), a config.json path (or the folder holding one), or a "
               "Hub id (org/name) in the local HF cache")
 
-_QUANTITY = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([kMGTPE]?)(i?)\s*([A-Za-z/]*)\s*$")
-_UNITS = {"FLOP/s": ("flop/s", "flops"), "B/s": ("b/s",), "B": ("b",)}
-_BINARY = {"k": 2.0**10, "M": 2.0**20, "G": 2.0**30, "T": 2.0**40, "P": 2.0**50, "E": 2.0**60}
+BEYOND_POSITIONS = ("a length beyond the model's max_position_embeddings is computed as asked, with a warning on "
+                    "stderr")
+MEASURE_MAX_TOKENS = 8192
+"""Longest ``measure --seq-len`` (the survey's lengths reach 4096). [tokens]"""
+YEARS = (1900, 2100)
+"""Allowed ``fit --window`` years, inclusive. [year]"""
 
 
-def parse_quantity(text: str, unit: str) -> float:
-    """A positive quantity typed on the command line, in SI: a number, optionally with a prefix and the unit.
-
-    Parameters
-    ----------
-    text : str
-        ``989e12``, ``989T``, ``989 TFLOP/s``; ``3.35T``, ``3.35TB/s``; ``80G``, ``80GB``, ``80Gi`` or
-        ``80GiB`` (= 80 * 2**30). The prefixes are decimal, case-sensitive: k, M, G, T, P, E (10**3 to
-        10**18); with ``i`` binary (2**10 to 2**60). The unit, if written, must be ``unit`` (case ignored;
-        ``FLOPS`` for ``FLOP/s``).
-    unit : {"FLOP/s", "B/s", "B"}
-        Unit of the option.
-
-    Returns
-    -------
-    float
-        The value. [``unit``]
-
-    Raises
-    ------
-    argparse.ArgumentTypeError
-        For text that does not follow the rule, another unit, or a value that is not finite and positive.
-
-    Examples
-    --------
-    >>> parse_quantity("989T", "FLOP/s"), parse_quantity("3.35 TB/s", "B/s"), parse_quantity("80Gi", "B")
-    (989000000000000.0, 3350000000000.0, 85899345920.0)
-    """
-    from memwall.units import decimal_prefix
-
-    match = _QUANTITY.match(text)
-    if match is None or (match.group(4) and match.group(4).lower() not in _UNITS[unit]):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a quantity in {unit}: write a number, optionally with an SI prefix (k M G T P E, "
-            f"case-sensitive; Ki Mi Gi ... binary) and the unit, e.g. 989e12, 989T or 989T{unit}")
-    number, prefix, binary, _ = match.groups()
-    if binary and not prefix:
-        raise argparse.ArgumentTypeError(f"{text!r}: 'i' (binary) needs a prefix, e.g. 80Gi")
-    value = float(number) * (_BINARY[prefix] if binary else decimal_prefix(prefix))
-    if not (value > 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite positive number of {unit}")
-    return value
+def _span(bounds: tuple[float, float], unit: str) -> str:
+    return f"[{bounds[0]:g}, {bounds[1]:g}] {unit}"
 
 
-def _quantity(unit: str) -> Callable[[str], float]:
+def _quantity(unit: str, option: str, bounds: tuple[float, float]) -> Callable[[str], float]:
     def parse(text: str) -> float:
-        return parse_quantity(text, unit)
+        return parse_quantity(text, unit, name=option, minimum=bounds[0], maximum=bounds[1])
 
     parse.__name__ = unit  # argparse names the type in its messages
     return parse
 
 
+def _tokens(option: str, minimum: int = 0, maximum: int = MAX_COUNT) -> Callable[[str], int]:
+    return integer(option, minimum=minimum, maximum=maximum, unit="tokens")
+
+
+def _batch(option: str = "--batch") -> Callable[[str], int]:
+    return integer(option, minimum=1, maximum=MAX_COUNT, unit="sequences")
+
+
+def _width(option: str) -> Callable[[str], float]:
+    return real(option, minimum=BYTES_RANGE[0], maximum=BYTES_RANGE[1], unit="B/element")
+
+
+WIDTH_RANGE = f"in [1/64, {BYTES_RANGE[1]:g}]"
+COUNT_RANGE = f"1 to {MAX_COUNT:,} (2**31 - 1)"
+
+
 def _add_format(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=FORMATS, default="table",
-                   help="output format: aligned table, CSV or JSON records (default: table)")
+                   help="output format: aligned table, CSV or JSON records (default: table); in JSON an infinite "
+                        'number is the string "inf" (or "-inf"), a missing one null; table and CSV print inf')
 
 
 def _add_data_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", type=Path, default=None,
+    p.add_argument("--data-dir", type=path("--data-dir"), default=None,
                    help="folder with the CSV tables (default: $MEMWALL_DATA_DIR if set, else the installed "
                         "package's memwall/data/, else the repository's data/)")
 
@@ -99,25 +96,40 @@ DEVICE_RULE = (
     "name gets the three closest; `memwall devices` lists every name.")
 """The device name rule (:func:`memwall.device_lookup.find_device`), for ``--help``."""
 
+CONTRACT = (
+    "Exit status: 0 on success; 1 on an input error (an unknown model, device or claim, invalid data, a file that "
+    "cannot be read or written, a result that would not be finite); 2 on a usage error (an unknown option, a value "
+    "outside its range, an option given twice, options that contradict each other or one that would be ignored). "
+    "Each error is one line on stderr, 'memwall COMMAND: error: ...'; with --format json stdout also gets one JSON "
+    'object {"error": message, "parameter": the option or null, "exit_status": 1 or 2} (with "problems": [...] '
+    'where the error lists several, and for validate "tables": [...], every table with its status).')
+"""The error contract (:mod:`memwall.cli.errors`), for ``--help``."""
 
-def _add_device(p: argparse.ArgumentParser, *, several: bool) -> None:
+
+def _add_device(p: argparse.ArgumentParser, *, several: bool, memory: bool = True) -> None:
     if several:
-        p.add_argument("--device", nargs="*", default=[], metavar="DEVICE",
+        p.add_argument("--device", nargs="*", default=[], metavar="DEVICE", type=nonempty("--device"),
                        help="device(s) of the hardware table: a name, short name or alias (see below)")
     else:
-        p.add_argument("--device", default=None, metavar="DEVICE",
+        p.add_argument("--device", default=None, metavar="DEVICE", type=nonempty("--device"),
                        help="device of the hardware table: a name, short name or alias (see below)")
-    p.add_argument("--hardware", type=Path, default=None, metavar="CSV",
+    p.add_argument("--hardware", type=path("--hardware"), default=None, metavar="CSV",
                    help="look devices up in this CSV instead of data/hardware.csv: the same columns, validated by "
                         "the same schema (memory_type from the data folder's memory_generations.csv)")
     custom = p.add_argument_group("a device that is in no table (instead of --device)")
-    custom.add_argument("--peak-flops", type=_quantity("FLOP/s"), default=None, metavar="P",
-                        help="dense peak at the precision used [FLOP/s], e.g. 989e12 or 989T")
-    custom.add_argument("--bandwidth", type=_quantity("B/s"), default=None, metavar="BW",
-                        help="DRAM bandwidth [B/s], e.g. 3.35e12 or 3.35T")
-    custom.add_argument("--memory", type=_quantity("B"), default=None, metavar="M",
-                        help="memory capacity [B], e.g. 80e9, 80G or 80Gi (= 80 * 2**30)")
-    custom.add_argument("--name", default=None, metavar="LABEL", help="its label in the output (default: custom)")
+    custom.add_argument("--peak-flops", type=_quantity("FLOP/s", "--peak-flops", PEAK_RANGE), default=None,
+                        metavar="P", help="dense peak at the precision used, e.g. 989e12 or 989T, in "
+                                          + _span(PEAK_RANGE, "[FLOP/s]"))
+    custom.add_argument("--bandwidth", type=_quantity("B/s", "--bandwidth", BANDWIDTH_RANGE), default=None,
+                        metavar="BW", help="DRAM bandwidth, e.g. 3.35e12 or 3.35T, in "
+                                           + _span(BANDWIDTH_RANGE, "[B/s]"))
+    if memory:
+        custom.add_argument("--memory", type=_quantity("B", "--memory", MEMORY_RANGE), default=None, metavar="M",
+                            help="memory capacity, e.g. 80e9, 80G or 80Gi (= 80 * 2**30), in "
+                                 + _span(MEMORY_RANGE, "[B]"))
+    custom.add_argument("--name", default=None, metavar="LABEL", type=nonempty("--name"),
+                        help="its label in the output (default: custom)")
+
 
 def _fill_fit(fit: argparse.ArgumentParser) -> None:
     from memwall import tables
@@ -128,24 +140,27 @@ def _fill_fit(fit: argparse.ArgumentParser) -> None:
         "2 years [x], per 20 years [x], doubling time [years] and a 95% confidence interval of the "
         "growth per 2 years [x]. --data paper uses the paper's own plotted points (normalised, "
         "unitless); --data datasheet uses data/hardware.csv (FLOP/s, B/s) and data/interconnects.csv "
-        "(bit/s per lane, B/s per direction).")
+        "(bit/s per lane, B/s per direction). A series that does not grow has an infinite doubling time (inf).")
     fit.add_argument("--series", required=True,
                      choices=sorted(set(tables.PAPER_SERIES) | set(trend_checks.DATASHEET_SERIES)),
-                     help="quantity to fit")
+                     help="quantity to fit (--data paper has " + ", ".join(tables.PAPER_SERIES) + ")")
     fit.add_argument("--data", choices=("paper", "datasheet"), default="paper",
                      help="the paper's figure points, or our datasheet tables (default: paper)")
     fit.add_argument("--rule", choices=list(hardware_trends.PRECISION_RULES), default=None,
-                     help="precision rule for --series flops --data datasheet (default: max_16bit)")
+                     help="precision rule, only for --series flops --data datasheet (default there: max_16bit)")
     fit.add_argument("--row-set", choices=hardware_trends.ROW_SETS, default="all",
                      help="all rows, or record setters only (default: all)")
-    fit.add_argument("--window", nargs=2, type=int, metavar=("FIRST", "LAST"),
-                     help="inclusive calendar years to keep, e.g. 2012 2026")
+    fit.add_argument("--window", nargs=2, type=integer("--window", minimum=YEARS[0], maximum=YEARS[1], unit="year"),
+                     metavar=("FIRST", "LAST"),
+                     help=f"inclusive calendar years to keep, FIRST <= LAST, each in {_span(YEARS, '')}, "
+                          "e.g. 2012 2026")
     _add_data_dir(fit)
 
 
 def _fill_validate(val: argparse.ArgumentParser) -> None:
-    val.description = ("Validate every CSV table against its schema; exit 1 and list file, line, column and "
-                       "reason for each bad cell.")
+    val.description = ("Validate every CSV table against its schema and print each table with its status; exit 1 "
+                       "and list file, line, column and reason for each bad cell (with --format json: the JSON "
+                       "error object with every problem and every table's status).")
     _add_data_dir(val)
 
 
@@ -160,20 +175,26 @@ def _fill_cost(cst: argparse.ArgumentParser) -> None:
         "over SEQ_LEN tokens; decode = one new token with SEQ_LEN tokens in the KV cache; generate = "
         "SEQ_LEN tokens one by one from an empty cache. Embeddings and LM head are excluded unless asked "
         "(--lm-head, --include-embeddings); --scope matmul keeps the matrix products only, what PyTorch's "
-        "FlopCounterMode and most papers count.")
-    cst.add_argument("--model", required=True, metavar="MODEL", help=MODEL_HELP)
+        "FlopCounterMode and most papers count. Options that would change nothing are refused: "
+        "--causal-halving outside a decoder's prefill/encode, --include-embeddings with --scope matmul.")
+    cst.add_argument("--model", required=True, metavar="MODEL", type=nonempty("--model"), help=MODEL_HELP)
     cst.add_argument("--phase", required=True, choices=cost.PHASES, help="inference phase")
-    cst.add_argument("--seq-len", required=True, type=int, nargs="+", metavar="L",
-                     help="sequence length(s) [tokens] (for decode: tokens already in the KV cache)")
-    cst.add_argument("--batch", type=int, default=1, help="sequences processed together [sequences] (default 1)")
-    cst.add_argument("--weight-bytes", type=float, default=2.0, help="bytes per weight [B/element] (default 2)")
-    cst.add_argument("--act-bytes", type=float, default=2.0, help="bytes per activation [B/element] (default 2)")
-    cst.add_argument("--kv-bytes", type=float, default=2.0, help="bytes per K/V element [B/element] (default 2)")
-    cst.add_argument("--bytes", type=float, default=None, metavar="B",
-                     help="set weight, activation and KV bytes at once [B/element] (the survey uses 1)")
+    cst.add_argument("--seq-len", required=True, type=_tokens("--seq-len"), nargs="+", metavar="L",
+                     help=f"sequence length(s) [tokens], 1 to {MAX_COUNT:,} (decode: tokens already in the KV "
+                          f"cache, from 0); {BEYOND_POSITIONS}")
+    cst.add_argument("--batch", type=_batch(), default=1,
+                     help=f"sequences processed together [sequences], {COUNT_RANGE} (default 1)")
+    for kind, what in (("weight", "weight"), ("act", "activation"), ("kv", "K/V element")):
+        cst.add_argument(f"--{kind}-bytes", type=_width(f"--{kind}-bytes"), default=None, metavar="B",
+                         help=f"bytes per {what} [B/element], {WIDTH_RANGE} (default 2; not with --bytes)")
+    cst.add_argument("--bytes", type=_width("--bytes"), default=None, metavar="B",
+                     help=f"set weight, activation and KV bytes at once [B/element], {WIDTH_RANGE} (the survey "
+                          "uses 1)")
     cst.add_argument("--per-op", action="store_true", help="one row per operation instead of totals")
     cst.add_argument("--fused-attention", action="store_true", help="scores stay on chip (FlashAttention-style)")
-    cst.add_argument("--causal-halving", action="store_true", help="prefill counts only the causal half of scores")
+    cst.add_argument("--causal-halving", action="store_true",
+                     help="prefill/encode of a decoder counts only the causal half of scores (decode and generate "
+                          "are causal already; encoders attend both ways)")
     cst.add_argument("--lm-head", choices=cost.LM_HEAD_MODES, default=None,
                      help="LM head (final norm and d×vocab matmul; BERT's MLM head for an encoder): none "
                           "(default), all = every position (a training/Hugging Face forward), last = each "
@@ -183,15 +204,17 @@ def _fill_cost(cst: argparse.ArgumentParser) -> None:
     cst.add_argument("--scope", choices=cost.SCOPES, default="all",
                      help="all = every operation (default); matmul = matrix products only (projections, QKᵀ, "
                           "score·V, FFN, router, LM head), no softmax/norm/activation/residual/embedding")
-    cst.add_argument("--include-embeddings", action="store_true", help="add the embedding gather (bytes only)")
+    cst.add_argument("--include-embeddings", action="store_true",
+                     help="add the embedding gather (bytes only; not with --scope matmul)")
 
 
 def _fill_devices(dev: argparse.ArgumentParser) -> None:
     dev.description = ("The devices of the hardware table (or of --hardware CSV) with their short names, dense "
                        "16-bit peak [TFLOP/s], DRAM bandwidth [GB/s] and memory [GiB]; with NAMEs, the rows "
                        "those names find. " + DEVICE_RULE)
-    dev.add_argument("names", nargs="*", metavar="NAME", help="show only the rows these typed names find")
-    dev.add_argument("--hardware", type=Path, default=None, metavar="CSV",
+    dev.add_argument("names", nargs="*", metavar="NAME", type=nonempty("NAME"),
+                     help="show only the rows these typed names find")
+    dev.add_argument("--hardware", type=path("--hardware"), default=None, metavar="CSV",
                      help="list this CSV (the columns of data/hardware.csv) instead of the shipped table")
 
 
@@ -200,18 +223,39 @@ def _fill_roofline(rfl: argparse.ArgumentParser) -> None:
 
     rfl.description = (
         "Without --model: the roofline ceilings (peak [FLOP/s], DRAM bandwidth [B/s], ridge point [FLOP/B]) "
-        "of the named devices (all if none) at --precision. With --model: every operation of a phase with its "
-        "compute time FLOPs/peak, memory time bytes/bandwidth and bound max(...) [s] on one device, and a TOTAL "
-        "row (sum of the bounds). " + DEVICE_RULE)
-    _add_device(rfl, several=True)
+        "of the named devices (all if none) at --precision. With --model (and --phase, --seq-len and one device): "
+        "every operation of a phase with its compute time FLOPs/peak, memory time bytes/bandwidth and bound "
+        "max(...) [s] on one device, and a TOTAL row (sum of the bounds). --phase, --seq-len, --batch and --bytes "
+        "need --model. " + DEVICE_RULE)
+    _add_device(rfl, several=True, memory=False)
     rfl.add_argument("--precision", choices=list(roofline.PRECISION_COLUMNS), default="fp16",
                      help="which peak to use (default fp16: dense FP16/BF16)")
-    rfl.add_argument("--model", metavar="MODEL", default=None, help=MODEL_HELP)
-    rfl.add_argument("--phase", choices=cost.PHASES, default=None, help="inference phase")
-    rfl.add_argument("--seq-len", type=int, default=None, metavar="L", help="tokens (decode: cached tokens)")
-    rfl.add_argument("--batch", type=int, default=1, help="sequences [sequences] (default 1)")
-    rfl.add_argument("--bytes", type=float, default=2.0, help="bytes per element for weights, activations and KV "
-                                                              "[B/element] (default 2)")
+    rfl.add_argument("--model", metavar="MODEL", default=None, type=nonempty("--model"), help=MODEL_HELP)
+    rfl.add_argument("--phase", choices=cost.PHASES, default=None, help="inference phase (needs --model)")
+    rfl.add_argument("--seq-len", type=_tokens("--seq-len"), default=None, metavar="L",
+                     help=f"tokens (decode: cached tokens, from 0), up to {MAX_COUNT:,} (needs --model); "
+                          + BEYOND_POSITIONS)
+    rfl.add_argument("--batch", type=_batch(), default=None,
+                     help=f"sequences [sequences], {COUNT_RANGE} (default 1; needs --model)")
+    rfl.add_argument("--bytes", type=_width("--bytes"), default=None, metavar="B",
+                     help=f"bytes per element for weights, activations and KV [B/element], {WIDTH_RANGE} "
+                          "(default 2; needs --model)")
+
+
+_SCHEME = re.compile(r"([A-Za-z0-9]+)(?:[-+]([A-Za-z0-9]+))?")
+
+
+def _scheme_type(text: str) -> str:
+    """``--scheme``: a scheme of :data:`memwall.serving.schemes.PRECISION_SCHEMES`, optionally ``-KVn``."""
+    from memwall.serving import schemes
+
+    match = _SCHEME.fullmatch(text)
+    if match is None or match.group(1).upper() not in schemes.PRECISION_SCHEMES or (
+            match.group(2) is not None and match.group(2).upper() not in schemes.KV_MODIFIERS):
+        raise argparse.ArgumentTypeError(
+            f"--scheme {shown(text)} is not a precision scheme; allowed: {', '.join(schemes.PRECISION_SCHEMES)}, "
+            f"each optionally followed by {', '.join('-' + k for k in schemes.KV_MODIFIERS)} (e.g. W4A16-KV8)")
+    return text
 
 
 def _fill_serve(srv: argparse.ArgumentParser) -> None:
@@ -223,15 +267,19 @@ def _fill_serve(srv: argparse.ArgumentParser) -> None:
         "device], time per token [ms], the memory footprint (weights + KV cache + activations) [GB = 1e9 B] "
         "against the device memory, the largest batch that fits, and the critical batch [sequences] where "
         "decode turns compute-bound (closed form (P/BW)*b_w/2 and for the whole step at this context; inf = "
-        "never). The device is a row of the hardware table (--device, --hardware) or given by its ceilings "
-        "(--peak-flops, --bandwidth, --memory; without --memory the memory columns are empty). " + DEVICE_RULE)
-    srv.add_argument("--model", required=True, metavar="MODEL", help=MODEL_HELP + " (a decoder)")
+        "never, the string \"inf\" in JSON). The device is a row of the hardware table (--device, --hardware) "
+        "or given by its ceilings (--peak-flops, --bandwidth, --memory; without --memory the memory columns are "
+        "empty). " + DEVICE_RULE)
+    srv.add_argument("--model", required=True, metavar="MODEL", type=nonempty("--model"),
+                     help=MODEL_HELP + " (a decoder)")
     _add_device(srv, several=False)
-    srv.add_argument("--scheme", default="W16A16", metavar="SCHEME",
-                     help=f"precision scheme, one of {', '.join(schemes.PRECISION_SCHEMES)} (+ -KV8/-KV4)")
-    srv.add_argument("--batch", type=int, nargs="+", default=[1], metavar="B", help="sequences [sequences]")
-    srv.add_argument("--context", type=int, nargs="+", default=[1024], metavar="L",
-                     help="cached tokens per sequence [tokens]")
+    srv.add_argument("--scheme", default="W16A16", metavar="SCHEME", type=_scheme_type,
+                     help=f"precision scheme, one of {', '.join(schemes.PRECISION_SCHEMES)} (+ -KV16/-KV8/-KV4)")
+    srv.add_argument("--batch", type=_batch(), nargs="+", default=[1], metavar="B",
+                     help=f"sequences [sequences], {COUNT_RANGE}")
+    srv.add_argument("--context", type=_tokens("--context"), nargs="+", default=[1024], metavar="L",
+                     help=f"cached tokens per sequence [tokens], 0 to {MAX_COUNT:,} (default 1024); "
+                          + BEYOND_POSITIONS)
 
 
 def _fill_measure(msr: argparse.ArgumentParser) -> None:
@@ -241,14 +289,17 @@ def _fill_measure(msr: argparse.ArgumentParser) -> None:
         "stream / gemm / gemv: the full tables (bandwidth [B/s], FLOP/s, intensity [FLOP/B]). latency: "
         "numpy BERT-Base encode vs GPT-2 generate times [s] and their ratio beside the survey's and the roofline "
         "bound's (GPT-2 runs the greedy loop with its LM head: whole generations up to l = 128, beyond that "
-        "estimated from sampled decode steps unless --full-generation).")
+        "estimated from sampled decode steps unless --full-generation). --output is checked before the "
+        "measurement (its folder must exist) and written atomically after it; if writing fails the table is "
+        "still printed and the exit status is 1.")
     msr.add_argument("what", nargs="?", choices=("summary", "stream", "gemm", "gemv", "latency", "reference"),
                      default="summary", help="what to report (default summary); reference: every measurement in "
                                              "the format of data/reference_measurements.csv (about 40 s)")
-    msr.add_argument("--output", type=Path, default=None, metavar="CSV",
+    msr.add_argument("--output", type=path("--output"), default=None, metavar="CSV",
                      help="also write the table to this CSV file (e.g. data/reference_measurements.csv)")
-    msr.add_argument("--seq-len", type=int, nargs="+", metavar="L", help="lengths for latency [tokens]")
-    msr.add_argument("--full-generation", action="store_true", help="time whole generations (slow)")
+    msr.add_argument("--seq-len", type=_tokens("--seq-len", 1, MEASURE_MAX_TOKENS), nargs="+", metavar="L",
+                     help=f"lengths for latency and reference [tokens], 1 to {MEASURE_MAX_TOKENS}")
+    msr.add_argument("--full-generation", action="store_true", help="time whole generations (latency only; slow)")
     msr.add_argument("--quick", action="store_true", help="smoke-test sizes (about 2 s; not for numbers)")
     msr.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -263,9 +314,10 @@ def _fill_claims(clm: argparse.ArgumentParser) -> None:
         "(difference_pct [%]), the tolerance and a status computed by rule: reproduced (within tolerance), "
         "'differs — explained' (outside, with an explanation) or 'not reproducible' (ours cannot be computed, "
         "with the reason). --format table shows the main columns; csv and json give all of them.")
-    clm.add_argument("--chapter", default=None, metavar="DOCNAME",
+    clm.add_argument("--chapter", default=None, metavar="DOCNAME", type=nonempty("--chapter"),
                      help="only this chapter's claims, e.g. chapters/hardware_trends or hardware_trends")
-    clm.add_argument("--claim", nargs="+", default=None, metavar="ID", help="only these claim ids")
+    clm.add_argument("--claim", nargs="+", default=None, metavar="ID", type=nonempty("--claim"),
+                     help="only these claim ids")
     clm.add_argument("--status", nargs="+", default=None,
                      choices=[*claims.STATUSES, claims.UNEXPLAINED, *aliases], metavar="STATUS",
                      help=f"only claims with these statuses ({', '.join(claims.STATUSES)}; or the ASCII aliases "
@@ -299,10 +351,11 @@ EPILOG = (
     "(devices of your own, validated like data/hardware.csv) or --peak-flops/--bandwidth/--memory (one device in "
     "no table); --model takes a preset, a config.json path or a Hub id in the local HF cache. The validated "
     f"hardware table is cached by content in ${CACHE_DIR_VARIABLE} (default: the user cache folder). A "
-    "sequence longer than the model's max_position_embeddings is computed as asked, with a warning on stderr.")
+    "sequence longer than the model's max_position_embeddings is computed as asked, with a warning on stderr. "
+    + CONTRACT)
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+def build_parser(command: str | None = None, *, errors_as_json: bool = False) -> argparse.ArgumentParser:
     """The argument parser of the ``memwall`` command.
 
     Parameters
@@ -310,21 +363,27 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     command : str, optional
         Fill in the options of this subcommand only (the others keep their name and help), so that parsing
         imports only what it needs; default: every subcommand.
+    errors_as_json : bool
+        Print a usage error also as the JSON object of :mod:`memwall.cli.errors` on stdout (what
+        :func:`memwall.cli.main.main` asks for when ``--format json`` is on the command line).
 
     Returns
     -------
     argparse.ArgumentParser
+        A :class:`memwall.cli.options.CliParser`: a usage error prints one line and exits with status 2.
     """
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="memwall",
         description="Calculations behind the memwall book (a recomputation of 'AI and Memory Wall').",
-        epilog=EPILOG,
+        epilog=EPILOG, errors_as_json=errors_as_json,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, fill) in _SUBCOMMANDS.items():
-        p = sub.add_parser(name, help=help_text, epilog=EPILOG if name in ("roofline", "serve", "devices") else None)
+        epilog = EPILOG if name in ("roofline", "serve", "devices") else CONTRACT
+        p = sub.add_parser(name, help=help_text, epilog=epilog, errors_as_json=errors_as_json)
         if command is None or command == name:
             fill(p)
             _add_format(p)
         p.set_defaults(func=COMMANDS[name])
+        parser.subcommand_parsers[name] = p
     return parser

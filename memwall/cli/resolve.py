@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from memwall.cli.errors import UsageError, about
+
 if TYPE_CHECKING:
     from memwall.roofline import Ceilings
     from memwall.specs.model_spec import ModelSpec
@@ -47,7 +49,7 @@ def _table_label(args: argparse.Namespace) -> str:
 
 
 def _custom_options(args: argparse.Namespace) -> list[str]:
-    return [o for o in CUSTOM_DEVICE_OPTIONS if getattr(args, o[2:].replace("-", "_")) is not None]
+    return [o for o in CUSTOM_DEVICE_OPTIONS if getattr(args, o[2:].replace("-", "_"), None) is not None]
 
 
 def _custom_device(args: argparse.Namespace, precision: str) -> tuple[Ceilings, float | None] | None:
@@ -55,7 +57,7 @@ def _custom_device(args: argparse.Namespace, precision: str) -> tuple[Ceilings, 
 
     Raises
     ------
-    ValueError
+    memwall.cli.errors.UsageError
         With ``--device`` or ``--hardware`` as well (a table device and a custom one contradict), or without
         both ``--peak-flops`` and ``--bandwidth``.
     """
@@ -66,17 +68,17 @@ def _custom_device(args: argparse.Namespace, precision: str) -> tuple[Ceilings, 
     if devices or args.hardware is not None:
         other = f"--device {devices[0]!r}" if devices else f"--hardware {str(args.hardware)!r}"
         verb = "describes" if len(used) == 1 else "describe"
-        raise ValueError(f"{'/'.join(used)} {verb} a device that is in no table and cannot be combined with "
+        raise UsageError(f"{'/'.join(used)} {verb} a device that is in no table and cannot be combined with "
                          f"{other}; give one or the other (to vary a listed device, copy its row into a "
-                         "--hardware CSV)")
+                         "--hardware CSV)", used[0])
     missing = [o for o in ("--peak-flops", "--bandwidth") if o not in used]
     if missing:
-        raise ValueError(f"a device given by {'/'.join(used)} also needs {' and '.join(missing)} "
-                         "(peak [FLOP/s] and bandwidth [B/s])")
+        raise UsageError(f"a device given by {'/'.join(used)} also needs {' and '.join(missing)} "
+                         "(peak [FLOP/s] and bandwidth [B/s])", missing[0])
     from memwall.roofline import Ceilings
 
     ceil = Ceilings(args.peak_flops, args.bandwidth, name=args.name or "custom", precision=precision)
-    return ceil, args.memory
+    return ceil, getattr(args, "memory", None)
 
 
 def _serve_device(args: argparse.Namespace, compute: str) -> tuple[Ceilings, float | None]:
@@ -85,12 +87,14 @@ def _serve_device(args: argparse.Namespace, compute: str) -> tuple[Ceilings, flo
     if custom is not None:
         return custom
     if args.device is None:
-        raise ValueError("give --device NAME (see `memwall devices`), or --peak-flops and --bandwidth "
-                         "(and --memory) for a device that is in no table")
+        raise UsageError("give --device NAME (see `memwall devices`), or --peak-flops and --bandwidth "
+                         "(and --memory) for a device that is in no table", "--device")
     from memwall.device_lookup import device_row, hardware_records
     from memwall.roofline import Ceilings
     from memwall.serving.schemes import device_memory_bytes
 
-    records = hardware_records(args.hardware)
-    row = device_row(records, args.device, table=_table_label(args))
+    with about("--hardware"):
+        records = hardware_records(args.hardware)
+    with about("--device"):
+        row = device_row(records, args.device, table=_table_label(args))
     return Ceilings.from_row(row, compute), device_memory_bytes([row], row["device"])

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
-from memwall._checks import ArgumentTypeError, capacity, count, flag, instance, number, positive
+from memwall._checks import (
+           MAX_EXACT_INT,
+           ArgumentTypeError,
+           capacity,
+           choice,
+           count,
+           finite_result,
+           flag,
+           instance,
+           number,
+           positive,
+)
 
-__all__ = ["ArgumentTypeError", "capacity", "count", "flag", "instance", "number", "positive"]
+__all__ = ["MAX_EXACT_INT", "ArgumentTypeError", "capacity", "choice", "count", "finite_result", "flag", "instance",
+           "number", "positive"]

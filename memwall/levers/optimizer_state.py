@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memwall.levers._args import choice, count, finite_result, number
 from memwall.specs.model_spec import ModelSpec, parameter_count
 from memwall.specs.presets import get_preset
 
@@ -186,9 +187,10 @@ def _vector_params(spec: ModelSpec, matrices: list[WeightMatrix]) -> int:
 
 
 def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+    """One whole number in ``[1, 2**53 - 1]`` (no bool, no string; ``10**400`` an error, not an OverflowError)."""
+    if isinstance(value, float | np.floating):  # a count is an int here: 2.0 is as wrong as 2.5
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
+    return count(name, value, minimum=1, scalar=True)
 
 
 def _blocks(n: int, block: int | None) -> list[int]:
@@ -253,8 +255,7 @@ def kfac_matrix_elements(rows: int, cols: int) -> int:
 
 
 def _check_optimizer(optimizer: object) -> None:
-    if optimizer not in OPTIMIZER_NAMES:
-        raise ValueError(f"optimizer={optimizer!r} is not known; allowed: {', '.join(OPTIMIZER_NAMES)}")
+    choice("optimizer", optimizer, OPTIMIZER_NAMES)
 
 
 def optimizer_state_bytes(model: ModelSpec | str | float, optimizer: str = "adam", *, block_size: int | None = None,
@@ -283,8 +284,8 @@ def optimizer_state_bytes(model: ModelSpec | str | float, optimizer: str = "adam
     ------
     ValueError
         For an unknown optimizer, a shape-dependent optimizer without a ModelSpec, a negative or non-finite
-        parameter count, a bad ``block_size``, a ``block_size`` for another optimizer than Shampoo, or a
-        non-bool ``momentum``/``grafting``.
+        parameter count (a bool or a string is not one), a bad ``block_size``, a ``block_size`` for another
+        optimizer than Shampoo, a non-bool ``momentum``/``grafting``, or bytes that overflow a float.
 
     Examples
     --------
@@ -311,10 +312,11 @@ def optimizer_state_bytes(model: ModelSpec | str | float, optimizer: str = "adam
         if optimizer in SHAPE_DEPENDENT:
             raise ValueError(f"optimizer={optimizer!r} needs the weight shapes: pass a ModelSpec or preset name, "
                              f"got {model!r}")
-        if isinstance(model, bool) or not isinstance(model, int | float | np.number) or not math.isfinite(model) \
-                or model < 0:
-            raise ValueError(f"model (a parameter count) must be a finite number >= 0, got {model!r}")
-        matrices, vectors, n = [], float(model), float(model)
+        try:
+            n = float(number("model", model, unit="params"))
+        except ValueError:
+            raise ValueError(f"model (a parameter count) must be a finite number >= 0, got {model!r:.80}") from None
+        matrices, vectors = [], n
     if optimizer == "sgd_momentum" or optimizer == "adafactor_momentum" or (optimizer in SECOND_ORDER and momentum):
         parts["first_moment"] = FP32 * n
     if optimizer in ("adam", "adam_bf16"):
@@ -339,6 +341,7 @@ def optimizer_state_bytes(model: ModelSpec | str | float, optimizer: str = "adam
         parts["preconditioners"] = parts["inverse_roots"] = FP32 * pre
         parts["second_moment"] = FP32 * diagonal
     total = float(sum(parts.values()))
+    finite_result("optimizer_state_bytes", total, {"n_params": n, "block_size": block_size or 0})
     return {**parts, "total": total, "bytes_per_param": total / n if n else 0.0, "n_params": n}
 
 
@@ -375,7 +378,8 @@ def model_states(model: ModelSpec | str | float, optimizer: str = "adam", *, pre
     ------
     ValueError
         For an unknown precision, a ZeRO stage not an int in (0, 1, 2, 3) (``1.0`` and ``True`` rejected),
-        ``n_gpus``/``tensor_parallel`` not an integer >= 1, and as :func:`optimizer_state_bytes`.
+        ``n_gpus``/``tensor_parallel`` not an integer in ``[1, 2**53 - 1]``, bytes that overflow a float, and as
+        :func:`optimizer_state_bytes`.
 
     Examples
     --------
@@ -384,8 +388,7 @@ def model_states(model: ModelSpec | str | float, optimizer: str = "adam", *, pre
     >>> model_states(1e9, "adam", precision="bf16_mixed")["total"] / 1e9
     16.0
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision={precision!r} is not known; allowed: {', '.join(PRECISIONS)}")
+    choice("precision", precision, PRECISIONS)
     if isinstance(zero_stage, bool) or not isinstance(zero_stage, int | np.integer) or zero_stage not in ZERO_STAGES:
         raise ValueError(f"zero_stage={zero_stage!r} is not known; allowed: the ints 0, 1, 2, 3 (no bool or float)")
     n_d, t = _positive_int("n_gpus", n_gpus), _positive_int("tensor_parallel", tensor_parallel)
@@ -395,5 +398,6 @@ def model_states(model: ModelSpec | str | float, optimizer: str = "adam", *, pre
     w = rec.weights * n / t / (n_d if zero_stage >= 3 else 1)
     g = rec.gradients * n / t / (n_d if zero_stage >= 2 else 1)
     o = master + state["total"] / t / (n_d if zero_stage >= 1 else 1)
+    finite_result("model_states", w + g + o, {"n_params": n, "n_gpus": n_d, "tensor_parallel": t})
     return {"weights": w, "gradients": g, "optimizer_states": o, "master": master, "total": w + g + o,
             "n_params": n}

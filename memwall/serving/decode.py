@@ -46,7 +46,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from memwall._checks import _check_array, _check_precision
+from memwall._checks import ArgumentTypeError, _check_array, _check_precision, count, finite_result, instance
 from memwall.cost import cost_arrays
 from memwall.roofline import Ceilings
 from memwall.serving.schemes import _out, _spec
@@ -56,7 +56,6 @@ from memwall.widths import BF16, ByteWidths
 __all__ = ["CRITICAL_BATCH_SEARCH_LIMIT", "critical_batch", "critical_batch_closed_form", "decode_step_time",
            "smallest_compute_bound_batch",
            "time_per_token", "tokens_per_s"]
-
 
 
 #: Largest batch :func:`critical_batch` searches before answering ``np.inf`` ("never"). [sequences]
@@ -70,15 +69,24 @@ def _decode_ops(spec: ModelSpec, batch: ArrayLike, context: ArrayLike, fused_att
                 widths: ByteWidths = BF16) -> dict:
     _check_array("batch", batch, integer=True, minimum=1)  # named here, as the caller knows them
     _check_array("context", context, integer=True, minimum=0)
+    instance("widths", widths, ByteWidths)
     return cost_arrays(spec, "decode", context, batch, widths=widths, fused_attention=fused_attention,
                        include_lm_head=include_lm_head)
 
 
 def _bound(ops: dict, ceilings: Ceilings) -> np.ndarray:
     """Sum over operations of ``max(flops / peak, bytes / bandwidth)``. [s]"""
-    return sum(np.maximum(o.flops / ceilings.peak_flop_per_s,
-                          (o.bytes_read + o.bytes_written) / ceilings.bandwidth_bytes_per_s)
-               for o in ops.values())
+    with np.errstate(over="ignore"):  # the public functions check their results finite
+        return sum(np.maximum(o.flops / ceilings.peak_flop_per_s,
+                              (o.bytes_read + o.bytes_written) / ceilings.bandwidth_bytes_per_s)
+                   for o in ops.values())
+
+
+def _inputs(ceilings: Ceilings, widths: ByteWidths, **values: object) -> dict[str, object]:
+    """The numeric inputs of a decode bound, for :func:`memwall._checks.finite_result`'s message."""
+    return {**values, "peak_flop_per_s": ceilings.peak_flop_per_s,
+            "bandwidth_bytes_per_s": ceilings.bandwidth_bytes_per_s, "weight_bytes": widths.weight,
+            "act_bytes": widths.act, "kv_bytes": widths.kv}
 
 
 def decode_step_time(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1, context: ArrayLike = 0, *,
@@ -113,7 +121,11 @@ def decode_step_time(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike
     ------
     ValueError
         As :func:`memwall.cost.cost_arrays`: ``batch`` not a positive integer, ``context`` negative,
-        a width not positive; an encoder.
+        a bool or a string, an integer above ``2**53 - 1``, a flag not a bool; an encoder or unknown preset; a time
+        that overflows a float (the message lists the inputs, the most extreme first).
+    ArgumentTypeError
+        ``ceilings`` not a :class:`~memwall.roofline.Ceilings`, ``widths`` not a ByteWidths, ``spec`` neither a
+        ModelSpec nor a preset name.
 
     Notes
     -----
@@ -122,9 +134,12 @@ def decode_step_time(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike
     §2: small-batch decode is memory-bandwidth bound). Embedding rows are not read beyond the token's.
     """
     spec = _spec(spec)
+    instance("ceilings", ceilings, Ceilings)
     ops = _decode_ops(spec, batch, context, fused_attention=fused_attention, include_lm_head=include_lm_head,
                       widths=widths)
-    return _out(_bound(ops, ceilings))
+    step = _bound(ops, ceilings)
+    finite_result("decode_step_time", step, _inputs(ceilings, widths, batch=batch, context=context))
+    return _out(step)
 
 
 def tokens_per_s(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1, context: ArrayLike = 0, *,
@@ -144,10 +159,15 @@ def tokens_per_s(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1
     Raises
     ------
     ValueError
+        As :func:`decode_step_time`; also if the rate overflows a float (a step time near 0).
+    ArgumentTypeError
         As :func:`decode_step_time`.
     """
     step = decode_step_time(spec, ceilings, batch, context, widths=widths, **options)
-    return _out(np.asarray(batch, dtype=float) / step)
+    with np.errstate(over="ignore"):
+        rate = np.asarray(batch, dtype=float) / step
+    finite_result("tokens_per_s", rate, _inputs(ceilings, widths, batch=batch, context=context))
+    return _out(rate)
 
 
 def time_per_token(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike = 1, context: ArrayLike = 0, *,
@@ -170,6 +190,8 @@ def time_per_token(spec: ModelSpec | str, ceilings: Ceilings, batch: ArrayLike =
     Raises
     ------
     ValueError
+        As :func:`decode_step_time`.
+    ArgumentTypeError
         As :func:`decode_step_time`.
     """
     return decode_step_time(spec, ceilings, batch, context, widths=widths, **options)
@@ -199,7 +221,8 @@ def critical_batch_closed_form(peak_flop_per_s: ArrayLike, bandwidth_bytes_per_s
     Raises
     ------
     ValueError
-        If a ceiling or ``weight_bytes`` is not positive and finite.
+        If a ceiling or ``weight_bytes`` is not a positive finite number (bools and strings are not), or the
+        result overflows a float; the message names the argument(s).
 
     Notes
     -----
@@ -219,7 +242,11 @@ def critical_batch_closed_form(peak_flop_per_s: ArrayLike, bandwidth_bytes_per_s
     p = _check_precision("peak_flop_per_s", peak_flop_per_s)
     bw = _check_precision("bandwidth_bytes_per_s", bandwidth_bytes_per_s)
     wb = _check_precision("weight_bytes", weight_bytes)
-    return _out(p / bw * wb / 2.0)
+    with np.errstate(over="ignore"):
+        out = p / bw * wb / 2.0
+    finite_result("critical_batch_closed_form", out, {"peak_flop_per_s": p, "bandwidth_bytes_per_s": bw,
+                                                      "weight_bytes": wb})
+    return _out(out)
 
 
 _SCOPES = {"step": None, "weight_matmuls": ("projection", "ffn")}
@@ -258,7 +285,9 @@ def critical_batch(spec: ModelSpec | str | None, ceilings: Ceilings, context: Ar
     Raises
     ------
     ValueError
-        Unknown ``scope``; bad widths or context as in :func:`decode_step_time`.
+        Unknown ``scope`` (lists the allowed ones); bad widths, context or flags as in :func:`decode_step_time`.
+    ArgumentTypeError
+        ``ceilings`` not a :class:`~memwall.roofline.Ceilings`, ``widths`` not a ByteWidths.
 
     Notes
     -----
@@ -287,10 +316,12 @@ def critical_batch(spec: ModelSpec | str | None, ceilings: Ceilings, context: Ar
     and bytes per operation are :func:`memwall.cost.cost_arrays`' (MLA, windows, shared experts and
     dense layers as that function counts them).
     """
+    instance("ceilings", ceilings, Ceilings)
+    instance("widths", widths, ByteWidths)
     weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     if spec is None:
         return critical_batch_closed_form(ceilings.peak_flop_per_s, ceilings.bandwidth_bytes_per_s, weight_bytes)
-    if scope not in _SCOPES:
+    if not isinstance(scope, str) or scope not in _SCOPES:
         raise ValueError(f"scope must be one of {tuple(_SCOPES)}, got {scope!r}")
     spec = _spec(spec)
     categories = _SCOPES[scope]
@@ -299,9 +330,10 @@ def critical_batch(spec: ModelSpec | str | None, ceilings: Ceilings, context: Ar
         ops = _decode_ops(spec, b, context, fused_attention=fused_attention, include_lm_head=include_lm_head,
                           widths=widths)
         chosen = [o for o in ops.values() if categories is None or o.category in categories]
-        flops = sum(o.flops for o in chosen)
-        bytes_ = sum(o.bytes_read + o.bytes_written for o in chosen)
-        return flops / ceilings.peak_flop_per_s >= bytes_ / ceilings.bandwidth_bytes_per_s
+        with np.errstate(over="ignore", invalid="ignore"):
+            flops = sum(o.flops for o in chosen)
+            bytes_ = sum(o.bytes_read + o.bytes_written for o in chosen)
+            return flops / ceilings.peak_flop_per_s >= bytes_ / ceilings.bandwidth_bytes_per_s
 
     shape = np.broadcast_shapes(*(np.shape(x) for x in (weight_bytes, act_bytes, kv_bytes, context)))
     return _out(smallest_compute_bound_batch(compute_bound, shape))
@@ -330,6 +362,13 @@ def smallest_compute_bound_batch(compute_bound: Callable[[np.ndarray], np.ndarra
         The batch [sequences]; ``1`` where already compute-bound at batch 1; ``inf`` where still
         memory-bound at ``limit``.
 
+    Raises
+    ------
+    ValueError
+        ``limit`` not an integer >= 1.
+    ArgumentTypeError
+        ``compute_bound`` not callable.
+
     Notes
     -----
     Vectorised bisection on integers: ``log2(limit)`` evaluations of ``compute_bound``. Used by
@@ -341,8 +380,10 @@ def smallest_compute_bound_batch(compute_bound: Callable[[np.ndarray], np.ndarra
     >>> smallest_compute_bound_batch(lambda b: b >= 300).item()
     300.0
     """
+    if not callable(compute_bound):
+        raise ArgumentTypeError(f"compute_bound must be a callable, got {type(compute_bound).__name__}")
     one = np.ones(shape)
-    lo, hi = one.copy(), one * limit
+    lo, hi = one.copy(), one * count("limit", limit, scalar=True)
     at_one, at_limit = np.asarray(compute_bound(lo)), np.asarray(compute_bound(hi))
     # Invariant: memory-bound at lo, compute-bound at hi (entries decided at the ends are left alone).
     while True:

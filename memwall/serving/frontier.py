@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from memwall._checks import _check_array
+from memwall._checks import _check_array, finite_result, flag, instance
 from memwall.cost import cost_arrays
 from memwall.roofline import Ceilings
 from memwall.serving.decode import _bound, _decode_ops
@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     import pandas as pd  # imported where a DataFrame is built: the CLI's fast path never loads pandas
 
 __all__ = ["RequestSplit", "frontier", "request_split"]
-
-
 
 
 # ------------------------------------------------------------------------------------------ frontier
@@ -67,9 +65,13 @@ def frontier(spec: ModelSpec | str, ceilings: Ceilings, device_memory_bytes: flo
     Raises
     ------
     ValueError
-        Array-valued ``context`` or widths, ``batches`` not positive integers, and as
-        :func:`max_batch`.
+        Array-valued ``context`` or widths, ``batches`` not positive integers (bools and strings are not), a
+        flag not a bool, a time or rate that overflows a float, and as :func:`max_batch`.
+    ArgumentTypeError
+        ``ceilings`` not a :class:`~memwall.roofline.Ceilings`, ``widths`` not a ByteWidths.
     """
+    instance("ceilings", ceilings, Ceilings)
+    instance("widths", widths, ByteWidths)
     weight_bytes, act_bytes, kv_bytes = widths.weight, widths.act, widths.kv
     spec = _spec(spec)
     for name, value in (("context", context), ("weight_bytes", weight_bytes), ("act_bytes", act_bytes),
@@ -81,14 +83,20 @@ def frontier(spec: ModelSpec | str, ceilings: Ceilings, device_memory_bytes: flo
         grid = [2**k for k in range(int(math.log2(limit)) + 1) if 2**k < limit] + [limit] if limit else []
         b = np.asarray(grid, dtype=float)
     else:
-        b = _check_array("batches", np.atleast_1d(np.asarray(batches, dtype=float)), integer=True, minimum=1)
+        b = np.atleast_1d(_check_array("batches", batches, integer=True, minimum=1))
     fp = footprint(spec, np.maximum(b, 1.0), context, widths=widths, fused_attention=fused_attention)
     if b.size:
         ops = _decode_ops(spec, b, context, fused_attention=fused_attention, include_lm_head=include_lm_head,
                           widths=widths)
         step = np.asarray(_bound(ops, ceilings), dtype=float)
-        flop_time = sum(o.flops for o in ops.values()) / ceilings.peak_flop_per_s
-        mem_time = sum(o.bytes_read + o.bytes_written for o in ops.values()) / ceilings.bandwidth_bytes_per_s
+        with np.errstate(over="ignore"):
+            flop_time = sum(o.flops for o in ops.values()) / ceilings.peak_flop_per_s
+            mem_time = sum(o.bytes_read + o.bytes_written for o in ops.values()) / ceilings.bandwidth_bytes_per_s
+            rate = b / step
+        finite_result("frontier step time and tokens/s", [step, rate, flop_time, mem_time],
+                      {"batches": b, "context": context, "peak_flop_per_s": ceilings.peak_flop_per_s,
+                       "bandwidth_bytes_per_s": ceilings.bandwidth_bytes_per_s, "weight_bytes": weight_bytes,
+                       "act_bytes": act_bytes, "kv_bytes": kv_bytes})
     else:
         step = flop_time = mem_time = np.zeros(0)
     import pandas as pd
@@ -96,7 +104,7 @@ def frontier(spec: ModelSpec | str, ceilings: Ceilings, device_memory_bytes: flo
     df = pd.DataFrame({
         "batch": b.astype(np.int64),
         "step_time_s": step,
-        "tokens_per_s": b / step if b.size else step,
+        "tokens_per_s": rate if b.size else step,
         "time_per_token_s": step,
         "footprint_bytes": np.broadcast_to(fp.total, b.shape),
         "weights_bytes": np.broadcast_to(fp.weights, b.shape),
@@ -201,8 +209,11 @@ def request_split(spec: ModelSpec | str, ceilings: Ceilings, prompt_len: ArrayLi
     Raises
     ------
     ValueError
-        ``prompt_len`` or ``output_len`` below 1, ``batch`` not a positive integer, a width not
-        positive; an encoder.
+        ``prompt_len`` or ``output_len`` below 1, ``batch`` not a positive integer, a bool or a string, an integer
+        above ``2**53 - 1``, a flag not a bool; an encoder or unknown preset; a time that overflows a float (the
+        message lists the inputs).
+    ArgumentTypeError
+        ``ceilings`` not a :class:`~memwall.roofline.Ceilings`, ``widths`` not a ByteWidths.
 
     Notes
     -----
@@ -217,8 +228,12 @@ def request_split(spec: ModelSpec | str, ceilings: Ceilings, prompt_len: ArrayLi
     between the pieces).
     """
     spec = _spec(spec)
+    instance("ceilings", ceilings, Ceilings)
+    instance("widths", widths, ByteWidths)
+    include_lm_head = flag("include_lm_head", include_lm_head)
     p = _check_array("prompt_len", prompt_len, integer=True, minimum=1)
     n = _check_array("output_len", output_len, integer=True, minimum=1)
+    _check_array("batch", batch, integer=True, minimum=1)
     prefill = cost_arrays(spec, "prefill", p, batch, widths=widths, fused_attention=fused_attention,
                           causal_halving=causal_halving)
     ttft = _bound(prefill, ceilings)
@@ -234,15 +249,22 @@ def request_split(spec: ModelSpec | str, ceilings: Ceilings, prompt_len: ArrayLi
 
     lo, hi = p, p + n - 2
     steps = n - 1
-    if spec.sliding_layers:  # the cost is affine below the window and affine (flatter) past it
-        w = spec.sliding_window
-        decode_sum = (_affine_steps_sum(ops_at(0), ops_at(1), 0, lo, np.minimum(hi, w - 1), peak, bw)
-                      + _affine_steps_sum(ops_at(w + 1), ops_at(w + 2), w + 1, np.maximum(lo, w), hi, peak, bw))
-    else:
-        decode_sum = _affine_steps_sum(ops_at(0), ops_at(1), 0, lo, hi, peak, bw)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, naming the inputs
+        if spec.sliding_layers:  # the cost is affine below the window and affine (flatter) past it
+            w = spec.sliding_window
+            decode_sum = (_affine_steps_sum(ops_at(0), ops_at(1), 0, lo, np.minimum(hi, w - 1), peak, bw)
+                          + _affine_steps_sum(ops_at(w + 1), ops_at(w + 2), w + 1, np.maximum(lo, w), hi, peak,
+                                              bw))
+        else:
+            decode_sum = _affine_steps_sum(ops_at(0), ops_at(1), 0, lo, hi, peak, bw)
     decode_sum = np.where(steps > 0, decode_sum, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         tpot = np.where(steps > 0, decode_sum / np.where(steps > 0, steps, 1.0), np.nan)
-    total = ttft + decode_sum
+        total = ttft + decode_sum
+    inputs = {"prompt_len": p, "output_len": n, "batch": batch, "peak_flop_per_s": peak,
+              "bandwidth_bytes_per_s": bw, "weight_bytes": widths.weight, "act_bytes": widths.act,
+              "kv_bytes": widths.kv}
+    finite_result("request_split ttft_s and total_s", [np.max(ttft), np.max(total)], inputs)
+    finite_result("request_split tpot_s", tpot, inputs, nan_ok=True)  # NaN: no decode step (documented)
     shape = np.broadcast_shapes(np.shape(ttft), np.shape(tpot), np.shape(total))
     return RequestSplit(*(_out(np.broadcast_to(x, shape)) for x in (ttft, tpot, total)))

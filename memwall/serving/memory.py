@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from memwall._checks import _check_array, _check_precision
+from memwall._checks import _check_array, _check_precision, finite_result, flag, instance
 from memwall.serving.schemes import _out, _out_int, _spec
 from memwall.specs.attention import kv_cache_bytes_per_sequence
 from memwall.specs.model_spec import ModelSpec, parameter_count
@@ -37,9 +37,15 @@ def _memory(value: ArrayLike) -> np.ndarray:
     return _check_array("device_memory_bytes", value, integer=False, minimum=0)
 
 
+def _widths(widths: ByteWidths) -> None:
+    """``widths`` must be a :class:`~memwall.widths.ByteWidths` (which checked its fields)."""
+    instance("widths", widths, ByteWidths)
+
+
 def _resident_weight_bytes(spec: ModelSpec, weight_bytes: ArrayLike) -> np.ndarray:
     """All parameters held on the device (every expert), times their width. [B]"""
-    return parameter_count(spec) * np.asarray(weight_bytes, dtype=float)
+    with np.errstate(over="ignore"):  # the public functions check their results finite
+        return parameter_count(spec) * np.asarray(weight_bytes, dtype=float)
 
 
 def _kv_bytes(spec: ModelSpec, tokens: np.ndarray, kv_bytes: np.ndarray) -> np.ndarray:
@@ -85,7 +91,8 @@ def _per_sequence(spec: ModelSpec, context: np.ndarray, fused_attention: bool, *
     activations, scores included when not fused). [B], [B]"""
     const, per_key = _act_elements(spec)
     scores = 0.0 if fused_attention else per_key * _score_keys(spec, context)
-    acts = np.asarray(widths.act, dtype=float) * (const + scores)
+    with np.errstate(over="ignore"):  # the public functions check their results finite
+        acts = np.asarray(widths.act, dtype=float) * (const + scores)
     return _kv_bytes(spec, context, np.asarray(widths.kv, dtype=float)), acts
 
 
@@ -119,7 +126,8 @@ def kv_cache_bytes(spec: ModelSpec | str, tokens: ArrayLike, batch: ArrayLike = 
     ------
     ValueError
         ``tokens`` negative or not an integer, ``batch`` not a positive integer, ``kv_bytes`` not
-        positive; an encoder model.
+        positive (a bool or a string is not a number), an integer above ``2**53 - 1``; an encoder model or unknown
+        preset; bytes that overflow a float (the message lists the inputs).
 
     Notes
     -----
@@ -137,7 +145,10 @@ def kv_cache_bytes(spec: ModelSpec | str, tokens: ArrayLike, batch: ArrayLike = 
     t = _check_array("tokens", tokens, integer=True, minimum=0)
     b = _check_array("batch", batch, integer=True, minimum=1)
     kb = _check_precision("kv_bytes", kv_bytes)
-    return _out(_kv_bytes(spec, t, kb) * b)
+    with np.errstate(over="ignore"):
+        out = _kv_bytes(spec, t, kb) * b
+    finite_result("kv_cache_bytes", out, {"tokens": t, "batch": b, "kv_bytes": kb})
+    return _out(out)
 
 
 class Footprint(NamedTuple):
@@ -188,7 +199,11 @@ def footprint(spec: ModelSpec | str, batch: ArrayLike, context: ArrayLike, *, wi
     Raises
     ------
     ValueError
-        ``batch`` not a positive integer, ``context`` negative, a width not positive, an encoder.
+        ``batch`` not a positive integer, ``context`` negative or not an integer (bools and strings are not
+        numbers), an integer above ``2**53 - 1``, ``fused_attention`` not a bool; an encoder or unknown preset; a
+        total that overflows a float (the message lists the inputs).
+    ArgumentTypeError
+        ``widths`` not a :class:`~memwall.widths.ByteWidths`.
 
     Notes
     -----
@@ -220,14 +235,17 @@ def footprint(spec: ModelSpec | str, batch: ArrayLike, context: ArrayLike, *, wi
     spec = _spec(spec)
     b = _check_array("batch", batch, integer=True, minimum=1)
     c = _check_array("context", context, integer=True, minimum=0)
-    for name, value in (("weight_bytes", widths.weight), ("act_bytes", widths.act), ("kv_bytes", widths.kv)):
-        _check_precision(name, value)
-    weights = _resident_weight_bytes(spec, widths.weight)
-    kv_one, acts_one = _per_sequence(spec, c, fused_attention, widths=widths)
-    kv, acts = kv_one * b, b * acts_one
-    shape = np.broadcast_shapes(*(np.shape(x) for x in (weights, kv, acts)))
-    weights, kv, acts = (np.broadcast_to(x, shape) for x in (weights, kv, acts))
-    total = weights + kv + acts
+    _widths(widths)
+    fused_attention = flag("fused_attention", fused_attention)
+    with np.errstate(over="ignore", invalid="ignore"):
+        weights = _resident_weight_bytes(spec, widths.weight)
+        kv_one, acts_one = _per_sequence(spec, c, fused_attention, widths=widths)
+        kv, acts = kv_one * b, b * acts_one
+        shape = np.broadcast_shapes(*(np.shape(x) for x in (weights, kv, acts)))
+        weights, kv, acts = (np.broadcast_to(x, shape) for x in (weights, kv, acts))
+        total = weights + kv + acts
+    finite_result("footprint total", total, {"batch": b, "context": c, "weight_bytes": widths.weight,
+                                             "act_bytes": widths.act, "kv_bytes": widths.kv})
     return Footprint(*(_out(x) for x in (weights, kv, acts, total)))
 
 
@@ -255,28 +273,37 @@ def max_batch(spec: ModelSpec | str, device_memory_bytes: ArrayLike, context: Ar
         ``floor((memory - weights) / per_sequence)`` with the resident weights (every expert) and each
         sequence's windowed KV cache and activations, and 0 when not even one sequence fits (the
         weights alone may not). ``footprint(batch=n).total <= memory < footprint(batch=n + 1).total``.
-        Never negative. [sequences]
+        Never negative; exact (at most ``2**53 - 1``, else an error). [sequences]
 
     Raises
     ------
     ValueError
-        Negative or non-finite memory, ``context`` negative, a width not positive, an encoder.
+        Negative or non-finite memory, ``context`` negative, a bool or a string, an integer above ``2**53 - 1``,
+        ``fused_attention`` not a bool, an encoder or unknown preset; a count above ``2**53 - 1`` (``1e30`` B of
+        memory), which a float no longer counts exactly: the message states the limit.
+    ArgumentTypeError
+        ``widths`` not a :class:`~memwall.widths.ByteWidths`.
     """
     spec = _spec(spec)
     mem = _memory(device_memory_bytes)
     c = _check_array("context", context, integer=True, minimum=0)
-    _check_precision("weight_bytes", widths.weight)
-    _check_precision("act_bytes", widths.act)
+    _widths(widths)
+    fused_attention = flag("fused_attention", fused_attention)
     weights = _resident_weight_bytes(spec, widths.weight)
     kv, acts = _per_sequence(spec, c, fused_attention, widths=widths)
-    guess = np.maximum(np.floor((mem - weights) / (kv + acts)), 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        guess = np.maximum(np.floor((mem - weights) / (kv + acts)), 0.0)
+    inputs = {"device_memory_bytes": device_memory_bytes, "context": context, "weight_bytes": widths.weight,
+              "act_bytes": widths.act, "kv_bytes": widths.kv}
+    _out_int(guess, "max_batch", inputs)  # finite and exact before the ±1 corrections
 
     def fits(n: np.ndarray) -> np.ndarray:  # the footprint total, summed as in footprint()
-        return weights + kv * n + n * acts <= mem
+        with np.errstate(over="ignore", invalid="ignore"):
+            return weights + kv * n + n * acts <= mem
 
     guess = np.where(fits(guess + 1), guess + 1, guess)  # undo floating-point rounding either way
     guess = np.where((guess > 0) & ~fits(guess), guess - 1, guess)
-    return _out_int(np.maximum(guess, 0.0))
+    return _out_int(np.maximum(guess, 0.0), "max_batch", inputs)
 
 
 def max_context(spec: ModelSpec | str, device_memory_bytes: ArrayLike, batch: ArrayLike = 1, *,
@@ -312,7 +339,11 @@ def max_context(spec: ModelSpec | str, device_memory_bytes: ArrayLike, batch: Ar
     Raises
     ------
     ValueError
-        Negative memory, ``batch`` not a positive integer, a width not positive, an encoder.
+        Negative memory, ``batch`` not a positive integer, a bool or a string, an integer above ``2**53 - 1``,
+        ``fused_attention`` not a bool, an encoder or unknown preset; a finite context above ``2**53 - 1`` tokens,
+        which a float no longer counts exactly (the message states the limit).
+    ArgumentTypeError
+        ``widths`` not a :class:`~memwall.widths.ByteWidths`.
 
     Notes
     -----
@@ -325,25 +356,31 @@ def max_context(spec: ModelSpec | str, device_memory_bytes: ArrayLike, batch: Ar
     spec = _spec(spec)
     mem = _memory(device_memory_bytes)
     b = _check_array("batch", batch, integer=True, minimum=1)
-    _check_precision("weight_bytes", widths.weight)
-    _check_precision("act_bytes", widths.act)
-    _check_precision("kv_bytes", widths.kv)
+    _widths(widths)
+    fused_attention = flag("fused_attention", fused_attention)
     weights = _resident_weight_bytes(spec, widths.weight)
+    inputs = {"device_memory_bytes": device_memory_bytes, "batch": batch, "weight_bytes": widths.weight,
+              "act_bytes": widths.act, "kv_bytes": widths.kv}
 
     def per_seq(n: float | np.ndarray) -> np.ndarray:
         kv, acts = _per_sequence(spec, np.asarray(n, dtype=float), fused_attention, widths=widths)
         return kv + acts
 
-    a0 = per_seq(0.0)  # fixed activations, empty cache
-    s1 = per_seq(1.0) - a0  # bytes per token below the window
     w = float(spec.sliding_window) if spec.sliding_layers else np.inf
-    at_w = per_seq(w) if np.isfinite(w) else np.inf
-    s2 = per_seq(w + 1.0) - at_w if np.isfinite(w) else s1  # bytes per token past the window
-    room = (mem - weights) / b - a0
-    below = np.floor(room / s1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
+        a0 = per_seq(0.0)  # fixed activations, empty cache
+        s1 = per_seq(1.0) - a0  # bytes per token below the window
+        at_w = per_seq(w) if np.isfinite(w) else np.inf
+        s2 = per_seq(w + 1.0) - at_w if np.isfinite(w) else s1  # bytes per token past the window
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # an overflow is reported below
+        room = (mem - weights) / b - a0
+        below = np.floor(room / s1)
         above = np.where(s2 > 0, w + np.floor((room - (at_w - a0)) / np.where(s2 > 0, s2, 1.0)), np.inf)
     guess = np.maximum(np.where(below < w, below, above), 0.0)
+    every_slides = spec.sliding_layers == spec.layers
+    unlimited = every_slides & (s2 <= 0) & ~(below < w)  # past a window that fits: the documented inf
+    finite_result("max_context", np.where(unlimited, 0.0, guess), inputs)  # any other inf is an overflow
+    _out_int(np.where(unlimited, 0.0, guess + 1), "max_context", inputs)  # exact, also the guess checked below
 
     def fits(n: np.ndarray) -> np.ndarray:  # the footprint total, as footprint() sums it
         n = np.where(np.isfinite(n), n, w)  # past the window (every layer sliding) nothing grows
@@ -356,5 +393,6 @@ def max_context(spec: ModelSpec | str, device_memory_bytes: ArrayLike, batch: Ar
     guess = np.where(finite & (guess > 0) & ~fits(guess), guess - 1, guess)
     guess = np.maximum(guess, 0.0)
     if np.all(np.isfinite(guess)):
-        return _out_int(guess)
+        return _out_int(guess, "max_context", inputs)
+    _out_int(np.where(np.isfinite(guess), guess, 0.0), "max_context", inputs)  # exact where finite
     return _out(guess)

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from memwall._checks import _check_precision
+from memwall._checks import MAX_EXACT_INT, ArgumentTypeError, _check_precision, finite_result, instance, number
 from memwall.device_lookup import device_row, is_missing
-from memwall.roofline import PRECISION_COLUMNS, Ceilings
+from memwall.roofline import PRECISION_COLUMNS, Ceilings, _hardware
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import decoder_spec
 from memwall.units import GIB
@@ -20,9 +20,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["KV_MODIFIERS", "PRECISION_SCHEMES", "Scheme", "ceilings_for", "device_memory_bytes", "get_scheme"]
-
-
-
 
 
 # -------------------------------------------------------------------------------------- precisions
@@ -52,7 +49,10 @@ class Scheme:
     Raises
     ------
     ValueError
-        If a width is not a positive finite number or ``compute`` is not a known precision.
+        If a width is not a positive finite number (a bool or a string is not) or ``compute`` is not a known
+        precision (the message lists them).
+    ArgumentTypeError
+        ``name`` or ``source`` not a string.
     """
 
     name: str
@@ -68,7 +68,9 @@ class Scheme:
             if isinstance(value, bool) or np.ndim(value) != 0:
                 raise ValueError(f"{field} must be a positive number of bytes per element, got {value!r}")
             object.__setattr__(self, field, float(_check_precision(field, value)))
-        if self.compute not in PRECISION_COLUMNS:
+        instance("name", self.name, str)
+        instance("source", self.source, str)
+        if not isinstance(self.compute, str) or self.compute not in PRECISION_COLUMNS:
             raise ValueError(f"compute={self.compute!r} is not known; allowed: {', '.join(PRECISION_COLUMNS)}")
 
     @property
@@ -120,13 +122,19 @@ def get_scheme(scheme: str | Scheme) -> Scheme:
     Raises
     ------
     ValueError
-        For an unknown base scheme or modifier; the message lists the valid names.
+        For an unknown base scheme or modifier, or a ``-``/``+`` with no modifier after it (``"W4A16-"``); the
+        message lists the valid names.
+    ArgumentTypeError
+        ``scheme`` neither a string nor a :class:`Scheme`.
     """
     if isinstance(scheme, Scheme):
         return scheme
-    text = str(scheme).strip().upper().replace("+", "-")
-    base, _, modifier = text.partition("-")
-    if base not in PRECISION_SCHEMES or (modifier and modifier not in KV_MODIFIERS):
+    if not isinstance(scheme, str):
+        raise ArgumentTypeError(f"scheme must be a scheme name (str) or a Scheme, got {type(scheme).__name__} "
+                                f"{scheme!r:.80}")
+    text = scheme.strip().upper().replace("+", "-")
+    base, dash, modifier = text.partition("-")
+    if base not in PRECISION_SCHEMES or (dash and modifier not in KV_MODIFIERS):
         raise ValueError(f"unknown precision scheme {scheme!r}; schemes: {', '.join(PRECISION_SCHEMES)}, "
                          f"optionally with a KV modifier ({', '.join('-' + k for k in KV_MODIFIERS)})")
     out = PRECISION_SCHEMES[base]
@@ -157,6 +165,8 @@ def ceilings_for(hardware: pd.DataFrame | Sequence[Mapping[str, Any]], device: s
     ValueError
         Unknown scheme, unknown or ambiguous device (:class:`memwall.device_lookup.DeviceLookupError`), or a
         device without a peak at that precision (e.g. fp8 on TPU v5e).
+    ArgumentTypeError
+        ``scheme``, ``hardware`` or ``device`` of the wrong type.
     """
     return Ceilings.from_hardware(hardware, device, get_scheme(scheme).compute)
 
@@ -180,13 +190,16 @@ def device_memory_bytes(hardware: pd.DataFrame | Sequence[Mapping[str, Any]], de
     Raises
     ------
     ValueError
-        Unknown or ambiguous device, or no capacity in the table.
+        Unknown or ambiguous device, or no capacity in the table (or one that is not a positive number).
+    ArgumentTypeError
+        ``hardware`` not a table or list of rows, ``device`` not a string.
     """
+    _hardware(hardware, device)
     row = device_row(hardware, device)
     gib = row.get("memory_capacity_gib")
     if is_missing(gib):
         raise ValueError(f"device={row['device']!r} has no memory capacity in the table")
-    return float(gib) * GIB
+    return float(number("memory_capacity_gib", gib, strict=True, unit="GiB")) * GIB
 
 
 # ----------------------------------------------------------------------------------------- helpers
@@ -201,6 +214,14 @@ def _out(arr: np.ndarray) -> float | np.ndarray:
     return float(arr) if arr.ndim == 0 else arr
 
 
-def _out_int(arr: np.ndarray) -> int | np.ndarray:
-    arr = np.asarray(arr).astype(np.int64)
-    return int(arr) if arr.ndim == 0 else arr
+def _out_int(arr: np.ndarray, what: str, inputs: dict[str, object]) -> int | np.ndarray:
+    """Whole-number results as an ``int`` (an ``int64`` array), exact: above ``2**53 - 1`` a float cannot tell a
+    count from the next, so that raises a ``ValueError`` naming ``what``, the limit and the inputs."""
+    arr = np.asarray(arr, dtype=float)
+    finite_result(what, arr, inputs)
+    if np.any(arr > MAX_EXACT_INT):
+        listing = ", ".join(f"{k}={v!r:.60}" for k, v in inputs.items())
+        raise ValueError(f"{what} = {np.max(arr):.4g} is above 2**53 - 1 = {MAX_EXACT_INT}, beyond which a float "
+                         f"cannot tell a count from the next; {listing}: use a smaller memory")
+    out = arr.astype(np.int64)
+    return int(out) if out.ndim == 0 else out

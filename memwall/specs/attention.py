@@ -44,7 +44,7 @@ import dataclasses
 import numpy as np
 from numpy.typing import ArrayLike
 
-from memwall._checks import _check_array, _check_precision
+from memwall._checks import ArgumentTypeError, _check_array, _check_precision, finite_result
 from memwall.specs.attention_shape import ATTENTION_KINDS, MLA_FORMS, MLA_PRESETS, AttentionShape, _check_int
 from memwall.specs.model_spec import ModelSpec
 from memwall.specs.presets import get_preset
@@ -73,7 +73,8 @@ def _shape(attention: AttentionShape | ModelSpec | str) -> AttentionShape:
         return get_attention(attention)
     if isinstance(attention, ModelSpec):
         return from_model_spec(attention)
-    raise ValueError(f"attention must be an AttentionShape, a ModelSpec or a name, got {attention!r}")
+    raise ArgumentTypeError(f"attention must be an AttentionShape, a ModelSpec or a name, got "
+                            f"{type(attention).__name__} {attention!r:.80}")
 
 
 def from_model_spec(spec: ModelSpec, kv_heads: int | None = None) -> AttentionShape:
@@ -213,7 +214,8 @@ def kv_bytes_per_token(attention: AttentionShape | ModelSpec | str, kv_bytes: Ar
     Raises
     ------
     ValueError
-        If ``kv_bytes`` is not a positive finite number.
+        If ``kv_bytes`` is not a positive finite number (bools and strings are not numbers), or the bytes
+        overflow a float.
 
     References
     ----------
@@ -237,7 +239,9 @@ def kv_bytes_per_token(attention: AttentionShape | ModelSpec | str, kv_bytes: Ar
     [131072.0, 65536.0, 32768.0]
     """
     kb = _check_precision("kv_bytes", kv_bytes)
-    out = kv_elements_per_token(attention) * kb
+    with np.errstate(over="ignore"):
+        out = kv_elements_per_token(attention) * kb
+    finite_result("kv_bytes_per_token", out, {"kv_bytes": kb})
     return float(out) if out.ndim == 0 else out
 
 
@@ -354,10 +358,13 @@ def kv_cache_bytes_per_sequence(attention: AttentionShape | ModelSpec | str, tok
     Raises
     ------
     ValueError
-        If ``tokens`` is negative or not an integer, or ``kv_bytes`` not a positive finite number.
+        If ``tokens`` is negative or not an integer (at most ``2**53 - 1``), or ``kv_bytes`` not a positive finite
+        number (bools and strings are not numbers), or the bytes overflow a float.
     """
     kb = _check_precision("kv_bytes", kv_bytes)
-    out = np.asarray(kv_cache_elements(attention, tokens), dtype=float) * kb
+    with np.errstate(over="ignore"):
+        out = np.asarray(kv_cache_elements(attention, tokens), dtype=float) * kb
+    finite_result("kv_cache_bytes_per_sequence", out, {"tokens": tokens, "kv_bytes": kb})
     return float(out) if out.ndim == 0 else out
 
 

@@ -26,6 +26,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from memwall._checks import MAX_EXACT_INT as _MAX_SIZE
+from memwall._checks import _show
+
 __all__ = ["FFN_KINDS", "NORM_KINDS", "ModelSpec", "non_embedding_parameter_count", "parameter_count"]
 
 
@@ -203,6 +206,10 @@ class ModelSpec:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        for name in (*_INT_FIELDS, *_COUNT_FIELDS):
+            if getattr(self, name) > _MAX_SIZE:  # beyond it a float (the cost model's arithmetic) is not exact
+                raise ValueError(f"{name} must be an integer at most 2**53 - 1 = {_MAX_SIZE}, got "
+                                 f"{_show(getattr(self, name))}")
         if (self.sliding_window > 0) != (self.sliding_layers > 0) or self.sliding_layers > self.layers:
             raise ValueError(f"sliding_layers must be in 1..layers ({self.layers}) when sliding_window > 0 and 0 "
                              f"otherwise, got sliding_window={self.sliding_window}, "

@@ -4,6 +4,10 @@ Modules
 -------
 ``validation``
     Validated loading of the book's CSV tables.
+``strict_csv``
+    Strict reading of a table's text: UTF-8, one record per line, balanced quotes, no control characters.
+``folder_check``
+    Validation of a whole data folder (``memwall validate``): every table's status, every problem.
 ``paths``
     Where the data tables are: ``$MEMWALL_DATA_DIR``, the installed package's copy, or a clone's ``data/``.
 ``rules``
@@ -25,8 +29,8 @@ Modules
 
 import importlib
 
-_SUBMODULES = ("hardware", "measurements", "memory_tiers", "mlperf", "models", "onchip", "optimizer_memory", "paper",
-               "paths", "pruning", "recommendation", "rules", "validation")
+_SUBMODULES = ("folder_check", "hardware", "measurements", "memory_tiers", "mlperf", "models", "onchip",
+               "optimizer_memory", "paper", "paths", "pruning", "recommendation", "rules", "strict_csv", "validation")
 
 __all__ = [
     "ARCHITECTURES",
@@ -71,7 +75,11 @@ __all__ = [
     "SURVEY_METRICS",
     "SURVEY_RULES",
     "ColumnRule",
+    "DataFolderError",
     "DataValidationError",
+    "FolderReport",
+    "TableStatus",
+    "check_folder",
     "data_dir",
     "date_check",
     "hardware_rules",
@@ -95,6 +103,7 @@ __all__ = [
     "read_validated_csv",
     "url_check",
     "urls_check",
+    "validate_folder",
 ]
 
 

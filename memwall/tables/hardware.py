@@ -38,8 +38,9 @@ def _paired(value: str, companion: str) -> pa.Check:
     return pa.Check(check, error=f"{companion!r} must be given exactly when {value!r} is")
 
 
-def hardware_rules(memory_names: list[str]) -> dict[str, ColumnRule]:
-    """Column rules of ``hardware.csv``; ``memory_type`` must be a name in ``memory_generations.csv``."""
+def hardware_rules(memory_names: list[str] | None) -> dict[str, ColumnRule]:
+    """Column rules of ``hardware.csv``; ``memory_type`` must be one of ``memory_names``, the names in
+    ``memory_generations.csv`` (None: any name, the foreign key is not checked)."""
     return {
         "device": ColumnRule("str", True, (), "Device name, unique."),
         "vendor": ColumnRule("str", True, (), "Vendor."),
@@ -54,7 +55,7 @@ def hardware_rules(memory_names: list[str]) -> dict[str, ColumnRule]:
         "dense_fp8_tflop_per_s": ColumnRule("float", False, _positive("TFLOP/s"), "Dense FP8 peak [TFLOP/s]."),
         "dense_int8_tera_op_per_s": ColumnRule("float", False, _positive("Top/s"),
                                                "Dense INT8 peak [1e12 op/s]."),
-        "memory_type": ColumnRule("str", True, (_one_of(memory_names),),
+        "memory_type": ColumnRule("str", True, (_one_of(memory_names),) if memory_names is not None else (),
                                   "DRAM generation, a name from memory_generations.csv."),
         "memory_capacity_gib": ColumnRule("float", False, _positive("GiB"),
                                           "On-package memory, vendor's nominal figure [GiB = 2**30 B]."),
@@ -202,7 +203,13 @@ def load_hardware(path: str | Path | None = None, memory_path: str | Path | None
 
 
 def _load_hardware(hardware_path: Path, memory_path: Path) -> pd.DataFrame:
-    rules = hardware_rules(_memory_names(memory_path))
+    return _read_hardware(hardware_path, _memory_names(memory_path))
+
+
+def _read_hardware(hardware_path: Path, memory_names: list[str] | None) -> pd.DataFrame:
+    """``hardware.csv`` read and checked with ``memory_type`` in ``memory_names`` (None: the foreign key not checked,
+    as :mod:`memwall.tables.folder_check` does when ``memory_generations.csv`` is invalid)."""
+    rules = hardware_rules(memory_names)
     df = read_validated_csv(
         hardware_path, rules, key="device", unique=["device"],
         frame_checks=[_paired("dense_fp16_tflop_per_s", "fp16_unit"),

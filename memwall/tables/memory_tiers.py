@@ -164,19 +164,28 @@ def load_memory_tiers(path: str | Path | None = None, hardware_path: str | Path 
     mem_file = hw_file.parent / "memory_generations.csv"
 
     def load() -> pd.DataFrame:
-        df = read_validated_csv(
-            tiers_file, MEMORY_TIER_RULES, key="system", unique=["system", "tier"],
-            frame_checks=[
-                _frame_check(_link_iff_host, "tier 0 has no link; a tier > 0 needs link and link_shared_by"),
-                _frame_check(_count_iff_device, "memory_device_count must be given exactly when memory_device is"),
-            ])
         hardware = load_hardware(hw_file, mem_file if mem_file.is_file() else None)
-        df = _fill(df, hardware, load_interconnects(ic_file), tiers_file)
-        df["bandwidth_gb_per_s_per_accelerator"] = df["bandwidth_gb_per_s"] / df["shared_by"]
-        df["link_gb_per_s_per_accelerator"] = df["link_gb_per_s_per_direction"] / df["link_shared_by"].astype(float)
-        order = {name: i for i, name in enumerate(dict.fromkeys(df["system"]))}
-        df["_order"] = df["system"].map(order)
-        return df.sort_values(["_order", "tier"], kind="stable").drop(columns="_order").reset_index(drop=True)
+        return _load(tiers_file, hardware, load_interconnects(ic_file))
 
     files = [f for f in (tiers_file, hw_file, ic_file, mem_file) if f.is_file()]
     return _memo_by_content("load_memory_tiers", files, load)
+
+
+def _load(path: Path, hardware: pd.DataFrame | None, links: pd.DataFrame | None) -> pd.DataFrame:
+    """The table checked against ``hardware`` and ``links`` and filled from them; with either None, checked on its
+    own columns only (no foreign key checked, nothing filled), as :mod:`memwall.tables.folder_check` does when
+    ``hardware.csv`` or ``interconnects.csv`` is invalid."""
+    df = read_validated_csv(
+        path, MEMORY_TIER_RULES, key="system", unique=["system", "tier"],
+        frame_checks=[
+            _frame_check(_link_iff_host, "tier 0 has no link; a tier > 0 needs link and link_shared_by"),
+            _frame_check(_count_iff_device, "memory_device_count must be given exactly when memory_device is"),
+        ])
+    if hardware is None or links is None:
+        return df
+    df = _fill(df, hardware, links, path)
+    df["bandwidth_gb_per_s_per_accelerator"] = df["bandwidth_gb_per_s"] / df["shared_by"]
+    df["link_gb_per_s_per_accelerator"] = df["link_gb_per_s_per_direction"] / df["link_shared_by"].astype(float)
+    order = {name: i for i, name in enumerate(dict.fromkeys(df["system"]))}
+    df["_order"] = df["system"].map(order)
+    return df.sort_values(["_order", "tier"], kind="stable").drop(columns="_order").reset_index(drop=True)

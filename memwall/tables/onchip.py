@@ -56,7 +56,8 @@ ONCHIP_RULES: dict[str, ColumnRule] = {
 }
 
 
-def _checks(hardware_names: set[str]) -> list[pa.Check]:
+def _checks(hardware_names: set[str] | None) -> list[pa.Check]:
+    """Table rules; the two that look devices up in ``hardware.csv`` only when its names are given."""
     def known(df: pd.DataFrame) -> pd.Series:
         return ~df["specs_from"].eq("hardware.csv") | df["device"].isin(hardware_names)
 
@@ -69,11 +70,14 @@ def _checks(hardware_names: set[str]) -> list[pa.Check]:
     def paired(df: pd.DataFrame) -> pd.Series:
         return df["chip_to_chip_gb_per_s"].isna() == df["chip_to_chip_direction"].isna()
 
-    return [
+    foreign_keys = [
         pa.Check(known, error="specs_from is hardware.csv but device is not a device of hardware.csv "
                               "(use its exact name there, or specs_from=this_row)"),
         pa.Check(not_duplicated, error="specs_from is this_row but device is in hardware.csv "
                                        "(use specs_from=hardware.csv)"),
+    ]
+    return [
+        *(foreign_keys if hardware_names is not None else []),
         pa.Check(no_own_specs, error=f"a specs_from=hardware.csv row must leave {', '.join(OWN_SPEC_COLUMNS)} "
                                      "empty (they come from hardware.csv)"),
         pa.Check(paired, error="'chip_to_chip_direction' must be given exactly when 'chip_to_chip_gb_per_s' is"),
@@ -84,9 +88,14 @@ _FROM_HARDWARE = ("dense_fp16_tflop_per_s", "dense_int8_tera_op_per_s", "memory_
                   "memory_bandwidth_gb_per_s", "chip_to_chip_link", "chip_to_chip_gb_per_s", "chip_to_chip_direction")
 
 
-def _load(path: Path, hardware: pd.DataFrame) -> pd.DataFrame:
+def _load(path: Path, hardware: pd.DataFrame | None) -> pd.DataFrame:
+    """The table checked against ``hardware`` and filled from it; with None, checked on its own columns only (the
+    foreign key into ``hardware.csv`` not checked, nothing filled), as :mod:`memwall.tables.folder_check` does
+    when ``hardware.csv`` is invalid."""
     df = read_validated_csv(path, ONCHIP_RULES, key="device", unique=["device", "sram_name"],
-                            frame_checks=_checks(set(hardware["device"])))
+                            frame_checks=_checks(None if hardware is None else set(hardware["device"])))
+    if hardware is None:
+        return df
     rows = hardware.set_index("device")
     listed = df["specs_from"].eq("hardware.csv")
     for column in _FROM_HARDWARE:

@@ -1,11 +1,13 @@
 """Validated loading of the book's CSV tables.
 
-Every table in ``data/`` is read through :func:`read_validated_csv`, which checks it against a
-pandera schema in two stages:
+Every table in ``data/`` is read through :func:`read_validated_csv`, which checks it in four stages:
 
-1. *types*: the expected columns are present (no unknown ones) and every cell parses as its
-   column's type;
-2. *values*: ranges, allowed vocabularies, date formats, URLs, uniqueness and per-table rules.
+1. *text*: UTF-8, one record per line, balanced quotes, no control characters, the header's width
+   (:mod:`memwall.tables.strict_csv`);
+2. *cells*: no ``nan``/``inf`` text, no padded cells, numbers written in plain ASCII decimal notation;
+3. *types*: the expected columns are present (no unknown ones) and every cell parses as its
+   column's type (a pandera schema);
+4. *values*: ranges, allowed vocabularies, date formats, URLs, uniqueness and per-table rules.
 
 Any failure raises :class:`DataValidationError`, whose message names the file, the CSV line, the
 row's key (e.g. the device), the column and the reason, one line per problem. Nothing is dropped
@@ -14,7 +16,6 @@ or clipped.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import functools
 import hashlib
@@ -28,13 +29,25 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from memwall.tables.paths import _path
+from memwall.tables.strict_csv import read_table_text
 
 __all__ = ["ColumnRule", "DataValidationError", "date_check", "read_validated_csv", "url_check", "urls_check"]
 
 
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?\Z")
+_URL_RE = re.compile(r"^https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}(?::[0-9]+)?"
+                     r"(?:[/?#]\S*)?\Z")
+"""An http(s) URL: a host with a dot and a top-level domain of letters, then a path, query, fragment or nothing."""
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
-_URL_RE = re.compile(r"^https?://\S+$")
+_NUMBER_RE = {"float": re.compile(r"^-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z"), "int": re.compile(r"^-?[0-9]+\Z")}
+"""Plain ASCII decimal notation, checked before typing (Python's ``float`` also reads ``1_555``, ``+5``, ``１５``)."""
+
+_NUMBER_HELP = {
+    "float": "is not a number; got {!r} (write ASCII digits 0-9 with an optional leading '-', decimal point and "
+             "exponent, as 1555, -0.5 or 1.2e3: no '+', '_', spaces, thousands separators, hex or other digits)",
+    "int": "is not an integer; got {!r} (write ASCII digits 0-9 with an optional leading '-': no '+', '_', "
+           "spaces, thousands separators, decimal point, exponent or other digits)",
+}
 
 
 class DataValidationError(ValueError):
@@ -104,12 +117,14 @@ def date_check(first_year: int = 1940, last_year: int | None = None) -> pa.Check
 
 
 def url_check() -> pa.Check:
-    """Check that a cell is one http(s) URL without spaces."""
-    return pa.Check.str_matches(_URL_RE.pattern, error="must be one http(s):// URL")
+    """Check that a cell is one http(s) URL: a host with a dot and a letters-only top-level domain, then a path,
+    query, fragment or nothing; no spaces (a URL cut off inside its host, ``https://www``, fails)."""
+    return pa.Check(lambda s: s.map(lambda v: bool(_URL_RE.match(str(v)))),
+                    error="must be one http(s):// URL with a host such as www.example.com")
 
 
 def urls_check() -> pa.Check:
-    """Check that a cell is one or more http(s) URLs separated by single spaces."""
+    """Check that a cell is one or more http(s) URLs (as :func:`url_check`) separated by single spaces."""
     return pa.Check(
         lambda s: s.map(lambda v: all(_URL_RE.match(u) for u in str(v).split(" "))),
         error="must be http(s):// URLs separated by single spaces",
@@ -149,25 +164,6 @@ _REASONS: dict[str, Callable[[str], str]] = {
 }
 
 _NOT_A_VALUE = re.compile(r"^\s*[-+]?(nan|inf|infinity|none|null|n/?a)\s*$", re.IGNORECASE)
-
-
-def _record_lines(path: Path) -> tuple[list[int], list[str]]:
-    """Line where each data record starts (blank lines skipped, as pandas does), and records of the wrong width."""
-    starts, problems = [], []
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        previous_end, width = 0, 0
-        for i, record in enumerate(reader):
-            start, previous_end = previous_end + 1, reader.line_num
-            if i == 0:
-                width = len(record)
-                continue
-            if not record:
-                continue
-            starts.append(start)
-            if len(record) != width:
-                problems.append(f"{path.name}: line {start}: has {len(record)} fields, the header has {width}")
-    return starts, problems
 
 
 class _Where:
@@ -221,24 +217,28 @@ def _describe(path: Path, failures: pd.DataFrame, where: _Where) -> list[str]:
 
 
 def _cell_problems(path: Path, raw: pd.DataFrame, rules: Mapping[str, ColumnRule], where: _Where) -> list[str]:
-    """Text that pandas would silently read as a value: 'nan', 'inf', padded strings."""
+    """Text that pandas or Python would silently read as a value: 'nan', 'inf', padded strings, and numbers not
+    written in plain ASCII decimal notation ('1_555', '+5', '1,555', '0x1F', full-width or Arabic-Indic digits)."""
     problems = []
     for column in raw.columns:
         if column not in rules:
             continue
+        dtype = rules[column].dtype
         cells = raw[column].dropna()
         for i, value in cells.items():
-            if rules[column].dtype != "str" and _NOT_A_VALUE.match(value):
+            if dtype != "str" and _NOT_A_VALUE.match(value):
                 problems.append(f"{path.name}: {where(i)}column {column!r}: is not a finite number "
                                 f"(leave the cell empty if unknown); got {value!r}")
             elif value != value.strip():
                 problems.append(f"{path.name}: {where(i)}column {column!r}: has leading or trailing spaces; "
                                 f"got {value!r}")
+            elif dtype in _NUMBER_RE and not _NUMBER_RE[dtype].match(value):
+                problems.append(f"{path.name}: {where(i)}column {column!r}: {_NUMBER_HELP[dtype].format(value)}")
     return problems
 
 
 _MEMO: dict[tuple[object, ...], pd.DataFrame] = {}
-_MEMO_SIZE = 32
+_MEMO_SIZE = 64
 
 
 def _memo_by_content(name: str, files: Sequence[Path], load: Callable[[], pd.DataFrame]) -> pd.DataFrame:
@@ -255,12 +255,12 @@ def _memo_by_content(name: str, files: Sequence[Path], load: Callable[[], pd.Dat
         key = (name, *(hashlib.sha256(Path(f).read_bytes()).digest() for f in files))
     except OSError:
         return load()
-    table = _MEMO.get(key)
+    table = _MEMO.pop(key, None)  # popped and put back: the least recently used table is dropped first
     if table is None:
         table = load()
         if len(_MEMO) >= _MEMO_SIZE:
             del _MEMO[next(iter(_MEMO))]
-        _MEMO[key] = table
+    _MEMO[key] = table
     return table.copy()
 
 
@@ -318,21 +318,22 @@ def read_validated_csv(
     FileNotFoundError
         If ``path`` does not exist.
     DataValidationError
-        If the file is not readable CSV, has too few rows, a missing or unknown column, a cell that
-        fails its type or value checks (including ``nan``/``inf`` text and padded strings), or breaks
-        a table rule; the message names file, line, row key, column and reason for every failure,
-        sorted by line.
+        If the text breaks the conventions of :mod:`memwall.tables.strict_csv` (a byte that is not UTF-8, a
+        byte-order mark, a stray or unclosed quote, a control character in a cell, a record whose width
+        differs from the header's, a last line without its line break), the file has too few rows, a
+        missing or unknown column, a number not written in plain ASCII decimal notation, a cell that fails
+        its type or value checks (including ``nan``/``inf`` text and padded strings), or breaks a table
+        rule; the message names file, line, row key, column and reason for every failure, sorted by line.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"data table not found: {path}")
-    try:
-        lines, width_problems = _record_lines(path)
-        if width_problems:
-            raise DataValidationError(path, [f"{path.name}: not a readable CSV table", *width_problems])
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as err:
-        raise DataValidationError(path, [f"{path.name}: not a readable CSV table: {err}"]) from None
+    text = read_table_text(path, key)
+    if text.problems:
+        raise DataValidationError(path, text.problems)
+    raw = pd.DataFrame(text.records, columns=text.header, dtype=object)
+    raw = raw.mask(raw == "")  # an empty cell is a missing value, as pandas' reader makes it
+    lines = text.lines
     if len(raw) < min_rows:
         raise DataValidationError(path, [f"{path.name}: has {len(raw)} data rows; at least {min_rows} needed"])
     where = _Where(raw, key, lines)

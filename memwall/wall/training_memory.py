@@ -36,12 +36,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from memwall._checks import ArgumentTypeError, choice, count, finite_result, flag, number
 from memwall.specs.model_spec import ModelSpec, parameter_count
 from memwall.specs.presets import get_preset
 
 __all__ = ["OPTIMIZERS", "RECOMPUTE", "ZERO_STAGES", "BytesPerParam", "activation_bytes_per_layer",
            "attention_score_share", "bytes_per_param", "logits_bytes", "model_state_bytes", "training_memory"]
-
 
 
 @dataclass(frozen=True)
@@ -83,23 +83,16 @@ ZERO_STAGES = (0, 1, 2, 3)
 """ZeRO-DP stages: 0 none, 1 optimizer states, 2 + gradients, 3 + weights partitioned."""
 
 
-def _choice(name: str, value: object, allowed: tuple | list) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r} is not known; allowed: {', '.join(map(str, allowed))}")
-
-
 def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
+    """One whole number in ``[1, 2**53 - 1]`` (``2.0`` is 2; ``True`` and ``"2"`` are errors)."""
+    return count(name, value, minimum=1, scalar=True)
 
 
-def _positive_array(name: str, value: ArrayLike) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    bad = np.flatnonzero(~(np.isfinite(arr) & (arr >= 1) & (arr == np.round(arr))).ravel())
-    if bad.size:
-        raise ValueError(f"{name} must be whole numbers >= 1, got {arr.ravel()[bad[0]]:g}")
-    return arr
+def _n_params(value: object) -> float:
+    arr = number("n_params", value, unit="params")
+    if arr.ndim:
+        raise ValueError(f"n_params must be a single number >= 0 [params], got {value!r:.80}")
+    return float(arr)
 
 
 def bytes_per_param(optimizer: str = "mixed_adam") -> BytesPerParam:
@@ -117,10 +110,9 @@ def bytes_per_param(optimizer: str = "mixed_adam") -> BytesPerParam:
     Raises
     ------
     ValueError
-        For an unknown name, listing the allowed ones.
+        For an unknown name (or a non-string), listing the allowed ones.
     """
-    _choice("optimizer", optimizer, list(OPTIMIZERS))
-    return OPTIMIZERS[optimizer]
+    return OPTIMIZERS[choice("optimizer", optimizer, list(OPTIMIZERS))]
 
 
 def model_state_bytes(n_params: float, optimizer: str = "mixed_adam", *, zero_stage: int = 0, n_gpus: int = 1,
@@ -148,24 +140,25 @@ def model_state_bytes(n_params: float, optimizer: str = "mixed_adam", *, zero_st
     Raises
     ------
     ValueError
-        If ``n_params`` is negative or not finite, the optimizer or ZeRO stage is unknown, or ``n_gpus`` /
-        ``tensor_parallel`` is not an integer >= 1.
+        If ``n_params`` is negative, not finite or not a number (a bool, a string), the optimizer or ZeRO stage
+        is unknown (``zero_stage`` must be the int 0, 1, 2 or 3: ``True`` and ``1.0`` are errors), or ``n_gpus``
+        / ``tensor_parallel`` is not an integer in ``[1, 2**53 - 1]``; a result that overflows a float.
 
     Examples
     --------
     ZeRO Fig. 1: 7.5B parameters, 64 GPUs, mixed-precision Adam: 120 GB without ZeRO, 31.4 GB at stage 1,
     16.6 GB at stage 2, 1.9 GB at stage 3.
     """
-    if not np.isfinite(n_params) or n_params < 0:
-        raise ValueError(f"n_params must be a finite number >= 0, got {n_params!r}")
+    psi = _n_params(n_params)
     per = bytes_per_param(optimizer)
-    _choice("zero_stage", zero_stage, ZERO_STAGES)
+    zero_stage = choice("zero_stage", zero_stage, ZERO_STAGES)
     n = _positive_int("n_gpus", n_gpus)
     t = _positive_int("tensor_parallel", tensor_parallel)
-    psi = float(n_params) / t
+    psi /= t
     w = psi * per.weights / (n if zero_stage >= 3 else 1)
     g = psi * per.gradients / (n if zero_stage >= 2 else 1)
     o = psi * per.optimizer_states / (n if zero_stage >= 1 else 1)
+    finite_result("model_state_bytes", w + g + o, {"n_params": n_params, "n_gpus": n, "tensor_parallel": t})
     return {"weights": w, "gradients": g, "optimizer_states": o, "total": w + g + o}
 
 
@@ -199,7 +192,8 @@ def activation_bytes_per_layer(seq_len: ArrayLike, micro_batch: ArrayLike, hidde
     Raises
     ------
     ValueError
-        If a size is not a whole number >= 1 or ``recompute`` is unknown.
+        If a size is not a whole number in ``[1, 2**53 - 1]`` (bools and strings are not numbers),
+        ``recompute`` is unknown, ``sequence_parallel`` not a bool, or the bytes overflow a float.
 
     Notes
     -----
@@ -207,20 +201,23 @@ def activation_bytes_per_layer(seq_len: ArrayLike, micro_batch: ArrayLike, hidde
     :math:`34\,sbh` term is the linear-layer, norm and dropout storage and :math:`5as^2b` the attention
     scores, softmax output and dropout mask.
     """
-    s = _positive_array("seq_len", seq_len)
-    b = _positive_array("micro_batch", micro_batch)
+    s = count("seq_len", seq_len)
+    b = count("micro_batch", micro_batch)
     h = _positive_int("hidden", hidden)
     a = _positive_int("heads", heads)
     t = _positive_int("tensor_parallel", tensor_parallel)
-    _choice("recompute", recompute, RECOMPUTE)
+    recompute = choice("recompute", recompute, RECOMPUTE)
+    sequence_parallel = flag("sequence_parallel", sequence_parallel)
     s, b = np.broadcast_arrays(s, b)
-    sbh = s * b * h
-    if recompute == "full":
-        return 2.0 * sbh
-    attention = 0.0 if recompute == "selective" else 5.0 * a * s / h
-    if sequence_parallel:
-        return sbh / t * (34.0 + attention)
-    return sbh * (10.0 + 24.0 / t + attention / t)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sbh = s * b * h
+        if recompute == "full":
+            out = 2.0 * sbh
+        else:
+            attention = 0.0 if recompute == "selective" else 5.0 * a * s / h
+            out = sbh / t * (34.0 + attention) if sequence_parallel else sbh * (10.0 + 24.0 / t + attention / t)
+    finite_result("activation_bytes_per_layer", out, {"seq_len": s, "micro_batch": b, "hidden": h, "heads": a})
+    return out
 
 
 def _out(arr: np.ndarray) -> float | np.ndarray:
@@ -251,7 +248,7 @@ def attention_score_share(seq_len: ArrayLike, hidden: int, heads: int) -> float 
     Raises
     ------
     ValueError
-        If a size is not a whole number >= 1.
+        If a size is not a whole number in ``[1, 2**53 - 1]`` (bools and strings are not numbers).
 
     Examples
     --------
@@ -260,10 +257,10 @@ def attention_score_share(seq_len: ArrayLike, hidden: int, heads: int) -> float 
     >>> attention_score_share(34, 5, 1)
     0.5
     """
-    s = _positive_array("seq_len", seq_len)
+    s = count("seq_len", seq_len)
     h = _positive_int("hidden", hidden)
     a = _positive_int("heads", heads)
-    scores = 5 * a * s / h
+    scores = 5 * a * s / h  # finite: at most 5·2**53·2**53 < 1e34
     return _out(scores / (34 + scores))
 
 
@@ -293,7 +290,8 @@ def logits_bytes(seq_len: ArrayLike, vocab_size: int, micro_batch: ArrayLike = 1
     Raises
     ------
     ValueError
-        If a size is not a whole number >= 1 or ``bytes_per_element`` is not positive.
+        If a size is not a whole number in ``[1, 2**53 - 1]`` or ``bytes_per_element`` is not a positive number
+        (bools and strings are not numbers), or the bytes overflow a float.
 
     Examples
     --------
@@ -302,13 +300,16 @@ def logits_bytes(seq_len: ArrayLike, vocab_size: int, micro_batch: ArrayLike = 1
     >>> logits_bytes(1024, 50257)
     205852672.0
     """
-    s = _positive_array("seq_len", seq_len)
-    b = _positive_array("micro_batch", micro_batch)
+    s = count("seq_len", seq_len)
+    b = count("micro_batch", micro_batch)
     v = _positive_int("vocab_size", vocab_size)
-    if isinstance(bytes_per_element, bool) or not np.isfinite(bytes_per_element) or not bytes_per_element > 0:
-        raise ValueError(f"bytes_per_element must be a positive number, got {bytes_per_element!r}")
+    width = number("bytes_per_element", bytes_per_element, strict=True, unit="B/element")
     s, b = np.broadcast_arrays(s, b)
-    return _out(s * b * v * bytes_per_element)
+    with np.errstate(over="ignore"):
+        out = s * b * v * width
+    finite_result("logits_bytes", out, {"seq_len": s, "micro_batch": b, "vocab_size": v,
+                                        "bytes_per_element": width})
+    return _out(out)
 
 
 def training_memory(model: ModelSpec | None = None, *, seq_len: ArrayLike, micro_batch: ArrayLike = 1,
@@ -359,10 +360,17 @@ def training_memory(model: ModelSpec | None = None, *, seq_len: ArrayLike, micro
     Raises
     ------
     ValueError
-        For a missing size (no model and no explicit value), a bad size, an unknown optimizer or
-        recomputation, a ZeRO stage outside 0..3, or ``n_gpus < 1``; the message names the argument.
+        For a missing size (no model and no explicit value), a bad size (a bool, a string, NaN, a float that is
+        not whole, above ``2**53 - 1``), an unknown optimizer, recomputation or precision, a ZeRO stage that is not
+        the int 0, 1, 2 or 3 (``True`` is not stage 1), ``n_gpus < 1``, a flag not a bool, or bytes that overflow
+        a float; the message names the argument.
+    ArgumentTypeError
+        ``model`` neither a ModelSpec, a preset name nor ``None``.
     """
     sizes = {"n_params": n_params, "layers": layers, "hidden": hidden, "heads": heads}
+    if model is not None and not isinstance(model, ModelSpec | str):
+        raise ArgumentTypeError(f"model must be a ModelSpec, a preset name or None, got {type(model).__name__} "
+                                f"{model!r:.80}")
     if isinstance(model, str):
         model = get_preset(model)
     if model is not None:
@@ -373,6 +381,16 @@ def training_memory(model: ModelSpec | None = None, *, seq_len: ArrayLike, micro
     if missing:
         raise ValueError(f"give a model or explicit sizes; missing: {', '.join(missing)}")
     n_layers = _positive_int("layers", sizes["layers"])
+    _n_params(sizes["n_params"])
+    zero_stage = choice("zero_stage", zero_stage, ZERO_STAGES)
+    n_gpus, tensor_parallel = _positive_int("n_gpus", n_gpus), _positive_int("tensor_parallel", tensor_parallel)
+    if precision is not None:
+        from memwall.levers.optimizer_state import PRECISIONS
+        precision = choice("precision", precision, list(PRECISIONS))
+        if block_size is not None:
+            block_size = _positive_int("block_size", block_size)
+    elif block_size is not None:
+        raise ValueError(f"block_size={block_size!r} needs a precision recipe (precision=...), got precision=None")
     if precision is None:
         states = model_state_bytes(sizes["n_params"], optimizer, zero_stage=zero_stage, n_gpus=n_gpus,
                                    tensor_parallel=tensor_parallel)
@@ -384,12 +402,16 @@ def training_memory(model: ModelSpec | None = None, *, seq_len: ArrayLike, micro
     per_layer = activation_bytes_per_layer(seq_len, micro_batch, sizes["hidden"], sizes["heads"],
                                            recompute=recompute, tensor_parallel=tensor_parallel,
                                            sequence_parallel=sequence_parallel)
-    s, b = np.broadcast_arrays(np.asarray(seq_len, dtype=float), np.asarray(micro_batch, dtype=float))
-    out = pd.DataFrame({"seq_len": s.ravel().astype(int), "micro_batch": b.ravel().astype(int)})
+    s, b = np.broadcast_arrays(count("seq_len", seq_len), count("micro_batch", micro_batch))
+    out = pd.DataFrame({"seq_len": s.ravel().astype(np.int64), "micro_batch": b.ravel().astype(np.int64)})
     out["weights_bytes"] = states["weights"]
     out["gradients_bytes"] = states["gradients"]
     out["optimizer_bytes"] = states["optimizer_states"]
     out["activations_bytes"] = n_layers * per_layer.ravel()
     parts = ["weights", "gradients", "optimizer", "activations"]
-    out["total_bytes"] = out[[f"{p}_bytes" for p in parts]].sum(axis=1)
+    with np.errstate(over="ignore"):
+        out["total_bytes"] = out[[f"{p}_bytes" for p in parts]].sum(axis=1)
+    finite_result("training_memory total_bytes", out["total_bytes"],
+                  {"seq_len": s, "micro_batch": b, "n_params": sizes["n_params"], "layers": n_layers,
+                   "hidden": sizes["hidden"], "heads": sizes["heads"]})
     return out
