@@ -98,6 +98,8 @@ Core modules
     Exponential trend fits on calendar time (:func:`memwall.trends.fit_exponential`).
 ``book``
     Helpers the chapters repeat: glue numbers in display units, named devices, stacked series for fits.
+``stable_ids``
+    Chart and styled-table ids in notebook HTML derived from their content (reproducible builds).
 
 Subpackages
 -----------

@@ -5,7 +5,8 @@ physics: :func:`glue_number` converts an SI value to the unit the prose prints, 
 name rows of ``data/hardware.csv`` so that a chapter never retypes a device name, and
 :func:`stack_series` builds the long table that the trend charts take (the fits drawn over it come from
 :func:`memwall.wall.hardware_trends.fit_each`). :func:`glue_claim` glues a number that is also a claim
-from the claims ledger, so that prose and reproduction report cannot disagree.
+from the claims ledger, so that prose and reproduction report cannot disagree. Imported in a notebook kernel, it
+makes the ids of charts and styled tables depend on their content (:func:`memwall.stable_ids.install`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from memwall import units
+from memwall import stable_ids, units
 
 __all__ = ["A100", "B200", "CLAIM_VALUES", "DISPLAY_UNITS", "GAUDI3", "GLUED", "H100", "H100_PCIE", "H200", "K40",
            "MI300X", "MI355X", "TPU7X", "TPU_V5E", "V100", "XEON_GOLD_6242", "XEON_PHI_7290", "glue_claim",
            "glue_number", "glue_text", "in_unit", "in_units", "stack_series"]
+
+stable_ids.install()  # in a notebook kernel: chart and table ids from their content, not random
 
 H100 = "H100 SXM5 80GB (Hopper)"
 """NVIDIA H100 SXM5, the book's reference accelerator (row name in ``data/hardware.csv``)."""

@@ -69,19 +69,29 @@ def test_build_gate_fails_and_names_each_problem(tmp_path: Path):
 
 
 @pytest.mark.notebooks
-def test_rerun_after_failure_still_fails(tmp_path: Path):
+def test_rerun_after_failure_still_fails_and_executes_only_the_failed_notebook(tmp_path: Path):
     ok_cell = HEADER + "# Page\n\n```{code-cell} ipython3\nx = 1\n```\n"
-    book = _make_book(tmp_path / "book", {"intro": "# Gate test\n", "page": ok_cell})
+    other = HEADER + "# Other\n\n```{code-cell} ipython3\ny = 2\n```\n"
+    book = _make_book(tmp_path / "book", {"intro": "# Gate test\n", "page": ok_cell, "other": other})
     first = _build(book)
     assert first.returncode == 0, first.stdout + first.stderr
+    assert "clean build (first build)" in first.stdout
+    assert "notebooks executed by this build: 2 (other.md, page.md)" in first.stdout
     (book / "page.md").write_text(ok_cell.replace("x = 1", "raise RuntimeError('second-run-boom')"),
                                   encoding="utf-8")
     second = _build(book)
     assert second.returncode != 0 and "second-run-boom" in second.stdout + second.stderr
+    assert "clean build" not in second.stdout  # the inputs did not change: the cache stays
+    assert "notebooks executed by this build: 0; with a run cached by an earlier build: 1; " \
+           "failed: 1 (page.md)" in second.stdout
     third = _build(book)  # nothing changed: an incremental Sphinx run would otherwise report success
     assert third.returncode != 0, third.stdout + third.stderr
     assert "second-run-boom" in third.stdout + third.stderr
-    (book / "page.md").write_text(ok_cell, encoding="utf-8")
+    assert "the previous build failed: every page is read again" in third.stdout
+    assert "clean build" not in third.stdout and "other.md: Executing" not in third.stdout + third.stderr
+    assert "other.md: Using cached notebook" in third.stdout + third.stderr
+    (book / "page.md").write_text(ok_cell.replace("x = 1", "x = 3"), encoding="utf-8")  # fixed, new code
     fourth = _build(book)
     assert fourth.returncode == 0, fourth.stdout + fourth.stderr
+    assert "notebooks executed by this build: 1 (page.md); with a run cached by an earlier build: 1" in fourth.stdout
     assert not (book / "_build" / "html" / "reports").exists()

@@ -176,8 +176,9 @@ def test_sweep_and_chart(h100):
     assert {"tp_setup", "tp_log2batch"} <= names
     # the chart shows milliseconds
     shown = next(iter(chart["datasets"].values()))
-    total = [row["ms"] for row in shown if row["term"] == "total per token"]
+    total = [row["total_ms"] for row in shown]  # one row per chip count; Vega-Lite folds the three times
     assert total == list(1e3 * sw["time_per_token_s"])
+    assert chart["layer"][0]["transform"][1]["fold"] == ["total_ms", "step_ms", "allreduce_ms"]
     assert chart["layer"][0]["encoding"]["y"]["axis"]["title"] == "time [ms]"
 
 

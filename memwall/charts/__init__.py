@@ -1,6 +1,7 @@
 """Altair charts with one theme, one module per chart family.
 
-Charts take computed tables and return Altair charts; they never compute physics.
+Charts take computed tables and return Altair charts; they never compute physics. Imported in a notebook
+kernel, this package makes each chart's HTML id a digest of its spec (:func:`memwall.stable_ids.install`).
 
 Modules
 -------
@@ -28,6 +29,7 @@ Modules
     Charts of the part "The paper's other levers": pruning, on-chip memory, offload, lean optimizers.
 """
 
+from memwall import stable_ids as _stable_ids
 from memwall.charts import (
     beyond,
     beyond_serving,
@@ -79,3 +81,5 @@ __all__ = [
     "training_calculator_chart",
     "years_to_dates",
 ]
+
+_stable_ids.install()  # in a notebook kernel: chart and table ids from their content, not random

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import pandas as pd
 
 from memwall.book import in_unit
+from memwall.charts.theme import require_columns
 
 __all__ = ["memory_bars_chart", "training_calculator_chart"]
 
@@ -57,7 +60,25 @@ def training_calculator_chart(grid: pd.DataFrame, devices: pd.DataFrame, *, titl
     -------
     altair.LayerChart
         Stacked bars of GB per GPU against micro-batch, and the chosen device's capacity as a rule.
+
+    Raises
+    ------
+    ValueError
+        If ``grid`` or ``devices`` lacks a column, ``grid`` holds two rows for one setting and part, or a part
+        other than weights, gradients, optimizer and activations.
     """
+    settings = ["model", "seq_len", "micro_batch", "zero_stage", "n_gpus", "recompute"]
+    require_columns(grid, [*settings, "part", "bytes"], "grid")
+    require_columns(devices, ["device", "memory_bytes"], "devices")
+    repeated = grid.duplicated([*settings, "part"])
+    if repeated.any():
+        raise ValueError(f"grid holds {int(repeated.sum())} repeated row(s) of one setting and part, e.g. "
+                         f"{grid.loc[repeated, [*settings, 'part']].iloc[0].to_dict()}")
+    parts = ["weights", "gradients", "optimizer", "activations"]
+    unknown = sorted(set(grid["part"]) - set(parts))
+    if unknown:
+        raise ValueError(f"grid has part(s) {', '.join(map(str, unknown))}; the chart stacks {', '.join(parts)}")
+
     def pick(column: str, name: str, label: str, frame: pd.DataFrame = grid) -> alt.Parameter:
         options = list(dict.fromkeys(frame[column].tolist()))
         return alt.param(name=name, value=options[0], bind=alt.binding_select(options=options, name=label))
@@ -66,16 +87,21 @@ def training_calculator_chart(grid: pd.DataFrame, devices: pd.DataFrame, *, titl
               pick("zero_stage", "z_pick", "ZeRO stage "), pick("n_gpus", "g_pick", "GPUs "),
               pick("recompute", "r_pick", "recomputation "), pick("device", "d_pick", "device ", devices)]
     m, s, z, g, r, d = params
-    parts = {"weights": 0, "gradients": 1, "optimizer": 2, "activations": 3}
-    grid = grid.assign(part_order=grid["part"].map(parts), gb=in_unit(grid["bytes"], "GB"))  # SI in, GB out
+    # One row per setting with the four parts as columns (folded into stacked bars by Vega-Lite): the page embeds
+    # a quarter of the rows of the long table (tests/test_reproducible.py caps the size of every chart spec).
+    wide = (grid.assign(gb=in_unit(grid["bytes"], "GB"))  # SI in, GB out
+            .pivot(index=settings, columns="part", values="gb").reindex(columns=parts).reset_index())
+    wide.columns.name = None
     devices = devices.assign(memory_gb=in_unit(devices["memory_bytes"], "GB"))
-    bars = alt.Chart(grid).transform_filter(
+    bars = alt.Chart(wide).transform_filter(
         (alt.datum.model == m) & (alt.datum.seq_len == s) & (alt.datum.zero_stage == z)
         & (alt.datum.n_gpus == g) & (alt.datum.recompute == r)
+    ).transform_fold(parts, as_=["part", "gb"]).transform_calculate(
+        part_order=f"indexof({json.dumps(parts)}, datum.part)"
     ).mark_bar().encode(
         x=alt.X("micro_batch:O", title="micro-batch per GPU [sequences]"),
         y=alt.Y("sum(gb):Q", title="memory per GPU [GB]"),
-        color=alt.Color("part:N", title=None, sort=["weights", "gradients", "optimizer", "activations"]),
+        color=alt.Color("part:N", title=None, sort=parts),
         order=alt.Order("part_order:Q"),
         tooltip=["part:N", "micro_batch:O", alt.Tooltip("gb:Q", format=".2f", title="GB")],
     )

@@ -93,7 +93,8 @@ class MachineInfo:
     last_level_cache_bytes : int or None
         Largest cache. [B]
     blas : str
-        BLAS library(ies) behind numpy, as ``internal_api version (architecture)``.
+        BLAS library(ies) behind numpy, as ``internal_api version (architecture)``, several joined by ``"; "`` in
+        alphabetical order (the same string whatever order they were loaded in).
     blas_threads : int
         Threads the BLAS will use (largest over the BLAS pools). [threads]
     numpy_version : str
@@ -124,7 +125,9 @@ def machine_info() -> MachineInfo:
     from threadpoolctl import threadpool_info
 
     pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-    blas = "; ".join(f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture', '?')})" for p in pools)
+    # threadpoolctl lists the pools in the order their libraries were loaded, which varies between runs: sort them
+    blas = "; ".join(sorted(f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture', '?')})"
+                            for p in pools))
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return MachineInfo(
         cpu_model=_cpu_model(),
