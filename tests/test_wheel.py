@@ -209,7 +209,9 @@ def test_installed_command_honours_memwall_data_dir(venv: Path, outside: Path, t
     exe = str(venv / "bin" / "memwall")
     result = _run([exe, "validate"], cwd=outside, env=_env(MEMWALL_DATA_DIR=str(data)), check=False)
     assert result.returncode != 0, result.stdout
-    assert str(path) in result.stderr and "memory_bandwidth_gb_per_s" in result.stderr, result.stderr
+    # the folder is named once, each problem by file, line and column
+    assert str(data) in result.stderr and f"{path.name}: line 2" in result.stderr, result.stderr
+    assert "memory_bandwidth_gb_per_s" in result.stderr, result.stderr
     missing = _run([exe, "validate"], cwd=outside, env=_env(MEMWALL_DATA_DIR=str(tmp_path / "nowhere")), check=False)
     assert missing.returncode != 0 and "MEMWALL_DATA_DIR" in missing.stderr, missing.stderr
 
