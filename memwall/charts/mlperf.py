@@ -143,7 +143,8 @@ def fraction_chart(table: pd.DataFrame, own: pd.DataFrame | None = None, *, titl
     sources = list(dict.fromkeys(sorted(data["source"])))
     tip = ["source:N", "submitter:N", "system:N", "family:N", "scenario:N", alt.Tooltip("fraction:Q", format=".1%")]
     points = alt.Chart(data).transform_filter(keep).mark_point(size=70, filled=True, opacity=0.85).encode(
-        x=alt.X("device:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
+        x=alt.X("device:N", sort=order, title=None,  # upright: a dozen names fit side by side even on a phone
+                  axis=alt.Axis(labelAngle=-90, labelAlign="right", labelBaseline="middle", labelLimit=110)),
         xOffset=alt.XOffset("source:N", sort=sources),
         y=alt.Y("fraction:Q", scale=alt.Scale(type="log"), axis=decade_axis(data["fraction"], "fraction of our bound")),
         color=alt.Color("source:N", title=None, sort=sources, scale=alt.Scale(range=list(PALETTE))),
