@@ -287,3 +287,58 @@ def test_failed_write_keeps_the_work(tmp_path, capsys, stub, monkeypatch):
     payload = json.loads(out)
     assert code == 1 and payload["parameter"] == "--output"
     assert payload["result"] == json.loads(stub[0].to_json(orient="records"))
+
+
+# --------------------------------------------------------------------- found by the fresh-clone review
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["cost", "--model", BIG, "--phase", "decode", "--seq-len", "5"], "--model"),
+    (["devices", "--hardware", "x" * 300], "--hardware"),
+    (["validate", "--data-dir", "/tmp/" + "d" * 300], "--data-dir"),
+])
+def test_an_over_long_file_name_is_an_input_error(capsys, argv, option):
+    line, obj = error_of(capsys, argv, 1)
+    assert "File name too long" in line and "characters)" in line and len(line) < 300
+    assert obj["parameter"] == option
+
+
+def test_a_bad_data_folder_is_not_blamed_on_an_option_not_given(capsys, monkeypatch):
+    monkeypatch.setenv("MEMWALL_DATA_DIR", "/etc/passwd")
+    line, obj = error_of(capsys, SERVE, 1)
+    assert "MEMWALL_DATA_DIR" in line and "--hardware" not in line and obj["parameter"] is None
+
+
+@pytest.mark.parametrize("argv", [[*COST, "--per-op", "--per-op"], ["measure", "latency", "--quick", "--quick"]])
+def test_a_repeated_flag_is_a_usage_error(capsys, argv):
+    line, obj = error_of(capsys, argv, 2)
+    assert "given more than once" in line and obj["exit_status"] == 2
+
+
+def test_measure_latency_quick_uses_small_sizes(capsys, monkeypatch):
+    from memwall.cli import measure as cli_measure
+    from memwall.wall import measure, numpy_transformer
+
+    seen: dict = {}
+
+    def machine(**kw):
+        seen["machine"] = kw
+        return _Report()
+
+    def latency(lengths, **kw):
+        seen.update(lengths=lengths, **kw)
+        return pd.DataFrame({"seq_len": lengths})
+
+    monkeypatch.setattr(measure, "measure_machine", machine)
+    monkeypatch.setattr(numpy_transformer, "latency_table", latency)
+    assert main(["measure", "latency", "--quick", "--no-progress", "--format", "csv"]) == 0
+    capsys.readouterr()
+    assert seen["machine"]["quick"] and seen["lengths"] == cli_measure.QUICK_LENGTHS
+    assert seen["loop_up_to"] == 0 and seen["decoder_repeats"] == 1
+
+
+class _Report:
+    """The one method of a measurement report that ``measure latency`` uses."""
+
+    def ceilings(self, precision: str) -> object:
+        return object()

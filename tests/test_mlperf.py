@@ -317,3 +317,19 @@ def test_charts_build_and_check_columns():
     assert fraction_chart(table).to_dict()["layer"]
     with pytest.raises(ValueError, match="fraction"):
         fraction_chart(table.drop(columns="fraction"))
+
+
+def test_extremes_are_the_highest_and_lowest_runs_once_each():
+    from memwall.wall import mlperf_results as mr
+
+    bounds = mr.default_bounds()
+    runs = bounds[~bounds["duplicate_run"]]
+    highest, lowest = mr.extremes(bounds, 3)
+    assert len(highest) == len(lowest) == 3 and highest.columns[0] == "Result"
+    top = runs.nlargest(3, "fraction")
+    low = runs.nsmallest(3, "fraction")
+    assert [float(v) for v in highest["Fraction of the bound [%]"]] == [round(100 * f, 1) for f in top["fraction"]]
+    assert [float(v) for v in lowest["Fraction of the bound [%]"]] == [round(100 * f, 1) for f in low["fraction"]]
+    assert all(sid in r for sid, r in zip(top["system_id"], highest["Result"], strict=True))
+    with pytest.raises(ValueError, match="n must be"):
+        mr.extremes(bounds, 0)

@@ -81,7 +81,7 @@ def _paths(data_dir: Path | None) -> dict[str, Path | None]:
 def _cmd_devices(args: argparse.Namespace) -> Rows:
     from memwall.device_lookup import DeviceLookupError, aliases_of, device_row, hardware_records
 
-    with about("--hardware"):
+    with about("--hardware" if args.hardware is not None else None):  # else the book's table (or the data folder)
         records = hardware_records(args.hardware)
     by_name = {r["device"]: r for r in records}
     triples: list[tuple[str | None, str, dict]] = []
@@ -159,7 +159,8 @@ def _cmd_validate(args: argparse.Namespace) -> pd.DataFrame:
     :class:`memwall.tables.folder_check.DataFolderError`, whose ``problems`` and ``tables`` list them all."""
     from memwall.tables.folder_check import validate_folder
 
-    return validate_folder(args.data_dir).frame()
+    with about("--data-dir" if args.data_dir is not None else None):
+        return validate_folder(args.data_dir).frame()
 
 
 def _lm_head(args: argparse.Namespace) -> str:

@@ -42,9 +42,9 @@ __all__ = ["EXIT_INPUT", "EXIT_OK", "EXIT_USAGE", "INPUT_ERRORS", "CliError", "O
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 """Exit statuses: success, input error, usage error."""
 
-INPUT_ERRORS: tuple[type[Exception], ...] = (ValueError, FileNotFoundError, IsADirectoryError, NotADirectoryError,
-                                             PermissionError)
-"""Exception classes reported as input errors (exit 1); ``ValueError`` covers
+INPUT_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError)
+"""Exception classes reported as input errors (exit 1); ``OSError`` covers a missing, unreadable or over-long file
+or folder name (``FileNotFoundError``, ``IsADirectoryError``, ``PermissionError``, ENAMETOOLONG); ``ValueError`` covers
 :class:`~memwall.tables.validation.DataValidationError`, :class:`~memwall.device_lookup.DeviceLookupError`
 and :class:`memwall._checks.ArgumentTypeError`."""
 
@@ -81,8 +81,8 @@ class OutputFileError(CliError):
 
 
 @contextmanager
-def about(option: str) -> Iterator[None]:
-    """Tag an input error raised in the block with the option it concerns (its ``parameter``).
+def about(option: str | None) -> Iterator[None]:
+    """Tag an input error raised in the block with the option it concerns (its ``parameter``; ``None``: no option).
 
     Raises
     ------
@@ -93,7 +93,7 @@ def about(option: str) -> Iterator[None]:
     try:
         yield
     except INPUT_ERRORS as err:
-        if getattr(err, "parameter", None) is None:
+        if option is not None and getattr(err, "parameter", None) is None:
             err.parameter = option  # type: ignore[attr-defined]
         raise
 
@@ -101,7 +101,8 @@ def about(option: str) -> Iterator[None]:
 def _message(err: BaseException, parameter: str | None) -> str:
     text = str(err) or type(err).__name__
     if isinstance(err, OSError) and err.filename is not None and err.strerror:
-        text = f"{err.strerror}: {err.filename}"
+        name = str(err.filename)
+        text = f"{err.strerror}: {name if len(name) <= 80 else name[:40] + f'... ({len(name)} characters)'}"
     named = parameter is None or not parameter.startswith("-") or parameter in text or \
         f"{parameter.lstrip('-').replace('-', '_')}=" in text
     if not named:

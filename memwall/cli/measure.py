@@ -121,27 +121,33 @@ def _cmd_measure(args: argparse.Namespace) -> pd.DataFrame:
     return table
 
 
+QUICK_LENGTHS = [16, 32]
+"""Sequence lengths of ``measure latency --quick`` / ``reference --quick`` without ``--seq-len`` [tokens]."""
+
+
 def _measure_table(args: argparse.Namespace) -> pd.DataFrame:
     import pandas as pd
 
     from memwall.wall import measure, numpy_transformer
 
+    lengths = args.seq_len or (QUICK_LENGTHS if args.quick else [128, 256, 512])
     if args.what == "reference":
         report = measure.measure_machine(progress=not args.no_progress, quick=args.quick)
-        lengths = args.seq_len or [128, 256, 512]
-        latency = numpy_transformer.latency_table(lengths, ceilings=report.ceilings("float32"), decoder_samples=8,
-                                                  decoder_repeats=3, loop_up_to=0 if args.quick else 128,
+        latency = numpy_transformer.latency_table(lengths, ceilings=report.ceilings("float32"),
+                                                  decoder_samples=2 if args.quick else 8,
+                                                  decoder_repeats=1 if args.quick else 3,
+                                                  loop_up_to=0 if args.quick else 128,
                                                   progress=not args.no_progress)
         command = "memwall measure reference" + (" --quick" if args.quick else "") + (
             f" --seq-len {' '.join(map(str, lengths))}" if args.seq_len else "")
         return report.to_reference_rows(command=command, latency=latency)
     if args.what == "latency":
-        lengths = args.seq_len or [128, 256, 512]
+        full, quick = args.full_generation, args.quick and not args.full_generation
         report = measure.measure_machine(progress=not args.no_progress, quick=args.quick)
         return numpy_transformer.latency_table(lengths, ceilings=report.ceilings("float32"),
-                                               decoder_samples=None if args.full_generation else 8,
-                                               decoder_repeats=1 if args.full_generation else 3,
-                                               loop_up_to=max(lengths) if args.full_generation else 128,
+                                               decoder_samples=None if full else (2 if quick else 8),
+                                               decoder_repeats=1 if full or quick else 3,
+                                               loop_up_to=max(lengths) if full else (0 if quick else 128),
                                                progress=not args.no_progress)
     report = measure.measure_machine(progress=not args.no_progress, quick=args.quick)
     if args.what == "summary":

@@ -242,6 +242,18 @@ class Once(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
+class OnceFlag(Once):
+    """A flag (``store_true``) that, like :class:`Once`, refuses to be given twice."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, default: bool = False, required: bool = False,
+                 help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, const=True, default=default, required=required, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        super().__call__(parser, namespace, True, option_string)
+
+
 def given(args: argparse.Namespace, dest: str) -> bool:
     """Whether the option stored in ``dest`` was on the command line (a :class:`Once` option)."""
     return dest in getattr(args, "_given", ())

@@ -23,6 +23,7 @@ from memwall.cli.options import (
     MEMORY_RANGE,
     PEAK_RANGE,
     CliParser,
+    OnceFlag,
     integer,
     nonempty,
     parse_quantity,
@@ -190,21 +191,21 @@ def _fill_cost(cst: argparse.ArgumentParser) -> None:
     cst.add_argument("--bytes", type=_width("--bytes"), default=None, metavar="B",
                      help=f"set weight, activation and KV bytes at once [B/element], {WIDTH_RANGE} (the survey "
                           "uses 1)")
-    cst.add_argument("--per-op", action="store_true", help="one row per operation instead of totals")
-    cst.add_argument("--fused-attention", action="store_true", help="scores stay on chip (FlashAttention-style)")
-    cst.add_argument("--causal-halving", action="store_true",
+    cst.add_argument("--per-op", action=OnceFlag, help="one row per operation instead of totals")
+    cst.add_argument("--fused-attention", action=OnceFlag, help="scores stay on chip (FlashAttention-style)")
+    cst.add_argument("--causal-halving", action=OnceFlag,
                      help="prefill/encode of a decoder counts only the causal half of scores (decode and generate "
                           "are causal already; encoders attend both ways)")
     cst.add_argument("--lm-head", choices=cost.LM_HEAD_MODES, default=None,
                      help="LM head (final norm and d×vocab matmul; BERT's MLM head for an encoder): none "
                           "(default), all = every position (a training/Hugging Face forward), last = each "
                           "prompt's last token only in prefill (inference; decode has one token anyway)")
-    cst.add_argument("--include-lm-head", action="store_true",
+    cst.add_argument("--include-lm-head", action=OnceFlag,
                      help="alias of --lm-head all (contradicts any other --lm-head)")
     cst.add_argument("--scope", choices=cost.SCOPES, default="all",
                      help="all = every operation (default); matmul = matrix products only (projections, QKᵀ, "
                           "score·V, FFN, router, LM head), no softmax/norm/activation/residual/embedding")
-    cst.add_argument("--include-embeddings", action="store_true",
+    cst.add_argument("--include-embeddings", action=OnceFlag,
                      help="add the embedding gather (bytes only; not with --scope matmul)")
 
 
@@ -299,9 +300,9 @@ def _fill_measure(msr: argparse.ArgumentParser) -> None:
                      help="also write the table to this CSV file (e.g. data/reference_measurements.csv)")
     msr.add_argument("--seq-len", type=_tokens("--seq-len", 1, MEASURE_MAX_TOKENS), nargs="+", metavar="L",
                      help=f"lengths for latency and reference [tokens], 1 to {MEASURE_MAX_TOKENS}")
-    msr.add_argument("--full-generation", action="store_true", help="time whole generations (latency only; slow)")
-    msr.add_argument("--quick", action="store_true", help="smoke-test sizes (about 2 s; not for numbers)")
-    msr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    msr.add_argument("--full-generation", action=OnceFlag, help="time whole generations (latency only; slow)")
+    msr.add_argument("--quick", action=OnceFlag, help="smoke-test sizes (seconds; not for numbers)")
+    msr.add_argument("--no-progress", action=OnceFlag, help="no progress bar")
 
 
 def _fill_claims(clm: argparse.ArgumentParser) -> None:

@@ -93,7 +93,7 @@ def _serve_device(args: argparse.Namespace, compute: str) -> tuple[Ceilings, flo
     from memwall.roofline import Ceilings
     from memwall.serving.schemes import device_memory_bytes
 
-    with about("--hardware"):
+    with about("--hardware" if args.hardware is not None else None):  # else the book's table (or the data folder)
         records = hardware_records(args.hardware)
     with about("--device"):
         row = device_row(records, args.device, table=_table_label(args))

@@ -19,7 +19,7 @@ from memwall.specs.presets import get_preset
 from memwall.wall.mlperf_bounds import _step, bounds_table
 from memwall.widths import BF16
 
-__all__ = ["SAME_RUN_REL_TOL", "benchmark_family", "best_per_family", "default_bounds", "duplicate_runs",
+__all__ = ["SAME_RUN_REL_TOL", "benchmark_family", "best_per_family", "default_bounds", "duplicate_runs", "extremes",
            "own_h200_fractions"]
 
 H200_DEVICE = "H200 SXM 141GB (Hopper)"
@@ -168,3 +168,54 @@ def best_per_family(table: pd.DataFrame) -> pd.DataFrame:
         table = table[~table["duplicate_run"].astype(bool)]
     best = table.loc[table.groupby("family")["fraction"].idxmax()]
     return best.sort_values("family").reset_index(drop=True)
+
+
+_EXTREME_COLUMNS = {"achieved_tokens_per_s": "Published [tokens/s]", "bound_tokens_per_s": "Our bound [tokens/s]",
+                    "fraction": "Fraction of the bound [%]", "fraction_at_max_input": "At the longest prompt [%]",
+                    "binding": "Bound by"}
+_RESULT_COLUMNS = ("round", "submitter", "system_id", "benchmark", "scenario")
+
+
+def extremes(table: pd.DataFrame, n: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``n`` highest and ``n`` lowest fractions of the bound, one row per run, with readable headers.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`default_bounds` (or the same columns); rows with ``duplicate_run`` True are left out.
+    n : int
+        Rows in each table (>= 1).
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        Highest first, then lowest first. The first column ``Result`` names round, submitter, system, benchmark
+        and scenario in one cell (so the table fits a page); tokens/s rounded to whole tokens, fractions in
+        percent with one decimal; headers with units.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a whole number >= 1, or a needed column is missing.
+    """
+    from memwall._checks import count
+
+    n = int(count("n", n, scalar=True))
+    missing = (set(_EXTREME_COLUMNS) | set(_RESULT_COLUMNS)) - set(table.columns)
+    if missing:
+        raise ValueError(f"table lacks column(s) {sorted(missing)}")
+    if "duplicate_run" in table.columns:
+        table = table[~table["duplicate_run"].astype(bool)]
+    ranked = table.sort_values("fraction", ascending=False)
+
+    def readable(rows: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame({"Result": [f"{r.round} {r.submitter} {r.system_id}: {r.benchmark} {r.scenario}"
+                                       for r in rows.itertuples()]})
+        for column in ("achieved_tokens_per_s", "bound_tokens_per_s"):
+            out[_EXTREME_COLUMNS[column]] = [f"{v:,.0f}" for v in rows[column]]
+        for column in ("fraction", "fraction_at_max_input"):
+            out[_EXTREME_COLUMNS[column]] = [f"{100 * v:.1f}" for v in rows[column]]
+        out[_EXTREME_COLUMNS["binding"]] = list(rows["binding"])
+        return out
+
+    return readable(ranked.head(n)), readable(ranked.tail(n).iloc[::-1])
