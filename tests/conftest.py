@@ -64,3 +64,25 @@ def edit_csv_cell(path: Path, row: int, column: str, value: str) -> str:
         writer.writeheader()
         writer.writerows(rows)
     return next(iter(rows[row].values()))
+
+
+def run_cli(capsys, argv: list[str]) -> tuple[int, str, str]:
+    """Run the command line in-process: exit status (a usage error's ``SystemExit`` code too), stdout, stderr.
+
+    NumPy overflow, division and invalid operations and RuntimeWarnings raise, so a result that silently became
+    inf or NaN fails the test; any other exception propagates (the CLI must not hide it).
+    """
+    import warnings
+
+    import numpy as np
+
+    from memwall.cli import main
+
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            status = main(argv)
+        except SystemExit as exc:
+            status = exc.code
+    out, err = capsys.readouterr()
+    return status, out, err

@@ -17,20 +17,11 @@ from memwall.cli.options import BYTES_RANGE, MAX_COUNT
 from memwall.cli.output import check_finite, emit
 
 from .conftest import DATA
+from .conftest import run_cli as run
 
 BIG = "9" * 400
 COST = ["cost", "--model", "gpt2", "--phase", "prefill", "--seq-len", "8"]
 SERVE = ["serve", "--model", "llama-3-8b", "--device", "h100"]
-
-
-def run(capsys, argv: list[str]) -> tuple[int, str, str]:
-    """Exit status (a usage error's SystemExit code too), stdout and stderr of one in-process run."""
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def error_of(capsys, argv: list[str], status: int, *, printed: bool = False) -> tuple[str, dict]:

@@ -19,17 +19,16 @@ import math
 import re
 import subprocess
 import sys
-import warnings
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memwall.cli import main
 from memwall.cli.options import BYTES_RANGE, MAX_COUNT, PEAK_RANGE
 from memwall.cli.output import MAY_BE_INFINITE
+
+from .conftest import run_cli as run
 
 BIG = "9" * 400
 BAD_NUMBERS = [BIG, "-" + BIG, "1e308", "1e-320", "1e400", "nan", "NaN", "inf", "-inf", "-1", "abc", "", " ", "1_000",
@@ -140,18 +139,6 @@ def stub_measure(monkeypatch):
 def tmp_files(tmp_path):
     (tmp_path / "a_file").write_text("not a table\n", encoding="utf-8")
     return str(tmp_path)
-
-
-def run(capsys, argv: list[str]) -> tuple[int, str, str]:
-    """Run the command line in-process: exit status, stdout, stderr (any other exception propagates)."""
-    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-        warnings.simplefilter("error", RuntimeWarning)
-        try:
-            status = main(argv)
-        except SystemExit as exc:
-            status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def assert_error(argv: list[str], status: int, out: str, err: str) -> None:
