@@ -99,12 +99,8 @@ def integer(option: str, *, minimum: int, maximum: int, unit: str = "") -> Calla
         probe = value if abs(value) <= 2**53 else (maximum + 1 if value > 0 else minimum - 1)
         try:
             return int(_checks.count(option, probe, minimum=minimum, maximum=maximum, unit=unit, scalar=True))
-        except (ValueError, OverflowError) as err:
-            message = _with_value(str(err), text)
-            for bound in (minimum, maximum):  # the range exactly (the check writes its ends with 6 digits)
-                message = message.replace(f"{float(bound):g}]", f"{bound}]").replace(f"[{float(bound):g},",
-                                                                                       f"[{bound},")
-            raise argparse.ArgumentTypeError(message) from None
+        except (ValueError, OverflowError) as err:  # the check writes whole range ends exactly
+            raise argparse.ArgumentTypeError(_with_value(str(err), text)) from None
 
     parse.__name__ = "integer"
     return parse
