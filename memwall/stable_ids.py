@@ -125,6 +125,9 @@ def chart_html(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
     options: dict[str, Any] = {"mode": "vega-lite", "template": "universal", "vega_version": alt.VEGA_VERSION,
                                "vegaembed_version": alt.VEGAEMBED_VERSION, "vegalite_version": alt.VEGALITE_VERSION,
                                "json_kwds": _COMPACT, **metadata}
+    # SVG, not canvas: text stays text (selectable, zoomable, printable) and the browser tests can measure
+    # every tick label's box (tests/test_site_readable.py)
+    options["embed_options"] = {"renderer": "svg", **(options.get("embed_options") or {})}
     options["output_div"] = stable_id("altair-viz-", text)
     return spec_to_mimebundle(spec, format="html", **options)
 

@@ -223,3 +223,31 @@ def test_built_exercises_render_with_collapsed_solutions_and_outputs(built: Path
             if out is None or not out.get_text(strip=True):
                 problems.append(f"{label}: code cell {i + 1} of the solution has no output (did it run?)")
     assert not problems, f"{page}:\n" + "\n".join(problems)
+
+
+def _exercise_numbers(soup: BeautifulSoup) -> dict[str, int]:
+    """Label -> the number a page's exercise caption shows (``Exercise 3 (title)``)."""
+    numbers = {}
+    for ex in soup.select("div.exercise"):
+        caption = ex.select_one("span.caption-number")
+        match = re.match(r"Exercise (\d+)", caption.get_text(strip=True)) if caption else None
+        if match and ex.get("id"):
+            numbers[ex["id"]] = int(match.group(1))
+    return numbers
+
+
+@pytest.mark.parametrize("page", WITH_EXERCISES)
+def test_built_exercises_numbered_per_chapter(built: Path, page: str):
+    """Every chapter starts at Exercise 1 (memwall.sphinxext.chapter_numbers), in its captions, its solutions'
+    titles and every {ref}/{numref} to an exercise, in page order."""
+    soup = BeautifulSoup((built / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+    numbers = _exercise_numbers(soup)
+    labels = [label for label, _ in PARSED[page].exercises]
+    assert [numbers.get(label) for label in labels] == list(range(1, len(labels) + 1)), page
+    problems = []
+    for link in soup.select("a.reference.internal[href^='#ex-']"):
+        label, text = link["href"][1:], " ".join(link.get_text().split())
+        shown = re.match(r"Exercise (\d+)", text)
+        if label in numbers and shown and int(shown.group(1)) != numbers[label]:
+            problems.append(f"a link to {label} reads {text!r}, the exercise is number {numbers[label]}")
+    assert not problems, f"{page}:\n" + "\n".join(problems)

@@ -173,3 +173,30 @@ def test_measured_chapter_runs_every_measurement_under_a_time_budget():
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     assert 0 < config["execute"]["timeout"] <= 600
     assert "budget_s=None if quick else" in MEASURED_CHAPTER.read_text(encoding="utf-8")  # quick: smoke sizes
+
+
+_FIGURE_NAME = re.compile(r"^\s*name:\s*(fig-[\w-]+)\s*$", re.M)
+_NUMREF = re.compile(r"\{numref\}`(?:[^`<]*<)?(fig-[\w-]+)>?`")
+
+
+def _page_sources() -> list[Path]:
+    return [ROOT / f"{page}.md" for page in toc_pages()]
+
+
+def test_every_numbered_figure_is_referred_to_by_number_and_every_reference_has_its_figure():
+    """Issue #17: each chart is a numbered figure that the prose cites with {numref}; labels are unique."""
+    seen: dict[str, Path] = {}
+    problems: list[str] = []
+    for source in _page_sources():
+        text = source.read_text(encoding="utf-8")
+        names = _FIGURE_NAME.findall(text)
+        refs = set(_NUMREF.findall(text))
+        for name in names:
+            if name in seen:
+                problems.append(f"{source.name}: figure {name} is also defined in {seen[name].name}")
+            seen[name] = source
+            if name not in refs:
+                problems.append(f"{source.name}: figure {name} is never referred to with {{numref}}")
+        problems += [f"{source.name}: {{numref}} {ref} has no figure on the page" for ref in sorted(refs - set(names))]
+    assert not problems, "\n".join(problems)
+

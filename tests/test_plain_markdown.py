@@ -159,16 +159,93 @@ def test_exercise_and_gated_solution_become_headings(convert: Converter):
         The answer is $x$.
         """))
     assert out == md("""
-        ### Exercise 2: First one
+        ### Exercise 1: First one
 
         Compute 3.1.
 
-        #### Solution to Exercise 2
+        #### Solution to Exercise 1
         The answer is $x$.
         """)
     assert convert.convert("```{solution-end}\n```") == ""
     free = convert.convert("```{exercise} Unnumbered\n:label: ex-this-free\n:nonumber:\n\nFree.\n```")
     assert free.startswith("### Exercise: Unnumbered")
+
+
+FIGURES = """\
+# Figures
+
+```{code-cell} ipython3
+---
+tags: [remove-input]
+mystnb:
+  figure:
+    name: fig-figs-first
+    caption: |
+      The first chart, {doc}`two lines <other>`
+      high.
+
+      A second paragraph.
+---
+chart()
+```
+
+```{code-cell} ipython3
+---
+mystnb:
+  figure:
+    name: fig-figs-uncaptioned
+---
+chart()
+```
+
+````{exercise} One
+:label: ex-figs-one
+
+```{figure} ../images/wall.png
+:name: fig-figs-inside
+
+Inside an exercise.
+```
+````
+
+```{list-table} A table
+:name: tab-figs-table
+
+* - a
+```
+
+```{glue:figure} chart
+:name: fig-figs-glued
+
+Glued.
+```
+"""
+
+
+def test_numbers_restart_in_every_chapter_per_kind():
+    docs = ["chapters/other", "chapters/this", "chapters/figs"]
+    index = BookIndex(docs, {"chapters/other": OTHER, "chapters/this": THIS, "chapters/figs": FIGURES})
+    first_of = {doc: [t for t in index.targets.values() if t.docname == doc and t.number == 1] for doc in docs}
+    assert all(first_of.values()), "every chapter with numbered things starts at 1"
+    numbers = {label: (t.number, t.numref or t.text) for label, t in index.targets.items() if t.number}
+    assert numbers == {"ex-other-warmup": (1, "Exercise 1"), "ex-this-first": (1, "Exercise 1"),
+                       "fig-figs-first": (1, "Figure 1"), "ex-figs-one": (1, "Exercise 1"),
+                       "fig-figs-inside": (2, "Figure 2"), "tab-figs-table": (1, "Table 1"),
+                       "fig-figs-glued": (3, "Figure 3")}
+    assert index.targets["fig-figs-first"].text == "The first chart, two lines high."
+    assert "fig-figs-uncaptioned" not in index.targets, "Sphinx numbers no figure without a caption"
+    assert index.targets["ex-this-free"].number is None
+
+
+def test_numref_to_a_figure_shows_its_number_ref_its_caption(tmp_path: Path):
+    (tmp_path / "references.bib").write_text(BIB, encoding="utf-8")
+    index = BookIndex(["chapters/this", "chapters/figs"], {"chapters/this": THIS, "chapters/figs": FIGURES},
+                      {"figure": "Fig. %s"})
+    convert = Converter("chapters/figs", index, Bibliography(tmp_path / "references.bib"), GLUE,
+                        site_url="https://o.github.io/r/")
+    out = convert.convert("{numref}`fig-figs-glued`, {numref}`Chart {number}: {name} <fig-figs-inside>`, "
+                          "{ref}`fig-figs-inside`, {numref}`tab-figs-table`.")
+    assert out == "Fig. 3, Chart 2: Inside an exercise., Inside an exercise., Table 1."
 
 
 def test_colon_fence_admonitions_become_block_quotes(convert: Converter):
@@ -221,7 +298,7 @@ def test_nested_directives_and_math(convert: Converter):
 def test_cross_references_text_here_links_elsewhere(convert: Converter):
     out = convert.convert("see {ref}`ex-this-first`, {numref}`ex-other-warmup`, {ref}`sec-other`, "
                           "{ref}`the warm-up <ex-other-warmup>` and {doc}`other`.")
-    assert out == ("see Exercise 2, [Exercise 1](https://o.github.io/r/chapters/other.html#ex-other-warmup), "
+    assert out == ("see Exercise 1, [Exercise 1](https://o.github.io/r/chapters/other.html#ex-other-warmup), "
                    "[A section elsewhere](https://o.github.io/r/chapters/other.html#sec-other), "
                    "[the warm-up](https://o.github.io/r/chapters/other.html#ex-other-warmup) and "
                    "[Other chapter](https://o.github.io/r/chapters/other.html).")

@@ -6,7 +6,9 @@ kernel, this package makes each chart's HTML id a digest of its spec (:func:`mem
 Modules
 -------
 ``theme``
-    Altair charts with one theme for the whole book.
+    Altair charts with one theme for the whole book: axis rules (decades, powers of two), responsive width.
+``palette``
+    One categorical palette: the same operation category, vendor or precision has one colour everywhere.
 ``trends``
     Trend charts: growth with fitted lines, machine balance, ratios and the fit matrix.
 ``case_study``
@@ -40,6 +42,7 @@ from memwall.charts import (
     levers_optimizers,
     levers_sparsity,
     measured,
+    palette,
     roofline,
     serving,
     theme,
@@ -51,6 +54,7 @@ from memwall.charts.beyond_serving import *
 from memwall.charts.case_study import *
 from memwall.charts.gpu import *
 from memwall.charts.measured import *
+from memwall.charts.palette import *
 from memwall.charts.roofline import *
 from memwall.charts.serving import *
 from memwall.charts.theme import *
@@ -61,6 +65,7 @@ __all__ = [
     "PALETTE",
     "balance_chart",
     "ceilings_frame",
+    "colour_scale",
     "decode_intensity_chart",
     "decode_latency_chart",
     "fit_matrix_chart",
@@ -71,8 +76,10 @@ __all__ = [
     "memory_bars_chart",
     "moe_batch_chart",
     "op_explorer_chart",
+    "pow2_axis",
     "quantization_chart",
     "ratio_chart",
+    "responsive",
     "roofline_chart",
     "share_chart",
     "speculative_chart",

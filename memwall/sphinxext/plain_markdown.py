@@ -29,8 +29,9 @@ How, and why this way
 * **Citations** are read from ``references.bib`` with pybtex (installed with sphinxcontrib-bibtex, which the
   book's bibliography uses): author-year labels as the page shows them, and the reference list formatted by
   pybtex's ``plain`` style and its Markdown backend.
-* **Exercise numbers** are counted book-wide in table-of-contents order, as sphinx-exercise numbers them on
-  the pages (``Exercise 23`` in the seventh chapter); ``:nonumber:`` exercises get none.
+* **Exercise, figure and table numbers** restart at 1 in every chapter, as the pages number them
+  (:mod:`memwall.sphinxext.chapter_numbers`): the second exercise of any chapter is ``Exercise 2``;
+  ``:nonumber:`` exercises and figures without a caption get none.
 
 What each construct becomes
 ---------------------------
@@ -40,12 +41,12 @@ What each construct becomes
   table is an output of the code cell that computes it; ``{glue:math}``: a ``$$`` block of its LaTeX.
 * ``{cite:p}`a,b```: ``(Gholami et al., 2024; NVIDIA, 2023)``; ``{cite:t}`a```: ``Gholami et al. (2024)``;
   a final ``## References`` cell lists every entry the notebook cites.
-* ``{ref}``, ``{numref}``, ``{doc}``, ``{eq}``: the target's text as the page shows it (``Exercise 36``, a
-  section title, ``(label)``); a link to the target on the book's site when it is in another document.
+* ``{ref}``, ``{numref}``, ``{doc}``, ``{eq}``: the target's text as the page shows it (``Exercise 3``,
+  ``Figure 2``, a section title, ``(label)``); a link to the target on the book's site when it is in another document.
 * ``{math}`` role: ``$x$``; ``{code}`` and Python-object roles (``{py:func}``...): inline code;
   ``{sub}``/``{sup}``/``{kbd}``: HTML; ``{abbr}``, ``{term}`` and unknown roles: their text.
-* ``{exercise}`` (or ``exercise-start``): ``### Exercise 23: title`` one level below the section heading,
-  then its text; ``{solution}`` / ``solution-start``: ``#### Solution to Exercise 23`` (the solution's code
+* ``{exercise}`` (or ``exercise-start``): ``### Exercise 3: title`` one level below the section heading,
+  then its text; ``{solution}`` / ``solution-start``: ``#### Solution to Exercise 3`` (the solution's code
   cells follow, as in the chapter); ``exercise-end`` / ``solution-end``: removed.
 * Admonitions (``{note}``, ``{tip}``, ``{admonition} Title``, ``{dropdown}``, ``{card}``, ``{sidebar}``...):
   a block quote opened by the title in bold.
@@ -398,7 +399,10 @@ class Converter:
             if self.warn is not None:
                 self.warn(f"{self.docname}: {name} target {label!r} not found in the book's sources")
             return _escape(explicit or label)
-        shown = explicit or (found.text if name in ("numref", "ref", "prf:ref", "any") else found.title)
+        if name == "numref":
+            shown = explicit or found.numref or found.text
+        else:
+            shown = explicit or (found.text if name in ("ref", "prf:ref", "any") else found.title)
         if name == "numref" and explicit and found.number is not None:
             shown = explicit.replace("{number}", str(found.number)).replace("%s", str(found.number))
         shown = shown.replace("{name}", found.title)

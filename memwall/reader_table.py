@@ -1,0 +1,257 @@
+"""Tables for readers, not data frames: human headers with units, one number format per column, words for flags.
+
+Every table the book shows goes through :func:`reader_table`. It takes a tidy :class:`pandas.DataFrame` and a
+mapping from column name to :class:`Column` (header, unit, significant digits, kind), in the order the
+reader should see them, most important first. The result renders as one HTML ``<table class="reader-table">``
+per group of columns: a table wider than the article (:data:`ARTICLE_WIDTH_PX`, estimated from the text
+of its cells) is split into several, each repeating the first (key) column. Every cell carries its
+column's header as ``data-label``, so that on a phone the book's style sheet can stack each row into a card
+of "header: value" lines instead of cutting the table.
+
+Numbers: thousands separators, no trailing ``.0`` on whole numbers, ``digits`` significant digits for the
+others without ever rounding digits left of the decimal point away (1,326 stays 1,326); ``—`` for a
+missing value, ``∞`` for an infinite one; booleans become words (``yes`` / ``no`` or the column's own).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ARTICLE_WIDTH_PX", "Column", "ReaderTable", "format_number", "reader_table"]
+
+ARTICLE_WIDTH_PX = 848
+"""Width of the article column of the book's theme at 1400 px [px] (sphinx-book-theme's main column)."""
+
+_CHAR_PX = 7.6
+"""Mean width of a character of the table font (14 px sans-serif) [px]; used to estimate a column's width."""
+_CELL_PAD_PX = 18
+"""Horizontal padding and border of a cell [px]."""
+_HEADER_WRAP_CHARS = 14
+"""A header wraps at blanks, so it claims the width of its longest word or this many characters."""
+
+Kind = Literal["number", "integer", "text", "flag"]
+KINDS: tuple[str, ...] = ("number", "integer", "text", "flag")
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one column of a :func:`reader_table` is headed and printed.
+
+    Parameters
+    ----------
+    header : str
+        The reader's name of the column, without the unit ("Growth per 2 years").
+    unit : str
+        Unit, printed in brackets after the header ("x" gives "Growth per 2 years [x]"); empty for none.
+    digits : int
+        Significant digits of a ``"number"`` column (1 to 15); digits left of the decimal point are never
+        rounded away.
+    kind : {"number", "integer", "text", "flag"}, optional
+        Omitted, read from the column's dtype (bool: flag, integer: integer, other numbers: number, else
+        text). ``"integer"`` prints whole numbers with separators (and refuses a fractional value), ``"flag"``
+        prints ``words`` for True / False, ``"text"`` prints the value as it is.
+    words : tuple of str
+        The words of a ``"flag"`` column for True and for False.
+
+    Raises
+    ------
+    ValueError
+        For an empty header, an unknown kind or ``digits`` outside 1..15.
+    """
+
+    header: str
+    unit: str = ""
+    digits: int = 3
+    kind: Kind | None = None
+    words: tuple[str, str] = ("yes", "no")
+
+    def __post_init__(self) -> None:
+        if not str(self.header).strip():
+            raise ValueError("Column: header must not be empty")
+        if self.kind is not None and self.kind not in KINDS:
+            raise ValueError(f"Column {self.header!r}: kind={self.kind!r} is not one of {', '.join(KINDS)}")
+        if isinstance(self.digits, bool) or not isinstance(self.digits, int) or not 1 <= self.digits <= 15:
+            raise ValueError(f"Column {self.header!r}: digits={self.digits!r} must be an integer from 1 to 15")
+
+    @property
+    def title(self) -> str:
+        """Header with the unit in brackets."""
+        return f"{self.header} [{self.unit}]" if self.unit else self.header
+
+
+def format_number(value: float, digits: int = 3) -> str:
+    """``value`` with ``digits`` significant digits and thousands separators (1,326; 22.4; 0.0125; 3.2e-07).
+
+    Parameters
+    ----------
+    value : float
+        The number (NaN gives ``—``, infinities ``∞`` / ``−∞``).
+    digits : int
+        Significant digits (1 to 15); digits left of the decimal point are kept.
+
+    Returns
+    -------
+    str
+        Fixed-point text for ``1e-4 <= |value| < 1e15``, ``d.dde±XX`` otherwise; no trailing zeros after the point.
+    """
+    x = float(value)
+    if math.isnan(x):
+        return "—"
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    if x == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(x)))
+    if magnitude < -4 or magnitude >= 15:
+        mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+        return f"{mantissa}e{int(exponent):+03d}"
+    decimals = max(0, digits - 1 - magnitude)
+    text = f"{round(x, decimals):,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _kind_of(series: pd.Series) -> Kind:
+    if pd.api.types.is_bool_dtype(series):
+        return "flag"
+    if pd.api.types.is_integer_dtype(series):
+        return "integer"
+    if pd.api.types.is_numeric_dtype(series):
+        return "number"
+    return "text"
+
+
+def _cell(value: object, column: Column, name: str, row: int) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "—"
+    if column.kind == "text":
+        return str(value)
+    if column.kind == "flag":
+        if not isinstance(value, bool | np.bool_):
+            raise ValueError(f"reader_table: column {name!r} is a flag column but row {row} holds {value!r}")
+        return column.words[0] if value else column.words[1]
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"reader_table: column {name!r} is a {column.kind} column but row {row} holds {value!r}")
+    if column.kind == "integer":
+        if isinstance(value, float | np.floating) and math.isfinite(value) and not float(value).is_integer():
+            raise ValueError(f"reader_table: column {name!r} is an integer column but row {row} holds {value!r}")
+        if isinstance(value, float | np.floating) and not math.isfinite(value):
+            return format_number(value)
+        return f"{int(value):,}"
+    return format_number(float(value), column.digits)
+
+
+def _width_px(title: str, cells: Sequence[str]) -> float:
+    longest_word = max((len(w) for w in title.split()), default=0)
+    header_chars = min(len(title), max(longest_word, _HEADER_WRAP_CHARS))
+    chars = max([header_chars, *(len(c) for c in cells)])
+    return chars * _CHAR_PX + _CELL_PAD_PX
+
+
+@dataclass(frozen=True)
+class ReaderTable:
+    """A formatted table: its titles, its cell texts (row by row) and the column groups it is split into.
+
+    Displayed in a notebook (``_repr_html_``) it is one ``<table class="reader-table">`` per group.
+    """
+
+    titles: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    groups: tuple[tuple[int, ...], ...]
+    caption: str = ""
+    numeric: tuple[bool, ...] = ()
+
+    def _table_html(self, group: Sequence[int], part: int) -> str:
+        cap = self.caption
+        if cap and len(self.groups) > 1:
+            cap = f"{cap} ({part + 1} of {len(self.groups)})"
+        out = ['<table class="reader-table">']
+        if cap:
+            out.append(f"<caption>{html.escape(cap)}</caption>")
+        out.append("<thead><tr>" + "".join(
+            f'<th scope="col"{self._align(i)}>{html.escape(self.titles[i])}</th>' for i in group) + "</tr></thead>")
+        out.append("<tbody>")
+        for row in self.rows:
+            out.append("<tr>" + "".join(
+                f'<td data-label="{html.escape(self.titles[i], quote=True)}"{self._align(i)}>'
+                f"{html.escape(row[i])}</td>" for i in group) + "</tr>")
+        out.append("</tbody></table>")
+        return "".join(out)
+
+    def _align(self, i: int) -> str:
+        return ' class="num"' if self.numeric and self.numeric[i] else ""
+
+    def _repr_html_(self) -> str:
+        return '<div class="reader-tables">' + "".join(
+            self._table_html(g, k) for k, g in enumerate(self.groups)) + "</div>"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The formatted texts as a DataFrame with the reader's headers (for tests and plain-text export)."""
+        return pd.DataFrame(list(self.rows), columns=list(self.titles))
+
+
+def reader_table(frame: pd.DataFrame, columns: Mapping[str, Column | str], *, caption: str = "",
+                 width_px: float = ARTICLE_WIDTH_PX) -> ReaderTable:
+    """Format ``frame`` for a reader: the listed columns, in that order, under human headers.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table, one row per row shown (its index is not shown: reset it into a column to show it).
+    columns : mapping of str to Column or str
+        Column of ``frame`` -> how to show it; a plain string is a header, with the kind read from the dtype
+        (bool: flag, integer: integer, other numbers: 3 significant digits, else text). Columns not listed
+        are not shown.
+    caption : str
+        Text above the table (the numbered caption is the figure's; this one is optional).
+    width_px : float
+        Widest a table may be [px]; a wider one is split into groups of columns, each led by the first.
+
+    Returns
+    -------
+    ReaderTable
+
+    Raises
+    ------
+    ValueError
+        If ``frame`` is not a DataFrame, ``columns`` is empty or names a column ``frame`` lacks (the error
+        lists the columns it has), a cell does not fit its column's kind (naming column and row), or one
+        column alone is wider than ``width_px``.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"reader_table: frame must be a pandas DataFrame, not {type(frame).__name__}")
+    if not columns:
+        raise ValueError("reader_table: columns must name at least one column")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"reader_table: frame lacks column(s) {', '.join(map(repr, missing))}; "
+                         f"has {', '.join(map(str, frame.columns))}")
+    specs = {name: spec if isinstance(spec, Column) else Column(str(spec)) for name, spec in columns.items()}
+    specs = {name: spec if spec.kind else replace(spec, kind=_kind_of(frame[name])) for name, spec in specs.items()}
+    names = list(specs)
+    rows = tuple(tuple(_cell(v, specs[n], n, r) for n, v in zip(names, values, strict=True))
+                 for r, values in enumerate(frame[names].itertuples(index=False, name=None)))
+    titles = tuple(specs[n].title for n in names)
+    widths = [_width_px(titles[i], [row[i] for row in rows]) for i in range(len(names))]
+    too_wide = [titles[i] for i, w in enumerate(widths) if w > width_px]
+    if too_wide:
+        raise ValueError(f"reader_table: column(s) {too_wide} alone are wider than {width_px} px")
+    groups: list[list[int]] = [[0]]
+    used = widths[0]
+    for i in range(1, len(names)):
+        if used + widths[i] > width_px and len(groups[-1]) > 1:
+            groups.append([0])
+            used = widths[0]
+        groups[-1].append(i)
+        used += widths[i]
+    numeric = tuple(specs[n].kind in ("number", "integer") for n in names)
+    return ReaderTable(titles, rows, tuple(map(tuple, groups)), caption, numeric)
