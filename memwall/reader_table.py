@@ -6,7 +6,8 @@ reader should see them, most important first. The result renders as one HTML ``<
 per group of columns: a table wider than the article (:data:`ARTICLE_WIDTH_PX`, estimated from the text
 of its cells) is split into several, each repeating the first (key) column. Every cell carries its
 column's header as ``data-label``, so that on a phone the book's style sheet can stack each row into a card
-of "header: value" lines instead of cutting the table.
+of "header: value" lines instead of cutting the table; a table estimated to fit the phone's column
+(:data:`PHONE_WIDTH_PX`) is marked ``narrow`` and stays a table there.
 
 Numbers: thousands separators, no trailing ``.0`` on whole numbers, ``digits`` significant digits for the
 others without ever rounding digits left of the decimal point away (1,326 stays 1,326); ``—`` for a
@@ -24,17 +25,24 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-__all__ = ["ARTICLE_WIDTH_PX", "Column", "ReaderTable", "format_number", "reader_table"]
+__all__ = ["ARTICLE_WIDTH_PX", "PHONE_WIDTH_PX", "Column", "ReaderTable", "format_number", "reader_table"]
 
-ARTICLE_WIDTH_PX = 848
-"""Width of the article column of the book's theme at 1400 px [px] (sphinx-book-theme's main column)."""
+ARTICLE_WIDTH_PX = 784
+"""Width of the article column of the book's theme at 1400 px [px]: the content box of sphinx-book-theme's
+``article.bd-article``, measured in Chromium (tests/test_site_readable.py checks every table against it)."""
+
+PHONE_WIDTH_PX = 358
+"""Width of the article column on a 390 px phone [px]: a table (group) estimated to fit it stays a table there;
+wider ones become cards of "header: value" lines (``memwall.css``)."""
 
 _CHAR_PX = 7.6
 """Mean width of a character of the table font (14 px sans-serif) [px]; used to estimate a column's width."""
 _CELL_PAD_PX = 18
 """Horizontal padding and border of a cell [px]."""
-_HEADER_WRAP_CHARS = 14
+_HEADER_WRAP_CHARS = 12
 """A header wraps at blanks, so it claims the width of its longest word or this many characters."""
+_TEXT_WRAP_CHARS = 32
+"""A text cell wraps at blanks too: it claims the width of its longest word or this many characters."""
 
 Kind = Literal["number", "integer", "text", "flag"]
 KINDS: tuple[str, ...] = ("number", "integer", "text", "flag")
@@ -150,10 +158,14 @@ def _cell(value: object, column: Column, name: str, row: int) -> str:
     return format_number(float(value), column.digits)
 
 
-def _width_px(title: str, cells: Sequence[str]) -> float:
-    longest_word = max((len(w) for w in title.split()), default=0)
-    header_chars = min(len(title), max(longest_word, _HEADER_WRAP_CHARS))
-    chars = max([header_chars, *(len(c) for c in cells)])
+def _wrapped_chars(text: str, wrap: int) -> int:
+    longest_word = max((len(w) for w in text.split()), default=0)
+    return min(len(text), max(longest_word, wrap))
+
+
+def _width_px(title: str, cells: Sequence[str], *, text: bool) -> float:
+    header_chars = _wrapped_chars(title, _HEADER_WRAP_CHARS)
+    chars = max([header_chars, *(_wrapped_chars(c, _TEXT_WRAP_CHARS) if text else len(c) for c in cells)])
     return chars * _CHAR_PX + _CELL_PAD_PX
 
 
@@ -169,12 +181,14 @@ class ReaderTable:
     groups: tuple[tuple[int, ...], ...]
     caption: str = ""
     numeric: tuple[bool, ...] = ()
+    fits_phone: tuple[bool, ...] = ()
 
     def _table_html(self, group: Sequence[int], part: int) -> str:
         cap = self.caption
         if cap and len(self.groups) > 1:
             cap = f"{cap} ({part + 1} of {len(self.groups)})"
-        out = ['<table class="reader-table">']
+        narrow = bool(self.fits_phone) and self.fits_phone[part]
+        out = ['<table class="reader-table narrow">' if narrow else '<table class="reader-table">']
         if cap:
             out.append(f"<caption>{html.escape(cap)}</caption>")
         out.append("<thead><tr>" + "".join(
@@ -241,7 +255,8 @@ def reader_table(frame: pd.DataFrame, columns: Mapping[str, Column | str], *, ca
     rows = tuple(tuple(_cell(v, specs[n], n, r) for n, v in zip(names, values, strict=True))
                  for r, values in enumerate(frame[names].itertuples(index=False, name=None)))
     titles = tuple(specs[n].title for n in names)
-    widths = [_width_px(titles[i], [row[i] for row in rows]) for i in range(len(names))]
+    widths = [_width_px(titles[i], [row[i] for row in rows], text=specs[n].kind == "text")
+              for i, n in enumerate(names)]
     too_wide = [titles[i] for i, w in enumerate(widths) if w > width_px]
     if too_wide:
         raise ValueError(f"reader_table: column(s) {too_wide} alone are wider than {width_px} px")
@@ -254,4 +269,6 @@ def reader_table(frame: pd.DataFrame, columns: Mapping[str, Column | str], *, ca
         groups[-1].append(i)
         used += widths[i]
     numeric = tuple(specs[n].kind in ("number", "integer") for n in names)
-    return ReaderTable(titles, rows, tuple(map(tuple, groups)), caption, numeric)
+    # a split table reads as cards on a phone throughout (one part a table, the other cards would look odd)
+    fits_phone = (len(groups) == 1 and sum(widths) <= PHONE_WIDTH_PX,) * len(groups)
+    return ReaderTable(titles, rows, tuple(map(tuple, groups)), caption, numeric, fits_phone)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
+import os
+import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +28,9 @@ def toc_pages() -> list[str]:
             pages.append(entry["file"])
         stack.extend(entry.get("chapters", []) + entry.get("sections", []))
     return pages
-SITE = ROOT / "_build" / "html"
+SITE = Path(os.environ.get("MEMWALL_SITE") or ROOT / "_build" / "html")
+"""The built site the site tests read; ``MEMWALL_SITE`` points them at another build (a one-chapter preview,
+whose missing pages are then skipped)."""
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +44,47 @@ def site() -> Path:
     if not (SITE / "index.html").is_file():
         pytest.fail(f"no built site at {SITE}: run `make book` first (make test does it for you)")
     return SITE
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(site: Path) -> Iterator[str]:
+    """The built site served from a loopback HTTP server (a thread of this process); yields its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def _chromium() -> str | None:
+    for exe in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(exe)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright (which downloads no browser); one for the whole run."""
+    exe = _chromium()
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (tools/ensure_chromium.sh installs it)")
+        pytest.skip("chromium is not installed: run tools/ensure_chromium.sh (as root) or apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=exe, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
 
 
 class StubClock:

@@ -31,7 +31,7 @@ def test_operation_grid_and_explorer_chart():
     assert set(grid["precision"]) == {"fp16", "int8"}
     spec = charts.op_explorer_chart(grid).to_dict()
     params = {p["name"] for p in spec["params"]}
-    assert params == {"model_pick", "phase_pick", "prec_pick"}
+    assert params == {"case_pick", "prec_pick"}
 
 
 def test_sweep_and_share_charts():

@@ -129,7 +129,9 @@ def test_page_charts_reads_the_spec_of_each_chart():
 
 
 def _code_cells(path: Path) -> list[str]:
-    return re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", path.read_text(encoding="utf-8"), flags=re.M | re.S)
+    """The code of each code cell of a MyST notebook, without its YAML options block (``---`` ... ``---``)."""
+    cells = re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", path.read_text(encoding="utf-8"), flags=re.M | re.S)
+    return [re.sub(r"\A---\n.*?^---\n", "", cell, flags=re.M | re.S) for cell in cells]
 
 
 def _measuring_calls(cells: list[str]) -> list[tuple[str, ast.Call]]:

@@ -44,3 +44,14 @@ def test_pow2_axis_ticks_every_power_of_two_of_the_data() -> None:
 def test_log_axis_labels_decades_only() -> None:
     assert theme.log_axis("t [s]").to_dict()["labelExpr"] == theme.DECADE_LABEL
     assert theme.log_axis("t [s]", [3e-3, 40.0]).to_dict()["values"] == [1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0]
+
+
+def test_hardware_quantities_keep_their_colour_whatever_the_legend_adds() -> None:
+    """Peak FLOP/s, DRAM bandwidth and interconnect bandwidth are one colour each on every trend chart."""
+    from memwall.charts import palette
+
+    assert palette.colour_of("DRAM bandwidth: 1.59x / 2 yrs") == palette.ORANGE
+    assert palette.colour_of("peak FLOP/s (max 16-bit): 2.70x / 2 yrs") == palette.BLUE
+    assert palette.colour_of("interconnect bandwidth: 1.42x / 2 yrs") == palette.GREEN
+    assert palette.colour_of("datasheet DRAM bandwidth [B/s]: 1.70x / 2 yrs") == palette.ORANGE
+    assert palette.colour_of("this machine: STREAM [B/s]") is None

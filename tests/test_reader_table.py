@@ -82,3 +82,12 @@ def test_bad_column_is_named(kwargs: dict, match: str) -> None:
 def test_frame_must_be_a_dataframe() -> None:
     with pytest.raises(ValueError, match="must be a pandas DataFrame, not list"):
         reader_table([1, 2], {"a": "A"})  # type: ignore[arg-type]
+
+
+def test_a_table_that_fits_a_phone_stays_a_table_there():
+    """Groups estimated to fit the phone column get class "narrow" (memwall.css keeps them tables)."""
+    small = reader_table(pd.DataFrame({"a": [1.5], "b": [2.5]}), {"a": Column("A"), "b": Column("B")})
+    assert small.fits_phone == (True,) and '<table class="reader-table narrow">' in small._repr_html_()
+    wide = pd.DataFrame({f"c{i}": [123456.0] for i in range(6)})
+    big = reader_table(wide, {c: Column(f"A long header {c}", "GB") for c in wide.columns})
+    assert big.fits_phone == (False,) and 'class="reader-table narrow"' not in big._repr_html_()

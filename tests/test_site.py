@@ -8,13 +8,7 @@ that the console shows no errors beyond two known-harmless Jupyter Book messages
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
-import shutil
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -80,45 +74,6 @@ def test_pages_load_no_fontawesome_javascript(site: Path):
 def test_vendored_javascript_present(site: Path):
     assert (site / "_static" / "memwall-vega.js").stat().st_size > 500_000
     assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file()
-
-
-def _chromium() -> str | None:
-    for exe in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(exe)
-        if found:
-            return found
-    return None
-
-
-@pytest.fixture(scope="module")
-def server(site: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def browser():
-    exe = _chromium()
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (tools/ensure_chromium.sh installs it)")
-        pytest.skip("chromium is not installed: run tools/ensure_chromium.sh (as root) or apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=exe, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
 
 
 @pytest.mark.browser
@@ -201,7 +156,7 @@ def _slide_to_max(slider) -> None:
     # encoder-vs-decoder explorer: GPT-2 has BERT-Base's shapes, so pick the last model, which differs
     ("encoder_decoder", ".vega-bindings select", _pick_last),
     ("roofline_gpu", ".vega-bindings select", _pick_last),  # cached tokens of the H200 decode chart
-    ("batching_kv_cache", ".vega-bindings input[type=range]", _slide_to_max),  # context of the frontier
+    ("batching_kv_cache", ".vega-bindings input[type=range]", _slide_to_max),  # batch of the frontier
     ("beyond_model_side", ".vega-bindings input[type=range]", _slide_to_max),  # batch of the intensity chart
     ("beyond_serving_hardware", ".vega-bindings input[type=range]", _slide_to_max),  # acceptance rate
 ])

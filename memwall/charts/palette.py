@@ -15,7 +15,8 @@ import altair as alt
 
 from memwall.charts.theme import PALETTE
 
-__all__ = ["CATEGORY_LABELS", "COLOUR_WORDS", "NAMED_COLOURS", "category_label", "colour_of", "colour_scale"]
+__all__ = ["CATEGORY_LABELS", "COLOUR_WORDS", "NAMED_COLOURS", "QUANTITY_COLOURS", "category_label", "colour_of",
+           "colour_scale"]
 
 BLUE, ORANGE, GREEN, PINK, SKY, VERMILION, YELLOW, BLACK = PALETTE
 GREY = "#7f7f7f"
@@ -44,10 +45,23 @@ NAMED_COLOURS: dict[str, str] = {
 }
 """Fixed colour of every name that recurs across chapters."""
 
+QUANTITY_COLOURS: dict[str, str] = {"peak flop/s": BLUE, "datasheet peak": BLUE, "dram bandwidth": ORANGE,
+                                    "datasheet dram bandwidth": ORANGE, "interconnect": GREEN}
+"""Colour of a hardware quantity of the trend charts, by the start of its series name (lower case): a legend
+entry such as "DRAM bandwidth: 1.59x / 2 yrs" carries its fitted rate, so the name is matched by prefix."""
+
 
 def colour_of(name: str) -> str | None:
-    """The fixed colour of ``name`` (case-sensitive, then lower case), or ``None`` if it has none."""
-    return NAMED_COLOURS.get(name, NAMED_COLOURS.get(name.lower()))
+    """The fixed colour of ``name``, or ``None`` if it has none.
+
+    Looked up case-sensitively in :data:`NAMED_COLOURS`, then in lower case, then by the longest prefix of
+    :data:`QUANTITY_COLOURS` the lower-case name starts with.
+    """
+    found = NAMED_COLOURS.get(name, NAMED_COLOURS.get(name.lower()))
+    if found is not None:
+        return found
+    prefixes = [k for k in QUANTITY_COLOURS if name.lower().startswith(k)]
+    return QUANTITY_COLOURS[max(prefixes, key=len)] if prefixes else None
 
 
 def category_label(category: str) -> str:

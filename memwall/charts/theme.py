@@ -60,6 +60,9 @@ def require_columns(table: pd.DataFrame, columns: Sequence[str], what: str) -> N
 def decade_axis(values: pd.Series | np.ndarray, title: str, *, billions: bool = False, grid: bool = True) -> alt.Axis:
     """A log axis with a tick and an SI label at every power of ten the data spans (1, 10, 100, 1k, 1M, ...).
 
+    Data within one decade (say 120 to 900) would show two labels only: such an axis gets ticks at 1, 2 and 5
+    times the powers of ten instead (100, 200, 500, 1k).
+
     Parameters
     ----------
     values : pandas.Series or numpy.ndarray
@@ -84,11 +87,12 @@ def decade_axis(values: pd.Series | np.ndarray, title: str, *, billions: bool = 
     if not (np.isfinite(arr).all() and (arr > 0).all()):
         raise ValueError(f"a log axis ({title!r}) needs finite values > 0")
     lo, hi = int(np.floor(np.log10(arr.min()))), int(np.ceil(np.log10(arr.max())))
+    steps = (1.0, 2.0, 5.0) if hi - lo <= 1 else (1.0,)  # one decade alone: 1-2-5 ticks, so it can be read
+    ticks = [float(m * 10.0**k) for k in range(lo, hi + 1) for m in steps if m * 10.0**k <= 10.0**hi * (1 + 1e-9)]
     expr = "datum.value >= 1 ? format(datum.value, '~s') : format(datum.value, '~g')"
     if billions:
         expr = f"replace({expr}, 'G', 'B')"
-    return alt.Axis(title=title, values=[float(10.0**k) for k in range(lo, hi + 1)], labelExpr=expr, grid=grid,
-                    labelOverlap="greedy")
+    return alt.Axis(title=title, values=ticks, labelExpr=expr, grid=grid, labelOverlap="greedy")
 
 
 DECADE_LABEL = ("abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) > 1e-6 ? '' : "

@@ -1,4 +1,12 @@
-"""HTML views of the claims ledger: a chapter's box, the report's tables, explanations and a chart."""
+"""HTML views of the claims ledger: a chapter's box, the report's tables, explanations and a chart.
+
+Each view reads on a laptop (the 784 px article column of the book at 1400 px) and on a phone (a 358 px column at
+390 px): the claims box and the ledger tables are tables whose rows become blocks on a narrow screen (a
+claim's text, then "paper · ours · status" on the lines below), by the style sheet :data:`STYLE`, which each
+view carries (scoped to its own classes; a page that shows two views gets it twice, harmlessly). Values are
+printed by :func:`memwall.reader_table.format_number` with :data:`DIGITS` significant digits, so one column
+has one format.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +16,11 @@ from functools import cache
 from pathlib import Path
 
 import altair as alt
+import numpy as np
 import pandas as pd
 from docutils.nodes import make_id
 
+from memwall.charts import theme
 from memwall.claims.core import (
     DIFFERS_EXPLAINED,
     NOT_REPRODUCIBLE,
@@ -20,15 +30,68 @@ from memwall.claims.core import (
     chapters,
 )
 from memwall.claims.ledger import ledger
+from memwall.reader_table import format_number
 
-__all__ = ["HTMLBlock", "chapter_title", "claims_box", "claims_chart", "explanations_html", "format_value",
-           "is_own_claim", "ledger_html", "status_counts"]
+__all__ = ["DIGITS", "STYLE", "HTMLBlock", "chapter_title", "claims_box", "claims_chart", "explanations_html",
+           "format_difference", "format_value", "is_own_claim", "ledger_html", "status_counts"]
 
 STATUS_COLOURS = {REPRODUCED: "#1b7837", DIFFERS_EXPLAINED: "#b35806", NOT_REPRODUCIBLE: "#6b6b6b",
                   UNEXPLAINED: "#d7191c"}
-"""Colour of each status (badges and chart)."""
+"""Colour of each status (badges and chart): dark enough to read as text on white (contrast >= 4.5:1)."""
+
+DIGITS = 4
+"""Significant digits of our values in every view (digits left of the decimal point are never dropped)."""
+DIFFERENCE_DIGITS = 2
+"""Significant digits of a difference [%]."""
 
 REPORT_DOC = "chapters/reproduction_report"
+
+NARROW_PX = 600
+"""Below this viewport width [px] the rows of the claims box and of the ledger become blocks."""
+
+STYLE = f"""<style>
+.claims-box-table, .claims-ledger {{ width: 100%; border-collapse: collapse; margin: 0.3em 0 0.6em; }}
+.claims-box-table {{ font-size: 0.9em; table-layout: fixed; }}
+.claims-ledger {{ font-size: 0.85em; table-layout: fixed; }}
+.claims-box-table th, .claims-box-table td, .claims-ledger th, .claims-ledger td {{
+  padding: 0.3em 0.45em; vertical-align: top; text-align: left; border-bottom: 1px solid #d0d0d0;
+  overflow-wrap: anywhere; }}
+.claims-box-table thead th, .claims-ledger thead th {{ font-weight: 600; border-bottom: 2px solid #808080; }}
+.claims-box-table th.claim-col {{ width: 40%; }}
+.claims-box-table th.ref-col {{ width: 24%; }}
+.claims-box-table th.ours-col {{ width: 22%; }}
+.claims-box-table th.status-col {{ width: 14%; }}
+.claims-box-table td.num, .claims-ledger td.num {{ font-variant-numeric: tabular-nums; }}
+.claims-ledger td.num, .claims-ledger th.num {{ text-align: right; }}
+.claims-ledger code {{ font-size: 0.92em; overflow-wrap: anywhere; white-space: normal; }}
+.claims-ledger small, .claims-box-table small {{ opacity: 0.8; }}
+.claims-ledger tr.claims-group th {{ font-weight: 600; background: rgba(128, 128, 128, 0.08); }}
+.claims-ledger td.ours strong {{ font-weight: 600; font-variant-numeric: tabular-nums; }}
+.claims-ledger .claim-status {{ overflow-wrap: normal; }}
+.claims-box-table .claim-status, .claims-ledger .claim-status {{ font-weight: 600; }}
+.claims-box-table td, .claims-box-table th {{ overflow-wrap: break-word; }}
+.claims-ledger-chapter {{ margin: 1.5em 0 0.2em; text-align: left; }}
+.claims-ledger, .claims-box-table {{ text-align: left; }}
+@media (max-width: {NARROW_PX}px) {{
+  div.claims-box p.admonition-title ~ * {{ margin-left: 0.3rem; margin-right: 0.3rem; }}
+  .claims-box-table, .claims-box-table tbody, .claims-box-table tr, .claims-box-table td,
+  .claims-ledger, .claims-ledger tbody, .claims-ledger tr, .claims-ledger td, .claims-ledger th {{
+    display: block; width: auto; }}
+  .claims-box-table thead, .claims-ledger thead, .claims-ledger colgroup {{
+    position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }}
+  .claims-box-table tr, .claims-ledger tr {{ padding: 0.4em 0; border-bottom: 1px solid #b0b0b0; }}
+  .claims-box-table td, .claims-ledger td, .claims-ledger th {{ border: none; padding: 0.05em 0; }}
+  .claims-box-table td[data-label], .claims-ledger td[data-label] {{ display: inline; white-space: normal;
+    text-align: left; }}
+  .claims-box-table td[data-label]::before, .claims-ledger td[data-label]::before {{
+    content: attr(data-label) " "; opacity: 0.75; font-size: 0.92em; }}
+  .claims-box-table td[data-label] ~ td[data-label]::before,
+  .claims-ledger td[data-label] ~ td[data-label]::before {{ content: " · " attr(data-label) " "; }}
+  .claims-ledger td[data-label] br {{ display: none; }}
+  .claims-ledger tr.claims-group {{ border-bottom: 2px solid #808080; padding-top: 0.8em; }}
+}}
+</style>"""
+"""Style sheet of the claims views (scoped to their classes), emitted with each view."""
 
 
 class HTMLBlock:
@@ -62,38 +125,62 @@ def _href(docname: str, section: str | None = None, *, from_doc: str = REPORT_DO
     return target + (f"#{make_id(section)}" if section else "")
 
 
-def format_value(value: float, kind: str = "number") -> str:
-    """A claim value for display: yes/no, thousands separators, about 4 significant digits; NaN -> "—"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_value(value: float | bool | None, kind: str = "number") -> str:
+    """A claim value for display: yes/no, or :data:`DIGITS` significant digits with thousands separators.
+
+    Parameters
+    ----------
+    value : float, bool or None
+        The value (in the claim's unit); None or NaN is shown as "—".
+    kind : {"number", "yes/no"}
+        The claim's kind (the ledger's ``kind`` column).
+
+    Returns
+    -------
+    str
+        "yes" / "no", or e.g. "1,326", "506", "22.43", "0.1417".
+
+    Raises
+    ------
+    ValueError
+        For another ``kind``.
+    """
+    if kind not in ("number", "yes/no"):
+        raise ValueError(f"kind={kind!r} must be 'number' or 'yes/no'")
+    if _missing(value):
         return "—"
     if kind == "yes/no":
         return "yes" if value else "no"
-    v = float(value)
-    if abs(v) >= 1000 or v.is_integer():
-        return f"{v:,.0f}"
-    if abs(v) >= 100:
-        return f"{v:.1f}"
-    if abs(v) >= 1:
-        return f"{v:.3f}".rstrip("0").rstrip(".") if v != int(v) else f"{v:.0f}"
-    return f"{v:.3g}"
+    return format_number(float(value), DIGITS)
+
+
+def _signed(value: float, digits: int) -> str:
+    text = format_number(value, digits)
+    return text.replace("-", "−", 1) if text.startswith("-") else ("±0" if text == "0" else f"+{text}")
+
+
+def format_difference(row: pd.Series) -> str:
+    """Ours over the paper's, minus one, of a ledger row: "+0.74 %", "−12 %" (:data:`DIFFERENCE_DIGITS`
+    significant digits); the absolute difference with its unit where the paper's value is 0; "—" for a
+    yes/no claim or a missing value."""
+    if row["kind"] == "yes/no" or _missing(row["difference"]):
+        return "—"
+    if not _missing(row["difference_pct"]):
+        return f"{_signed(row['difference_pct'], DIFFERENCE_DIGITS)} %"
+    return f"{_signed(row['difference'], DIGITS)} {row['unit']}"
 
 
 def _badge(status: str) -> str:
     colour = STATUS_COLOURS.get(status, "#000")
-    return (f'<span class="claim-status" style="color:{colour};font-weight:600;white-space:nowrap">'
-            f"{html.escape(status)}</span>")
+    return f'<span class="claim-status" style="color:{colour}">{html.escape(status)}</span>'
 
 
 def _ours(row: pd.Series) -> float:
     return row["ours_paper_data"] if row["basis"] == "paper data" else row["ours_extended"]
-
-
-def _diff_text(row: pd.Series) -> str:
-    if row["kind"] == "yes/no" or math.isnan(row["difference"]):
-        return "—"
-    if not math.isnan(row["difference_pct"]):
-        return f"{row['difference_pct']:+.1f} %"
-    return f"{row['difference']:+.3g}"
 
 
 def status_counts(table: pd.DataFrame | None = None) -> dict[str, int]:
@@ -132,11 +219,18 @@ def _check_chapter_file(chapter: str) -> None:
                          f"{', '.join(chapters())}")
 
 
+def _cell(label: str, content: str, css: str = "") -> str:
+    """A value cell: its header in ``data-label`` (shown before the value on a phone)."""
+    cls = f' class="{css}"' if css else ""
+    return f'<td data-label="{html.escape(label, quote=True)}"{cls}>{content}</td>'
+
+
 def claims_box(chapter: str) -> HTMLBlock:
     """A short "claims checked here" box for one chapter (HTML, admonition style).
 
     One row per claim (claim, paper, ours, status); claims that share a ``group`` (the cells of one
-    published table) are summarised in one row with their status counts. Links to the reproduction report.
+    published table) are summarised in one row with their status counts. On a narrow screen each row is a
+    block: the claim's text, then "Paper … · Ours … · Status …" below it. Links to the reproduction report.
 
     Parameters
     ----------
@@ -164,6 +258,8 @@ def claims_box(chapter: str) -> HTMLBlock:
             "<p>No claim of the paper is checked in this chapter. Those the book checks are listed in the "
             f'<a href="{_href(REPORT_DOC, None, from_doc=chapter)}">Reproduction report</a>.</p></div>')
     table = ledger(chapter, strict=True)
+    own = int(table.apply(is_own_claim, axis=1).sum())
+    reference = "Reference" if own else "Paper"
     rows = []
     done: set[str] = set()
     for _, r in table.iterrows():
@@ -176,28 +272,30 @@ def claims_box(chapter: str) -> HTMLBlock:
             worst = next((s for s in (UNEXPLAINED, NOT_REPRODUCIBLE, DIFFERS_EXPLAINED, REPRODUCED)
                           if (members["status"] == s).any()), REPRODUCED)
             status_cell = _badge(worst) if members["status"].nunique() == 1 else html.escape(_counts_text(members))
-            rows.append(f"<tr><td>{html.escape(group[0].upper() + group[1:])}</td>"
-                        f"<td>{len(members)} reference values</td>"
-                        f"<td>{int((members['status'] == REPRODUCED).sum())} within tolerance</td>"
-                        f"<td>{status_cell}</td></tr>")
+            rows.append(f'<tr><td class="claim-text">{html.escape(group[0].upper() + group[1:])}</td>'
+                        + _cell(reference, f"{len(members)} reference values")
+                        + _cell("Ours", f"{int((members['status'] == REPRODUCED).sum())} within tolerance")
+                        + _cell("Status", status_cell, "status" if members["status"].nunique() == 1 else "")
+                        + "</tr>")
             continue
         ours = format_value(_ours(r), r["kind"])
         unit = "" if r["kind"] == "yes/no" or ours == "—" else f" {html.escape(r['unit'])}"
-        rows.append(f"<tr><td>{html.escape(r['statement'])}</td><td>{html.escape(r['paper_text'])}</td>"
-                    f"<td>{ours}{unit}</td><td>{_badge(r['status'])}</td></tr>")
+        rows.append(f'<tr><td class="claim-text">{html.escape(r["statement"])}</td>'
+                    + _cell(reference, html.escape(r["paper_text"]))
+                    + _cell("Ours", f"{ours}{unit}", "num")
+                    + _cell("Status", _badge(r["status"]), "status") + "</tr>")
     anchor = make_id(chapter_title(chapter))
-    own = int(table.apply(is_own_claim, axis=1).sum())
-    title, reference = ("Claims of the paper checked in this chapter", "Paper") if not own else (
-        "Claims checked in this chapter", "Reference")
+    title = "Claims checked in this chapter" if own else "Claims of the paper checked in this chapter"
     note = ("" if not own else
             f" {own} of them are this book's own (the reference says <em>this book</em> or <em>our claim</em>): "
             "a derivation or a number of ours, checked against the code, not a claim of the paper.")
     markup = (
         '<div class="admonition note claims-box">'
-        f'<p class="admonition-title">{title}</p>'
-        '<table class="claims-box-table" style="font-size:0.9em">'
-        f"<thead><tr><th>Claim</th><th>{reference}</th><th>Ours</th><th>Status</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f'<p class="admonition-title">{title}</p>{STYLE}'
+        '<div class="claims-box-body"><table class="claims-box-table">'
+        f'<thead><tr><th scope="col" class="claim-col">Claim</th><th scope="col" class="ref-col">{reference}</th>'
+        '<th scope="col" class="ours-col">Ours</th><th scope="col" class="status-col">Status</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
         f'<p>Summary: {html.escape(_counts_text(table))}.{note} Tolerances, methods and explanations: '
         f'<a href="{_href(REPORT_DOC, None, from_doc=chapter)}#{anchor}">Reproduction report</a>.</p></div>')
     return HTMLBlock(markup)
@@ -211,8 +309,50 @@ def is_own_claim(row: pd.Series) -> bool:
     return f"{row['source']}".lower().startswith("this book") or "this book" in text or "our claim" in text
 
 
+LEDGER_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("Claim", "", "35%"), ("Paper", "", "17%"), ("Ours", "", "20%"), ("Difference [%]", "num", "14%"),
+    ("Status", "", "14%"),
+)
+"""Header, cell class and width (share of the article) of each column of a ledger table."""
+
+_BASIS_WORDS = {"paper data": "the paper's data", "extended data": "extended data"}
+
+
+def _ours_cell(r: pd.Series) -> str:
+    """Our value that the status compares (bold, with the unit); under it "from extended data" where it is not
+    from the paper's data, and our value from the other data where there is one."""
+    compared = "paper data" if r["basis"] == "paper data" else "extended data"
+    other = "extended data" if compared == "paper data" else "paper data"
+    column = {"paper data": "ours_paper_data", "extended data": "ours_extended"}
+    value = format_value(r[column[compared]], r["kind"])
+    unit = "" if r["kind"] == "yes/no" or value == "—" else f" {html.escape(r['unit'])}"
+    notes = [] if compared == "paper data" else [f"from {_BASIS_WORDS[compared]}"]
+    if not _missing(r[column[other]]):
+        notes.append(f"{_BASIS_WORDS[other]}: {format_value(r[column[other]], r['kind'])}")
+    note = f" <br><small>{html.escape('; '.join(notes))}</small>" if notes else ""
+    return f"<strong>{value}</strong>{unit}{note}"
+
+
+def _ledger_row(r: pd.Series) -> str:
+    cid = html.escape(r["claim_id"])
+    return (f'<tr id="claim-{cid}"><td class="claim-text">{html.escape(r["statement"])}<br>'
+            f"<small><code>{cid}</code> · {html.escape(r['source'])}</small></td>"
+            + _cell("Paper", html.escape(r["paper_text"]))
+            + _cell("Ours", _ours_cell(r), "ours")
+            + _cell("Difference", f"{html.escape(format_difference(r))} <br><small>tol. "
+                                  f"{html.escape(r['tolerance'])}</small>", "num")
+            + _cell("Status", _badge(r["status"])) + "</tr>")
+
+
 def ledger_html(table: pd.DataFrame | None = None) -> HTMLBlock:
     """The full ledger as HTML tables, one per chapter (a heading row per group of claims).
+
+    Every table fits the article at 1400 px (fixed column widths; long words wrap); on a narrow screen each
+    row is a block: the claim, then "Paper … · Ours … · Difference … · Status …". The "Ours" cell gives, in
+    bold, the value the status compares with the paper's (from the paper's data where there is one, else from
+    extended data, then marked so) with its unit, and under it our value from the other data if there is
+    one. Each row's id is ``claim-<claim_id>``, each chapter's paragraph id the chapter title's (links from
+    the chapters' boxes and the explanations point at them).
 
     Parameters
     ----------
@@ -224,7 +364,11 @@ def ledger_html(table: pd.DataFrame | None = None) -> HTMLBlock:
     HTMLBlock
     """
     table = ledger(strict=True) if table is None else table
-    parts = []
+    colgroup = "<colgroup>" + "".join(f'<col style="width:{w}">' for _, _, w in LEDGER_COLUMNS) + "</colgroup>"
+    head = "<thead><tr>" + "".join(
+        f'<th scope="col"{f" class={css!r}" if css else ""}>{html.escape(h)}</th>'
+        for h, css, _ in LEDGER_COLUMNS) + "</tr></thead>"
+    parts = [STYLE]
     for chapter in dict.fromkeys(table["chapter"]):
         sub = table[table["chapter"] == chapter]
         title = chapter_title(chapter)
@@ -232,24 +376,14 @@ def ledger_html(table: pd.DataFrame | None = None) -> HTMLBlock:
         for _, r in sub.iterrows():
             group = r["group"] if isinstance(r["group"], str) else None
             if group != last_group and group is not None:
-                body.append(f'<tr><th colspan="7" style="text-align:left">{html.escape(group)}</th></tr>')
+                body.append(f'<tr class="claims-group"><th colspan="{len(LEDGER_COLUMNS)}">'
+                            f"{html.escape(group[0].upper() + group[1:])}</th></tr>")
             last_group = group
-            unit = html.escape(r["unit"])
-            body.append(
-                f'<tr id="claim-{html.escape(r["claim_id"])}"><td><code>{html.escape(r["claim_id"])}</code><br>'
-                f'{html.escape(r["statement"])}<br><small>{html.escape(r["source"])}</small></td>'
-                f"<td>{html.escape(r['paper_text'])}</td>"
-                f"<td>{format_value(r['ours_paper_data'], r['kind'])}</td>"
-                f"<td>{format_value(r['ours_extended'], r['kind'])}</td>"
-                f"<td>{unit}</td><td>{_diff_text(r)}<br><small>tol. {html.escape(r['tolerance'])}</small></td>"
-                f"<td>{_badge(r['status'])}</td></tr>")
+            body.append(_ledger_row(r))
         parts.append(
-            f'<p id="{make_id(title)}" style="margin-top:1.5em"><strong><a href="{_href(chapter)}">'
+            f'<p id="{make_id(title)}" class="claims-ledger-chapter"><strong><a href="{_href(chapter)}">'
             f"{html.escape(title)}</a></strong> — {html.escape(_counts_text(sub))}</p>"
-            '<div style="overflow-x:auto"><table class="claims-ledger" style="font-size:0.85em">'
-            "<thead><tr><th>Claim</th><th>Paper</th><th>Ours (paper's data)</th><th>Ours (extended data)</th>"
-            "<th>Unit</th><th>Difference</th><th>Status</th></tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table></div>")
+            f'<table class="claims-ledger">{colgroup}{head}<tbody>{"".join(body)}</tbody></table>')
     return HTMLBlock("".join(parts))
 
 
@@ -276,40 +410,88 @@ def explanations_html(table: pd.DataFrame | None = None) -> HTMLBlock:
         see = (f' See <a href="{_href(chapter, where)}">{html.escape(chapter_title(chapter))}, '
                f'“{html.escape(where)}”</a>.') if where else ""
         items.append(f"<li>{_badge(status)} ({len(grp)}): {ids}. {html.escape(note)}{see}</li>")
-    return HTMLBlock(f"<ul>{''.join(items)}</ul>" if items else "<p>Every claim is reproduced.</p>")
+    body = f"<ul>{''.join(items)}</ul>" if items else "<p>Every claim is reproduced.</p>"
+    return HTMLBlock('<style>.claims-explanations code { overflow-wrap: anywhere; white-space: normal; }'
+                     '.claims-explanations .claim-status { font-weight: 600; }</style>'
+                     f'<div class="claims-explanations">{body}</div>')
 
 
-def claims_chart(table: pd.DataFrame | None = None, *, title: str = "") -> alt.Chart:
+CHART_ROW_PX = 40
+"""Height of one chapter's band in :func:`claims_chart` [px]: its title on top, its points below."""
+
+
+def claims_chart(table: pd.DataFrame | None = None, *, title: str = "") -> alt.LayerChart:
     """Our value over the paper's for every numeric claim, log scale, coloured by status.
+
+    One band per chapter, its title written at the top of the band (so the plot keeps the whole width on a
+    phone), its claims as points below it (spread vertically at random, so that equal ratios stay visible).
+    A dashed line marks ours = paper. The chart takes the width of the page's column.
 
     Parameters
     ----------
     table : pandas.DataFrame, optional
         A ledger (default: the whole ledger).
     title : str
-        Chart title.
+        Chart title; leave it empty in the book (the figure's caption says what the chart shows).
 
     Returns
     -------
-    altair.Chart
-        One point per numeric claim with positive values; y = chapter, x = ours / paper [x] (log).
+    altair.LayerChart
+        Layers: the ours = paper rule, its label, the chapters' titles, the points (x = ours / paper [x],
+        log axis labelled at the decades).
+
+    Raises
+    ------
+    ValueError
+        If the ledger holds no numeric claim with positive paper and own values.
     """
     table = ledger() if table is None else table
     num = table[(table["kind"] == "number")].copy()
     num["ours"] = [_ours(r) for _, r in num.iterrows()]
     num = num[(num["paper_value"] > 0) & (num["ours"] > 0)]
+    if num.empty:
+        raise ValueError("claims_chart: the ledger holds no numeric claim with positive paper and own values")
     num["ratio"] = num["ours"] / num["paper_value"]
     num["chapter_title"] = num["chapter"].map(chapter_title)
-    domain = [s for s in (*STATUSES, UNEXPLAINED) if s in set(table["status"]) or s in STATUSES]
-    points = alt.Chart(num[["claim_id", "statement", "paper_text", "ours", "unit", "ratio", "status",
-                            "chapter_title"]]).mark_circle(size=55, opacity=0.75).encode(
-        x=alt.X("ratio:Q", scale=alt.Scale(type="log"), title="ours / paper [x] (log scale)"),
-        y=alt.Y("chapter_title:N", title=None, sort=[chapter_title(c) for c in chapters()]),
-        yOffset=alt.YOffset("jitter:Q"),
+    order = [chapter_title(c) for c in chapters() if chapter_title(c) in set(num["chapter_title"])]
+    order += [t for t in dict.fromkeys(num["chapter_title"]) if t not in order]
+    present = set(num["status"])
+    domain = [s for s in (*STATUSES, UNEXPLAINED) if s in present]
+    lo = 10.0 ** math.floor(math.log10(min(num["ratio"].min(), 1.0)))
+    hi = 10.0 ** math.ceil(math.log10(max(num["ratio"].max(), 1.0)))
+    if lo == hi:
+        lo, hi = lo / 10, hi * 10
+    x_scale = alt.Scale(type="log", domain=[lo, hi])
+    y = alt.Y("chapter_title:N", sort=order, title=None,
+              axis=alt.Axis(labels=False, ticks=False, domain=False, grid=True, gridOpacity=0.4, bandPosition=0),
+              scale=alt.Scale(paddingInner=0, paddingOuter=0))
+    shown = num[["claim_id", "statement", "paper_text", "ours", "unit", "ratio", "status", "chapter_title"]]
+    points = alt.Chart(shown).mark_circle(size=55, opacity=0.8).encode(
+        x=alt.X("ratio:Q", scale=x_scale, axis=theme.decade_axis(np.array([lo, hi]), "ours / paper [x]")),
+        y=y,
+        yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[0, 1], range=[17, CHART_ROW_PX - 5])),
         color=alt.Color("status:N", scale=alt.Scale(domain=domain, range=[STATUS_COLOURS[s] for s in domain]),
-                        title="status", legend=alt.Legend(orient="bottom", direction="horizontal")),
-        tooltip=["claim_id", "statement", "paper_text", alt.Tooltip("ours:Q", format=".4g"), "unit",
-                 alt.Tooltip("ratio:Q", format=".3f"), "status"],
+                        title="status", legend=alt.Legend(orient="bottom", direction="horizontal",
+                                                          symbolType="circle", symbolOpacity=0.8)),
+        tooltip=[alt.Tooltip("claim_id:N", title="claim"), alt.Tooltip("statement:N", title="statement"),
+                 alt.Tooltip("chapter_title:N", title="chapter"),
+                 alt.Tooltip("paper_text:N", title="paper"), alt.Tooltip("ours:Q", title="ours", format=".4~g"),
+                 alt.Tooltip("unit:N", title="unit"),
+                 alt.Tooltip("ratio:Q", title="ours / paper [x]", format=".3~g"),
+                 alt.Tooltip("status:N", title="status")],
     ).transform_calculate(jitter="random()")
-    one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 3], color="#444").encode(x="x:Q")
-    return (one + points).properties(title=title, height=alt.Step(38), width=460)
+    # the chapters' titles, at the top left of their bands: cut with an ellipsis at the plot's width (so that
+    # they never widen the chart), over a white halo where they cross the dashed line
+    titles = alt.Chart(pd.DataFrame({"chapter_title": order})).encode(
+        x=alt.datum(lo, scale=x_scale), y=alt.Y("chapter_title:N", sort=order, bandPosition=0, title=None),
+        text="chapter_title:N")
+    style = dict(align="left", baseline="top", dx=2, dy=3, fontSize=11, limit=alt.expr("width - 4"))
+    labels = titles.mark_text(**style, stroke="white", strokeWidth=3, strokeOpacity=0.9) + titles.mark_text(
+        **style, color="#333")
+    one = alt.Chart(pd.DataFrame({"x": [1.0]}))
+    rule = one.mark_rule(strokeDash=[4, 3], color="#444").encode(x=alt.X("x:Q", scale=x_scale))
+    rule_label = one.mark_text(align="left", baseline="bottom", dx=3, dy=-2, fontSize=11, color="#444").encode(
+        x=alt.X("x:Q", scale=x_scale), y=alt.value(0), text=alt.value("ours = paper"))
+    chart = alt.layer(rule, labels, points, rule_label)
+    chart = theme.responsive(chart, height=CHART_ROW_PX * len(order))
+    return chart.properties(title=title) if title else chart

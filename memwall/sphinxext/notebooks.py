@@ -260,8 +260,9 @@ def _bar(app: Sphinx, pagename: str, pathto: Any) -> str:
             # Binder builds its notebooks from the repository's sources, which hold the solutions: the
             # student edition links only to notebooks of its own (Download, and Colab from the site's branch)
             items.append(f'<a class="memwall-launch-bh" href="{html.escape(links["binder"])}">Launch Binder</a>')
-    return ('<div class="memwall-notebook-links" role="navigation" aria-label="Run this chapter">'
-            "Run this chapter: " + " · ".join(items) + "</div>\n")
+    what = "chapter" if pagename.startswith("chapters/") else "page"  # the intro is a page, not a chapter
+    return (f'<div class="memwall-notebook-links" role="navigation" aria-label="Run this {what}">'
+            f"Run this {what}: " + " · ".join(items) + "</div>\n")
 
 
 def _book(app: Sphinx) -> Book:
