@@ -183,5 +183,6 @@ def test_a_series_keeps_its_colour_and_shape_whatever_the_order():
 
     paper_colour, paper_shape = _series_scales(["DRAM bandwidth: 1.59x", "peak FLOP/s: 3.03x"], None)
     ours_colour, ours_shape = _series_scales(["peak FLOP/s (max 16-bit): 2.70x", "DRAM bandwidth: 1.70x"], None)
-    assert dict(zip(paper_colour.range, paper_shape.range)) == dict(zip(ours_colour.range, ours_shape.range))
+    paper = dict(zip(paper_colour.range, paper_shape.range, strict=True))
+    assert paper == dict(zip(ours_colour.range, ours_shape.range, strict=True))
     assert paper_shape.range == ["square", "circle"] and ours_shape.range == ["circle", "square"]
