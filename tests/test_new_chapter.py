@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 from pathlib import Path
 
@@ -62,6 +63,8 @@ def test_new_chapter_in_a_new_part_before_the_reference(fork: Path):
     assert page.exercises and all(LABEL.match(label) and label.startswith(f"ex-{stem}-")
                                   for label, _ in page.exercises)
     assert len(page.exercises) >= exercises_minimum(text) == 1  # a lab may set one exercise
+    figures = re.findall(r"name: (fig-[\w-]+)", text)  # figure labels too are the chapter's own
+    assert figures and all(f.startswith(f"fig-{stem}-") for f in figures) and "fig-template-" not in text
     assert jupytext.reads(text, fmt="md:myst").metadata["kernelspec"]["name"] == "python3"
 
 

@@ -31,12 +31,12 @@ RESERVED = frozenset({"index", "genindex", "search", "modindex", "py-modindex"})
 
 
 def _label_stem(name: str) -> str:
-    """The exercise-label stem of a chapter: ``lab_roofline`` -> ``lab-roofline`` (labels are ``ex-<stem>-...``)."""
+    """The label stem of a chapter: ``lab_roofline`` -> ``lab-roofline`` (``ex-<stem>-...``, ``fig-<stem>-...``)."""
     return name.replace("_", "-")
 
 
 def chapter_text(template: str, name: str, title: str | None = None) -> str:
-    """The template with the chapter's docname, exercise labels and (optionally) title.
+    """The template with the chapter's docname, exercise and figure labels and (optionally) title.
 
     Parameters
     ----------
@@ -54,6 +54,7 @@ def chapter_text(template: str, name: str, title: str | None = None) -> str:
     """
     text = template.replace("chapters/_template", f"chapters/{name}")
     text = text.replace("ex-template-", f"ex-{_label_stem(name)}-")
+    text = text.replace("fig-template-", f"fig-{_label_stem(name)}-")  # figure labels are unique across the book
     # the template's instructions to its copier (HTML comments) do not belong in the chapter, or in its search index
     text = re.sub(r"<!--.*?-->\n(\s*\n)?", "", text, flags=re.S)
     if title:
