@@ -164,3 +164,23 @@ def test_a_control_changes_its_chart(site: Path, server: str, browser, page: str
     """Operating the first dropdown or slider of an interactive chart redraws its marks."""
     before, after = _chart_changes(browser, f"{server}/chapters/{page}.html", control, act)
     assert before and after and before != after, f"the chart of {page} did not change after operating {control}"
+
+
+@pytest.mark.browser
+def test_charts_fit_their_column_again_after_the_window_narrows_and_widens(site: Path, server: str, browser) -> None:
+    """A phone turned, a window dragged: after 1400 -> 390 -> 1400 px every chart is as wide as its column again
+    (Vega alone re-measured the column before the theme's layout had settled; memwall.js re-sends the event)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(f"{server}/chapters/encoder_decoder.html", wait_until="load")
+        page.locator("div[id^='altair-viz-'] svg.marks").first.wait_for(state="attached", timeout=15_000)
+        for width in (390, 1400):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.wait_for_timeout(700)  # the script's 200 ms settling time and Vega's redraw
+        too_wide = page.evaluate("""() => [...document.querySelectorAll("div[id^='altair-viz-']")]
+            .map((d, i) => [i + 1, Math.round(d.querySelector('svg.marks').getBoundingClientRect().width),
+                            Math.round(d.getBoundingClientRect().width)])
+            .filter(([, svg, box]) => svg > box + 1)""")
+    finally:
+        page.close()
+    assert not too_wide, f"charts wider than their column after a resize (chart, svg px, column px): {too_wide}"

@@ -203,8 +203,10 @@ def roofline_chart(
     note = alt.Chart(pd.DataFrame({"n": [0]})).transform_calculate(key=key_expr).transform_lookup(
         lookup="key", from_=alt.LookupData(ceil, key="key", fields=["peak_flop_per_s"])
     ).transform_filter("!isValid(datum.peak_flop_per_s)").transform_calculate(
-        text=f"'no ' + {p_prec.name} + ' ceiling for ' + {p_dev.name} + ': choose another precision'"
-    ).mark_text(align="left", baseline="top", fontSize=13, fontWeight="bold", color=palette.VERMILION).encode(
+        # two lines, so that the message fits a phone's chart
+        text=f"'no ' + {p_prec.name} + ' ceiling for ' + {p_dev.name} + '\\n' + 'choose another precision'"
+    ).mark_text(align="left", baseline="top", fontSize=13, fontWeight="bold", color=palette.VERMILION,
+                lineBreak="\n").encode(
         x=alt.value(8), y=alt.value(8), text="text:N")
     chart = responsive(alt.layer(line, ridge, ridge_label, dots, note).add_params(p_dev, p_prec), height)
     return chart.properties(title=title) if title else chart
