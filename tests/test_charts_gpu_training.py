@@ -159,6 +159,10 @@ def test_training_calculator_keeps_one_y_domain_and_labels_the_device():
     assert "↑" in json.dumps(cut["transform"], ensure_ascii=False)
     zero = next(p for p in spec["params"] if p["name"] == "z_pick")
     assert zero["bind"]["labels"][0] == "0 (none)"
+    for param in spec["params"]:  # menus of numbers read in order, whatever the order of the grid's rows
+        options = param["bind"]["options"]
+        if all(isinstance(o, int | float) and not isinstance(o, bool) for o in options):
+            assert options == sorted(options), (param["name"], options)
     with pytest.raises(ValueError, match="must not be empty"):
         training.training_calculator_chart(grid, devices.iloc[:0])
     opened = training.training_calculator_chart(grid, devices, device="big").to_dict()

@@ -136,8 +136,11 @@ def training_calculator_chart(grid: pd.DataFrame, devices: pd.DataFrame, *, devi
     def pick(column: str, name: str, label: str, frame: pd.DataFrame = grid,
              words: dict | None = None, first: object = None) -> alt.Parameter:
         options = list(dict.fromkeys(frame[column].tolist()))
+        opening = options[0] if first is None else first  # the setting the chart opens on: the table's first
+        if all(isinstance(o, int | float) and not isinstance(o, bool) for o in options):
+            options = sorted(options)  # a menu of numbers reads in order (1, 8, 64 GPUs)
         labels = [str((words or {}).get(o, o)) for o in options]
-        return alt.param(name=name, value=options[0] if first is None else first,
+        return alt.param(name=name, value=opening,
                          bind=alt.binding_select(options=options, labels=labels, name=label))
 
     params = [pick("model", "m_pick", "model "), pick("seq_len", "s_pick", "sequence [tokens] "),
