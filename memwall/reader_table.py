@@ -10,8 +10,10 @@ of "header: value" lines instead of cutting the table; a table estimated to fit 
 (:data:`PHONE_WIDTH_PX`) is marked ``narrow`` and stays a table there.
 
 Numbers: thousands separators, no trailing ``.0`` on whole numbers, ``digits`` significant digits for the
-others without ever rounding digits left of the decimal point away (1,326 stays 1,326); ``—`` for a
-missing value, ``∞`` for an infinite one; booleans become words (``yes`` / ``no`` or the column's own).
+others without ever rounding digits left of the decimal point away (1,326 stays 1,326), trailing zeros kept
+so that every number of a column shows the same precision (2.00, 2.42, 2.70 with 3 digits; a column of
+datasheet values sets ``trailing_zeros=False`` and prints 4.8 as 4.8); ``—`` for a missing value, ``∞`` for
+an infinite one; booleans become words (``yes`` / ``no`` or the column's own).
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ class Column:
         prints ``words`` for True / False, ``"text"`` prints the value as it is.
     words : tuple of str
         The words of a ``"flag"`` column for True and for False.
+    trailing_zeros : bool
+        Keep the zeros that make up ``digits`` significant digits (2.70, 0.500), so that every number of the
+        column shows the same precision; False for values quoted as given (a datasheet's 4.8 TB/s). A number
+        with ``digits`` or more digits left of the point prints without one either way (506, 1,326).
 
     Raises
     ------
@@ -79,6 +85,7 @@ class Column:
     digits: int = 3
     kind: Kind | None = None
     words: tuple[str, str] = ("yes", "no")
+    trailing_zeros: bool = True
 
     def __post_init__(self) -> None:
         if not str(self.header).strip():
@@ -94,7 +101,7 @@ class Column:
         return f"{self.header} [{self.unit}]" if self.unit else self.header
 
 
-def format_number(value: float, digits: int = 3) -> str:
+def format_number(value: float, digits: int = 3, *, trailing_zeros: bool = False) -> str:
     """``value`` with ``digits`` significant digits and thousands separators (1,326; 22.4; 0.0125; 3.2e-07).
 
     Parameters
@@ -103,11 +110,16 @@ def format_number(value: float, digits: int = 3) -> str:
         The number (NaN gives ``—``, infinities ``∞`` / ``−∞``).
     digits : int
         Significant digits (1 to 15); digits left of the decimal point are kept.
+    trailing_zeros : bool
+        Keep the zeros after the point that make up ``digits`` significant digits (2.70 rather than 2.7,
+        0.500 rather than 0.5); a number with ``digits`` or more digits left of the point prints without one
+        either way (506, 1,326).
 
     Returns
     -------
     str
-        Fixed-point text for ``1e-4 <= |value| < 1e15``, ``d.dde±XX`` otherwise; no trailing zeros after the point.
+        Fixed-point text for ``1e-4 <= |value| < 1e15``, ``d.dde±XX`` otherwise; trailing zeros after the point
+        only with ``trailing_zeros``.
     """
     x = float(value)
     if math.isnan(x):
@@ -119,11 +131,15 @@ def format_number(value: float, digits: int = 3) -> str:
     magnitude = math.floor(math.log10(abs(x)))
     if magnitude < -4 or magnitude >= 15:
         mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
-        mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+        if "." in mantissa and not trailing_zeros:
+            mantissa = mantissa.rstrip("0").rstrip(".")
         return f"{mantissa}e{int(exponent):+03d}"
     decimals = max(0, digits - 1 - magnitude)
-    text = f"{round(x, decimals):,.{decimals}f}"
-    if "." in text:
+    rounded = round(x, decimals)
+    if rounded != 0 and math.floor(math.log10(abs(rounded))) > magnitude:  # 9.996 rounds up to 10.0, not 10.00
+        decimals = max(0, decimals - 1)
+    text = f"{rounded:,.{decimals}f}"
+    if "." in text and not trailing_zeros:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
@@ -155,7 +171,7 @@ def _cell(value: object, column: Column, name: str, row: int) -> str:
         if isinstance(value, float | np.floating) and not math.isfinite(value):
             return format_number(value)
         return f"{int(value):,}"
-    return format_number(float(value), column.digits)
+    return format_number(float(value), column.digits, trailing_zeros=column.trailing_zeros)
 
 
 def _wrapped_chars(text: str, wrap: int) -> int:

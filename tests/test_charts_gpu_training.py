@@ -178,4 +178,4 @@ def test_training_tables():
     assert frame.loc[frame["Model"] == "AlexNet", "Total, ours [GB]"].iloc[0] == "—"
     steps = pd.DataFrame({"setting": ["a"], "weights_gb": [16.06], "gradients_gb": [16.06], "optimizer_gb": [96.4],
                           "activations_gb": [10.0], "total_gb": [138.6]})
-    assert training.mitigation_table(steps).to_frame().iloc[0].tolist() == ["a", "139", "16.1", "16.1", "96.4", "10"]
+    assert training.mitigation_table(steps).to_frame().iloc[0].tolist() == ["a", "139", "16.1", "16.1", "96.4", "10.0"]

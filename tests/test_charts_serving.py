@@ -108,7 +108,7 @@ def test_quantization_chart_reads(quant):
 def test_quantization_tables(quant, hw):
     times = sc.quantization_times_table(quant).to_frame()
     assert list(times.columns) == ["Model", "Scheme", "A100 [ms]", "H100 [ms]"]
-    fp8_a100 = times[(times["Model"] == "gpt2") & (times["Scheme"] == "FP8")]["A100 [ms]"].iloc[0]
+    fp8_a100 = times[(times["Model"] == "GPT-2 (124M)") & (times["Scheme"] == "FP8")]["A100 [ms]"].iloc[0]
     assert fp8_a100 == "—"  # no FP8 peak on an A100
     crit = serving.critical_batch_table(hw, [H100], ["W16A16", "W8A16", "W4A16"]).set_index("scheme")
     ridge = sc.ridge_by_scheme_table(crit).to_frame()

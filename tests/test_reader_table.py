@@ -30,6 +30,33 @@ def test_format_number_keeps_its_significant_digits(value: float, digits: int) -
     assert abs(printed - value) <= step / 2 * (1 + 1e-9) + 1e-12 * value
 
 
+@pytest.mark.parametrize(("value", "digits", "text"), [
+    (2.7, 3, "2.70"), (2.0, 3, "2.00"), (0.5, 3, "0.500"), (506.0, 3, "506"), (1326.4, 3, "1,326"),
+    (9.996, 3, "10.0"), (99.96, 3, "100"), (3.2e-7, 3, "3.20e-07"), (-0.5, 2, "-0.50"), (0.0, 3, "0"),
+])
+def test_format_number_can_keep_trailing_zeros(value: float, digits: int, text: str) -> None:
+    assert format_number(value, digits, trailing_zeros=True) == text
+
+
+@given(st.floats(min_value=1e-4, max_value=1e14, allow_nan=False, exclude_min=True),
+       st.integers(min_value=1, max_value=6))
+def test_trailing_zeros_show_every_significant_digit(value: float, digits: int) -> None:
+    """With trailing zeros, a number shows ``digits`` significant digits, or all those left of the point."""
+    text = format_number(value, digits, trailing_zeros=True)
+    shown = text.replace(",", "").replace("-", "")
+    integer_digits = len(shown.split(".")[0].lstrip("0"))
+    significant = len(shown.replace(".", "").lstrip("0"))
+    assert significant == max(digits, integer_digits), (value, digits, text)
+
+
+def test_a_column_keeps_its_precision_unless_its_values_are_quoted_as_given() -> None:
+    frame = pd.DataFrame({"growth": [2.0, 2.42, 2.7, 3.0], "datasheet": [4.8, 3.35, 2.0, 8.0]})
+    shown = reader_table(frame, {"growth": Column("Growth per 2 years", "x", digits=3),
+                                 "datasheet": Column("Bandwidth", "TB/s", digits=3, trailing_zeros=False)}).to_frame()
+    assert shown["Growth per 2 years [x]"].tolist() == ["2.00", "2.42", "2.70", "3.00"]
+    assert shown["Bandwidth [TB/s]"].tolist() == ["4.8", "3.35", "2", "8"]
+
+
 def test_headers_units_kinds_and_words() -> None:
     frame = pd.DataFrame({"model": ["a", "b"], "kv_bytes_per_token": [131072.0, 4096.0], "n": [3, 1_500_000],
                           "fits": [True, False], "share": [0.123456, float("nan")]})

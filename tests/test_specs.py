@@ -116,6 +116,20 @@ def test_aliases_and_case() -> None:
     assert get_preset("Llama-2-7B").layers == 32
 
 
+def test_every_preset_has_a_title_for_readers() -> None:
+    """Charts and tables show the model card's name (Llama-2-7B), not the preset key (llama-2-7b)."""
+    from memwall.specs.presets import PRESET_TITLES, display_name, list_presets
+
+    assert set(PRESET_TITLES) == set(list_presets())
+    assert len(set(PRESET_TITLES.values())) == len(PRESET_TITLES)
+    for name, title in PRESET_TITLES.items():
+        assert display_name(name) == display_name(name.upper()) == title
+        family = name.split("-")[0].rstrip("0123456789.")  # gpt2 -> gpt, llama-3.1-405b -> llama
+        assert title.lower().replace("-", "").startswith(family.replace("-", "")), (name, title)
+    assert display_name("gpt2-124m") == PRESET_TITLES["gpt2"]
+    assert display_name("My own model") == "My own model"
+
+
 def test_unknown_preset_lists_available() -> None:
     with pytest.raises(ValueError, match=r"unknown model preset 'gpt5'.*bert-base.*mixtral-8x7b"):
         get_preset("gpt5")

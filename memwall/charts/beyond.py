@@ -270,5 +270,5 @@ def moe_summary_table(table: pd.DataFrame, batches: tuple[int, ...] = (1, 8, 64)
     frame = pd.DataFrame({"quantity": list(rows), **{m: [float(v.iloc[i]) for v in rows.values()]
                                                      for i, m in enumerate(models)}})
     columns: dict[str, Column] = {"quantity": Column("Quantity", kind="text")}
-    columns.update({m: Column(m, digits=3, kind="number") for m in models})
+    columns.update({m: Column(m, digits=3, kind="number", trailing_zeros=False) for m in models})
     return reader_table(frame, columns)

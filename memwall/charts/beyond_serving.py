@@ -123,7 +123,7 @@ def best_k_table(best: pd.DataFrame) -> ReaderTable:
                            "speedup"], "best")
     frame = best.assign(alpha_pct=in_unit(best["alpha"], "%"), ms=in_unit(best["time_per_token_s"], "ms"))
     return reader_table(frame, {
-        "alpha_pct": Column("Acceptance rate α", "%", 3, "number"),
+        "alpha_pct": Column("Acceptance rate α", "%", 3, "number", trailing_zeros=False),
         "best_k": Column("Fastest k", kind="integer"),
         "speedup": Column("Speedup", "x", 3, "number"),
         "ms": Column("Time per token", "ms", 3, "number"),

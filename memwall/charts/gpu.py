@@ -185,7 +185,7 @@ def datasheet_table(rows: pd.DataFrame) -> ReaderTable:
         raise ValueError("rows: datasheet values must be > 0")
     shown = rows.assign(fraction=100 * rows["measured"] / rows["datasheet"])
     return reader_table(shown, {"quantity": Column("Ceiling", kind="text"), "measured": Column("Measured"),
-                                "datasheet": Column("Datasheet"),
+                                "datasheet": Column("Datasheet", trailing_zeros=False),
                                 "fraction": Column("Measured / datasheet", "%", digits=2)})
 
 

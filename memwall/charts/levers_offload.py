@@ -57,11 +57,12 @@ def memory_tiers_table(tiers: pd.DataFrame) -> ReaderTable:
     shown["link"] = shown["link"].astype(object).where(shown["link"].notna(), "none (own memory)")
     shown["shared_by"] = shown["shared_by"].astype(float)
     return reader_table(shown, {
-        "key": Column("System: memory tier", kind="text"), "capacity_gib": Column("Capacity", "GiB", 4),
-        "bandwidth_gb_per_s": Column("Bandwidth", "GB/s", 4),
+        "key": Column("System: memory tier", kind="text"),
+        "capacity_gib": Column("Capacity", "GiB", 4, trailing_zeros=False),
+        "bandwidth_gb_per_s": Column("Bandwidth", "GB/s", 4, trailing_zeros=False),
         "shared_by": Column("Accelerators sharing it", kind="integer"),
         "link": Column("Link to the accelerator", kind="text"),
-        "link_gb_per_s_per_direction": Column("Link per direction", "GB/s", 4)})
+        "link_gb_per_s_per_direction": Column("Link per direction", "GB/s", 4, trailing_zeros=False)})
 
 
 def multi_tier_roofline_chart(ceilings: pd.DataFrame, points: pd.DataFrame) -> alt.LayerChart:

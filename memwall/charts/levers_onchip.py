@@ -16,6 +16,7 @@ import pandas as pd
 from memwall.charts.palette import colour_of, colour_scale
 from memwall.charts.theme import decade_axis, require_columns, require_positive, responsive
 from memwall.reader_table import Column, ReaderTable, reader_table
+from memwall.specs.presets import display_name
 
 __all__ = ["WIDTH_COLOURS", "chips_needed_chart", "onchip_memory_table", "spread_table", "tier_bounds_chart"]
 
@@ -63,10 +64,12 @@ def onchip_memory_table(table: pd.DataFrame) -> ReaderTable:
     shown = table.assign(hbm_tb_per_s=table["memory_bandwidth_gb_per_s"] / 1e3,
                          key=table["device"].astype(str) + ": " + table["sram_name"].astype(str))
     return reader_table(shown, {
-        "key": Column("Device: on-chip memory", kind="text"), "sram_capacity_mib": Column("Capacity", "MiB", 3),
-        "sram_bandwidth_tb_per_s": Column("Bandwidth", "TB/s", 3), "hbm_tb_per_s": Column("HBM", "TB/s", 3),
+        "key": Column("Device: on-chip memory", kind="text"),
+        "sram_capacity_mib": Column("Capacity", "MiB", 3, trailing_zeros=False),
+        "sram_bandwidth_tb_per_s": Column("Bandwidth", "TB/s", 3, trailing_zeros=False),
+        "hbm_tb_per_s": Column("HBM", "TB/s", 3, trailing_zeros=False),
         "confidence": Column("Confidence", kind="text"),
-        "dense_fp16_tflop_per_s": Column("FP16 dense", "TFLOP/s", 3)})
+        "dense_fp16_tflop_per_s": Column("FP16 dense", "TFLOP/s", 3, trailing_zeros=False)})  # datasheets, as given
 
 
 def tier_bounds_chart(table: pd.DataFrame, points: pd.DataFrame | None = None) -> alt.LayerChart:
@@ -128,7 +131,7 @@ def tier_bounds_chart(table: pd.DataFrame, points: pd.DataFrame | None = None) -
         require_columns(points, ["device", "batch", "tier", "model", "parameters", "tokens_per_s"], "points")
         require_positive(points, "tokens_per_s")
         base = alt.Chart(points[["device", "batch", "tier", "model", "parameters", "tokens_per_s"]].assign(
-            kind=_PRESET_KIND)).transform_filter(keep)
+            kind=_PRESET_KIND, model=points["model"].map(display_name))).transform_filter(keep)
         shape = alt.Shape("kind:N", title=None, scale=alt.Scale(domain=[_PRESET_KIND], range=["diamond"]),
                           legend=alt.Legend(symbolFillColor="#555", symbolStrokeColor="#555"))
         layers.append(base.mark_point(filled=True, size=80, opacity=1).encode(
@@ -167,7 +170,9 @@ def chips_needed_chart(table: pd.DataFrame, *, model: str | None = None) -> alt.
     widths = list(dict.fromkeys(table["widths"]))
     if model is not None and model not in models:
         raise ValueError(f"model={model!r} is not in the table; allowed: {', '.join(models)}")
-    pick = alt.param(name="oc_model", value=model or models[-1],
+    table = table.assign(model=table["model"].map(display_name))  # the reader's names: Llama-2-70B
+    models = [display_name(m) for m in models]
+    pick = alt.param(name="oc_model", value=display_name(model) if model is not None else models[-1],
                      bind=alt.binding_select(options=models, name="model "))
     hi = 10.0 ** math.ceil(math.log10(float(np.max(table["chips"])) * 3))
     start = 0.6  # bars start left of 1, so that "fits on one chip" is a visible stub

@@ -16,6 +16,7 @@ from memwall.book import in_unit
 from memwall.charts.palette import BLUE, GREEN, ORANGE, PINK, SKY, colour_scale
 from memwall.charts.theme import require_columns, responsive
 from memwall.reader_table import Column, ReaderTable, reader_table
+from memwall.specs.presets import display_name
 
 __all__ = ["PART_COLOURS", "bytes_per_param_chart", "largest_model_table", "optimizer_memory_chart",
            "published_figures_table"]
@@ -97,6 +98,7 @@ def optimizer_memory_chart(grid: pd.DataFrame, devices: pd.DataFrame) -> alt.Lay
     keep = alt.datum.zero_stage == params[0]
     keys = ["recipe", "zero_stage"]
     if "model" in grid.columns:
+        grid = grid.assign(model=grid["model"].map(display_name))  # the reader's names: Llama-2-7B
         params.append(_pick(list(dict.fromkeys(grid["model"])), "model_pick", "model "))
         keep = keep & (alt.datum.model == params[1])
         keys.append("model")
@@ -162,7 +164,7 @@ def bytes_per_param_chart(table: pd.DataFrame) -> alt.LayerChart:
     unknown = sorted(set(table["part"]) - set(_STATE_PARTS))
     if unknown:
         raise ValueError(f"table: unknown part(s) {unknown}; known: {', '.join(_STATE_PARTS)}")
-    table = table.assign(part_order=table["part"].map(_STATE_PARTS.index))
+    table = table.assign(part_order=table["part"].map(_STATE_PARTS.index), model=table["model"].map(display_name))
     model = _pick(list(dict.fromkeys(table["model"])), "bpp_model", "model ")
     order = list(dict.fromkeys(table["recipe"]))
     top = _nice_top(float(table.groupby(["model", "recipe"])["bytes_per_param"].sum().max()))
@@ -236,5 +238,5 @@ def largest_model_table(largest: pd.DataFrame) -> ReaderTable:
     """
     require_columns(largest, ["recipe", "bytes_per_param", "largest_billion"], "largest")
     return reader_table(largest, {"recipe": Column("Recipe", kind="text"),
-                                  "bytes_per_param": Column("Model states", "B/param", 3),
+                                  "bytes_per_param": Column("Model states", "B/param", 3, trailing_zeros=False),
                                   "largest_billion": Column("Largest model", "billion params", 3)})

@@ -15,6 +15,7 @@ import pandas as pd
 from memwall.charts.palette import BLACK, BLUE, GREEN, ORANGE, SKY, colour_of, colour_scale
 from memwall.charts.theme import require_columns, responsive
 from memwall.reader_table import Column, ReaderTable, reader_table
+from memwall.specs.presets import display_name
 
 __all__ = ["FORMAT_COLOURS", "formats_table", "measured_points", "published_table", "speedup_chart", "storage_chart",
            "whole_model_table"]
@@ -255,8 +256,8 @@ def whole_model_table(whole: pd.DataFrame) -> ReaderTable:
     Returns
     -------
     memwall.reader_table.ReaderTable
-        One row per pruning choice, one column per model (both in the order of ``whole``), 3 significant digits:
-        short model names as headers keep the table narrow.
+        One row per pruning choice, one column per model (both in the order of ``whole``; a preset headed by
+        its reader's name, :func:`memwall.specs.presets.display_name`), 3 significant digits.
 
     Raises
     ------
@@ -269,7 +270,7 @@ def whole_model_table(whole: pd.DataFrame) -> ReaderTable:
     wide = wide.loc[list(dict.fromkeys(whole["pruning"])), models].reset_index()
     wide.columns = ["pruning", *(f"m{i}" for i in range(len(models)))]
     cols: dict[str, Column] = {"pruning": Column("Pruning", kind="text")}
-    cols.update({f"m{i}": Column(str(m), "x", 3) for i, m in enumerate(models)})
+    cols.update({f"m{i}": Column(display_name(str(m)), "x", 3) for i, m in enumerate(models)})
     return reader_table(wide, cols)
 
 
@@ -299,7 +300,7 @@ def published_table(table: pd.DataFrame) -> ReaderTable:
     shown = table.assign(label=_short_labels(table), measured=table["measured"].map(
         lambda m: _MEASURED_LONG.get(m, str(m).replace("_", " "))))
     return reader_table(shown, {
-        "label": Column("Result", kind="text"), "speedup_x": Column("Measured speed-up", "x", 3),
+        "label": Column("Result", kind="text"), "speedup_x": Column("Measured speed-up", "x", 3, trailing_zeros=False),
         "bound_x": Column("Our bound", "x", 3), "fraction_of_bound": Column("Measured / bound", digits=3),
         "model": Column("Model", kind="text"), "source": Column("Source", kind="text"),
         "pattern": Column("Pattern", kind="text"), "measured": Column("What was measured", kind="text")})

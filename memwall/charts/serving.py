@@ -24,6 +24,7 @@ from memwall.book import in_unit
 from memwall.charts.palette import BLACK, BLUE, GREY, VERMILION, colour_of, colour_scale
 from memwall.charts.theme import POW2_LABEL, decade_axis, require_columns, responsive
 from memwall.reader_table import Column, ReaderTable, reader_table
+from memwall.specs.presets import display_name
 
 __all__ = ["critical_batch_by_device_table", "frontier_chart", "intensity_by_batch_table", "kv_variants_table",
            "quantization_chart", "quantization_times_table", "ridge_by_scheme_table"]
@@ -195,9 +196,12 @@ def quantization_chart(table: pd.DataFrame, *, device: str | None = None, title:
     schemes = [s for s in WEIGHT_ONLY if s in set(table["scheme"])]
     formats = [WEIGHT_ONLY[s][0] for s in schemes]
     data = pd.DataFrame({  # SI in, display units out
-        "model": table["model"], "device": table["device"], "format": table["scheme"].map(lambda s: WEIGHT_ONLY[s][0]),
+        "model": table["model"].map(display_name), "device": table["device"],
+        "format": table["scheme"].map(lambda s: WEIGHT_ONLY[s][0]),
         "memory": _memory_words(table["fits"]), "ms": in_unit(table["time_per_token_s"], "ms"),
-        "footprint_gb": in_unit(table["footprint_bytes"], "GB"), "device_gb": in_unit(table["memory_bytes"], "GB")})
+        "footprint_gb": in_unit(table["footprint_bytes"], "GB"),
+        # a datasheet's "80GB" is 80 GiB: say both, so the tooltip's GB match the footprint's
+        "device_memory": [f"{b / 2**30:.0f} GiB = {in_unit(b, 'GB'):.1f} GB" for b in table["memory_bytes"]]})
     pick = alt.param(name="q_device", value=initial_option(devices, device, "device"),
                      bind=alt.binding_select(options=devices, labels=[short_device(d) for d in devices],
                                              name="device "))
@@ -214,7 +218,7 @@ def quantization_chart(table: pd.DataFrame, *, device: str | None = None, title:
     tip = [alt.Tooltip("model:N", title="model"), alt.Tooltip("device:N", title="device"),
            alt.Tooltip("format:N", title="weights"), alt.Tooltip("ms:Q", format=".3~r", title="time per token [ms]"),
            alt.Tooltip("footprint_gb:Q", format=".1f", title="footprint [GB]"),
-           alt.Tooltip("device_gb:Q", format=".1f", title="device memory [GB]"),
+           alt.Tooltip("device_memory:N", title="device memory"),
            alt.Tooltip("memory:N", title="memory")]
     base = alt.Chart(data).transform_filter(alt.datum.device == pick)
     span = base.mark_line(color=GREY, strokeWidth=1).encode(x=x, y=y, detail="model:N")
@@ -248,7 +252,7 @@ def quantization_times_table(table: pd.DataFrame) -> ReaderTable:
         index=["model", "scheme"], columns="device", values="ms", sort=False).reset_index()
     columns: dict[str, Column] = {"model": Column("Model", kind="text"), "scheme": Column("Scheme", kind="text")}
     columns.update({d: Column(chip_name(d), "ms", 3, "number") for d in devices})
-    return reader_table(wide, columns)
+    return reader_table(wide.assign(model=wide["model"].map(display_name)), columns)
 
 
 def ridge_by_scheme_table(crit: pd.DataFrame) -> ReaderTable:
@@ -283,7 +287,7 @@ def ridge_by_scheme_table(crit: pd.DataFrame) -> ReaderTable:
     table = pd.DataFrame({"quantity": list(rows),
                           **{s: [float(v.iloc[i]) for v in rows.values()] for i, s in enumerate(schemes)}})
     columns: dict[str, Column] = {"quantity": Column("Quantity", kind="text")}
-    columns.update({sc: Column(sc, digits=4, kind="number") for sc in schemes})
+    columns.update({sc: Column(sc, digits=4, kind="number", trailing_zeros=False) for sc in schemes})
     return reader_table(table, columns)
 
 

@@ -226,7 +226,7 @@ def bar_comparison_table(comparison: pd.DataFrame) -> ReaderTable:
         "model": Column("Model", kind="text"),
         "total_paper_gb": Column("Total, paper", "GB"), "total_ours_gb": Column("Total, ours", "GB"),
         "total_diff_pct": Column("Total, difference", "%", digits=2),
-        "activations_paper_gb": Column("Activations, paper", "GB"),
+        "activations_paper_gb": Column("Activations, paper", "GB", trailing_zeros=False),
         "activations_diff_pct": Column("Activations, difference", "%", digits=2),
     })
 

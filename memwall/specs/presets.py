@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from memwall.specs.model_spec import ModelSpec
 
-__all__ = ["decoder_spec", "get_preset", "list_presets"]
+__all__ = ["PRESET_TITLES", "decoder_spec", "display_name", "get_preset", "list_presets"]
 
 
 
@@ -117,6 +117,43 @@ _PRESETS: dict[str, ModelSpec] = {
 
 _ALIASES = {"gpt2-124m": "gpt2", "gpt2-355m": "gpt2-medium", "gpt2-774m": "gpt2-large",
             "gpt2-1.5b": "gpt2-xl"}
+
+
+PRESET_TITLES: dict[str, str] = {
+    "bert-base": "BERT-Base", "bert-large": "BERT-Large", "gpt2": "GPT-2 (124M)",
+    "gpt2-medium": "GPT-2 Medium (355M)", "gpt2-large": "GPT-2 Large (774M)", "gpt2-xl": "GPT-2 XL (1.5B)",
+    "llama-2-7b": "Llama-2-7B", "llama-2-13b": "Llama-2-13B", "llama-2-70b": "Llama-2-70B",
+    "llama-3-8b": "Llama-3-8B", "llama-3-70b": "Llama-3-70B", "llama-3.1-405b": "Llama-3.1-405B",
+    "mistral-7b": "Mistral-7B", "mixtral-8x7b": "Mixtral-8x7B",
+    "qwen3-8b": "Qwen3-8B", "gemma-3-27b": "Gemma-3-27B", "deepseek-v3": "DeepSeek-V3",
+}
+"""The reader's name of each preset, as its model card writes it (GPT-2 with its size, as the GPT-2 paper's
+Table 2 gives it); charts and tables show these, code and data keep the preset names."""
+
+
+def display_name(name: str) -> str:
+    """The reader's name of a model: the title of a preset (``"llama-2-7b"`` gives ``"Llama-2-7B"``), any
+    other name as it is.
+
+    Parameters
+    ----------
+    name : str
+        A preset name (:func:`list_presets`, its aliases, any case) or the name of another model (a
+        ``config.json`` the reader loaded), which is returned unchanged.
+
+    Returns
+    -------
+    str
+        The title from :data:`PRESET_TITLES`, or ``name``.
+
+    Examples
+    --------
+    >>> from memwall.specs.presets import display_name
+    >>> display_name("llama-2-7b"), display_name("GPT2-124M"), display_name("my-model")
+    ('Llama-2-7B', 'GPT-2 (124M)', 'my-model')
+    """
+    key = str(name).strip().lower()
+    return PRESET_TITLES.get(_ALIASES.get(key, key), str(name))
 
 
 def list_presets() -> list[str]:
