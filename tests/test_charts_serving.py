@@ -200,6 +200,12 @@ def test_model_side_charts_read(ridges):
     _readable(spec)
     params = {p["name"]: p for p in spec["params"]}
     assert params["moe_context"]["bind"]["options"] == [128, 256]
+    # narrow two-line ridge labels at the left, where the curves are low; the lowest under its rule, the next above
+    ridge_texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    assert [t["mark"]["baseline"] for t in ridge_texts] == ["top", "bottom"]
+    assert [spec["datasets"][t["data"]["name"]][0]["label"] for t in ridge_texts] == [
+        "A100 ridge\n153 FLOP/B", "B200, H100 ridges\n292, 295 FLOP/B"]
+    assert all(t["mark"]["lineBreak"] == "\n" for t in ridge_texts)
     assert "mixture of experts" in json.dumps(spec)
 
 

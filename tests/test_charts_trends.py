@@ -104,6 +104,7 @@ def test_ratio_chart():
     rule, points, text = spec["layer"]
     assert rule["mark"]["type"] == "rule" and spec["datasets"][rule["data"]["name"]][0]["y"] == 1.0
     assert text["mark"]["type"] == "text" and spec["datasets"][text["data"]["name"]][0]["text"] == "on the trend"
+    assert (text["mark"]["align"], text["mark"]["x"]) == ("right", {"expr": "width"})  # at the line's right end
     enc = points["encoding"]
     assert (enc["x"]["field"], enc["x"]["type"]) == ("date", "temporal")
     assert (enc["y"]["field"], enc["y"]["type"], enc["y"]["scale"]["type"]) == ("r", "quantitative", "log")

@@ -65,17 +65,30 @@ def ridge_labels(ridges: pd.DataFrame, merge_ratio: float = RIDGE_MERGE_RATIO) -
     return pd.DataFrame(rows)
 
 
-def _ridge_layers(ridges: pd.DataFrame, x_field: str, x_scale: alt.Scale, x_at: float, y_scale: alt.Scale
-                  ) -> list[alt.Chart]:
-    """Dashed grey rules at each ridge and their labels, written just above the rule at ``x_at``."""
+def _ridge_layers(ridges: pd.DataFrame, x_field: str, x_scale: alt.Scale, x_at: float, y_scale: alt.Scale,
+                  *, stacked: bool = False) -> list[alt.Chart]:
+    """Dashed grey rules at each ridge and their labels, written just above the rule at ``x_at``.
+
+    ``stacked`` writes each label on two lines (names, then numbers), the lowest one below its rule: narrow
+    labels that stay clear of curves rising from the bottom left, however close two ridges are."""
     rules = alt.Chart(ridges[["device", "ridge_flop_per_byte"]]).mark_rule(strokeDash=[5, 4], color=GREY).encode(
         y=alt.Y("ridge_flop_per_byte:Q", scale=y_scale),
         tooltip=[alt.Tooltip("device:N", title="device"),
                  alt.Tooltip("ridge_flop_per_byte:Q", format=".0f", title="ridge point [FLOP/B]")])
     labels = ridge_labels(ridges).assign(**{x_field: x_at})
-    text = alt.Chart(labels).mark_text(align="left", baseline="bottom", dx=3, dy=-2, fontSize=11, color="#444").encode(
-        x=alt.X(f"{x_field}:Q", scale=x_scale), y=alt.Y("ridge_flop_per_byte:Q", scale=y_scale), text="label:N")
-    return [rules, text]
+    enc = {"x": alt.X(f"{x_field}:Q", scale=x_scale), "y": alt.Y("ridge_flop_per_byte:Q", scale=y_scale),
+           "text": "label:N"}
+    style = {"align": "left", "dx": 3, "fontSize": 11, "color": "#444"}
+    if not stacked:
+        return [rules, alt.Chart(labels).mark_text(baseline="bottom", dy=-2, **style).encode(**enc)]
+    labels = labels.assign(label=labels["label"].str.replace(r" (ridges?) ", r" \1\n", n=1, regex=True))
+    lines = {"lineBreak": "\n", "lineHeight": 12}  # Vega puts a "bottom" baseline under the first line: lift it
+    below = alt.Chart(labels.iloc[:1]).mark_text(baseline="top", dy=3, **lines, **style).encode(**enc)
+    layers = [rules, below]
+    if len(labels) > 1:
+        layers.append(alt.Chart(labels.iloc[1:]).mark_text(baseline="bottom", dy=-2 - 12, **lines, **style)
+                      .encode(**enc))
+    return layers
 
 
 def _batches_are_pow2(values: pd.Series, what: str) -> np.ndarray:
@@ -200,7 +213,7 @@ def moe_batch_chart(grid: pd.DataFrame, ridges: pd.DataFrame, *, title: str = ""
                  alt.Tooltip("intensity:Q", format=".3~r", title="intensity [FLOP/B]"),
                  alt.Tooltip("distinct_experts:Q", format=".1f", title="experts touched per layer"),
                  alt.Tooltip("weight_gb:Q", format=".3~r", title="weights read per step [GB]")])
-    chart = responsive(alt.layer(*_ridge_layers(ridges, "batch", x_scale, x_dom[0], y_scale), lines)
+    chart = responsive(alt.layer(*_ridge_layers(ridges, "batch", x_scale, x_dom[0], y_scale, stacked=True), lines)
                        .add_params(p_pair, p_ctx), 320)
     return chart.properties(title=title) if title else chart
 

@@ -343,8 +343,9 @@ def ratio_chart(table: pd.DataFrame, *, ratio: str, series: str, label: str, y_t
     )
     ref = pd.DataFrame({"y": [1.0], "text": [reference]})
     rule = alt.Chart(ref).mark_rule(strokeDash=[4, 4], color="#555").encode(y=alt.Y("y:Q", scale=y_scale))
-    text = alt.Chart(ref).mark_text(align="left", baseline="bottom", x=4, dy=-3, fontSize=12, color="#333").encode(
-        y=alt.Y("y:Q", scale=y_scale), text="text:N")
+    # the label sits at the right end of the line: the newest devices, on the right, sit well off the trend
+    text = alt.Chart(ref).mark_text(align="right", baseline="bottom", x=alt.expr("width"), dx=-4, dy=-3,
+                                    fontSize=12, color="#333").encode(y=alt.Y("y:Q", scale=y_scale), text="text:N")
     chart = alt.layer(rule, points, text)
     if title:
         chart = chart.properties(title=title)
