@@ -9,11 +9,12 @@ column's header as ``data-label``, so that on a phone the book's style sheet can
 of "header: value" lines instead of cutting the table; a table estimated to fit the phone's column
 (:data:`PHONE_WIDTH_PX`) is marked ``narrow`` and stays a table there.
 
-Numbers: thousands separators, no trailing ``.0`` on whole numbers, ``digits`` significant digits for the
-others without ever rounding digits left of the decimal point away (1,326 stays 1,326), trailing zeros kept
-so that every number of a column shows the same precision (2.00, 2.42, 2.70 with 3 digits; a column of
-datasheet values sets ``trailing_zeros=False`` and prints 4.8 as 4.8); ``—`` for a missing value, ``∞`` for
-an infinite one; booleans become words (``yes`` / ``no`` or the column's own).
+Numbers: thousands separators, ``digits`` significant digits without ever rounding digits left of the decimal
+point away (1,326 stays 1,326, 506.0 prints 506), trailing zeros kept so that every nonzero number of a column
+shows the same precision (2.00, 2.42, 2.70 with 3 digits; a column of datasheet values sets
+``trailing_zeros=False`` and prints 4.8 as 4.8, 80.0 as 80); ``—`` for a missing value, ``∞`` for an infinite
+one; booleans become words (``yes`` / ``no`` or the column's own). :func:`transposed_table` puts a few items
+side by side, one row per quantity, each row printed by its own :class:`Column`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-__all__ = ["ARTICLE_WIDTH_PX", "PHONE_WIDTH_PX", "Column", "ReaderTable", "format_number", "reader_table"]
+__all__ = ["ARTICLE_WIDTH_PX", "PHONE_WIDTH_PX", "Column", "ReaderTable", "format_number", "reader_table",
+           "transposed_table"]
 
 ARTICLE_WIDTH_PX = 784
 """Width of the article column of the book's theme at 1400 px [px]: the content box of sphinx-book-theme's
@@ -113,14 +115,23 @@ def format_number(value: float, digits: int = 3, *, trailing_zeros: bool = False
     trailing_zeros : bool
         Keep the zeros after the point that make up ``digits`` significant digits (2.70 rather than 2.7,
         0.500 rather than 0.5); a number with ``digits`` or more digits left of the point prints without one
-        either way (506, 1,326).
+        either way (506, 1,326). Off here, for prose and the claims ledger; a table :class:`Column` has it on.
 
     Returns
     -------
     str
-        Fixed-point text for ``1e-4 <= |value| < 1e15``, ``d.dde±XX`` otherwise; trailing zeros after the point
-        only with ``trailing_zeros``.
+        Fixed-point text for ``1e-4 <= |value| < 1e15`` once rounded, ``d.dde±XX`` otherwise; trailing zeros after
+        the point only with ``trailing_zeros``.
+
+    Raises
+    ------
+    ValueError
+        For ``digits`` outside 1..15 or a boolean ``value``.
     """
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 15:
+        raise ValueError(f"format_number: digits={digits!r} must be an integer from 1 to 15")
+    if isinstance(value, bool | np.bool_):
+        raise ValueError(f"format_number: value={value!r} is a flag, not a number")
     x = float(value)
     if math.isnan(x):
         return "—"
@@ -128,17 +139,14 @@ def format_number(value: float, digits: int = 3, *, trailing_zeros: bool = False
         return "∞" if x > 0 else "−∞"
     if x == 0:
         return "0"
-    magnitude = math.floor(math.log10(abs(x)))
+    magnitude = int(f"{x:.{digits - 1}e}".split("e")[1])  # of the rounded value: 9.9996e-05 is 1.00e-04, fixed
     if magnitude < -4 or magnitude >= 15:
         mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
         if "." in mantissa and not trailing_zeros:
             mantissa = mantissa.rstrip("0").rstrip(".")
         return f"{mantissa}e{int(exponent):+03d}"
-    decimals = max(0, digits - 1 - magnitude)
-    rounded = round(x, decimals)
-    if rounded != 0 and math.floor(math.log10(abs(rounded))) > magnitude:  # 9.996 rounds up to 10.0, not 10.00
-        decimals = max(0, decimals - 1)
-    text = f"{rounded:,.{decimals}f}"
+    decimals = max(0, digits - 1 - magnitude)  # the magnitude after rounding: 9.996 prints 10.0, not 10.00
+    text = f"{round(x, decimals):,.{decimals}f}"
     if "." in text and not trailing_zeros:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
@@ -288,3 +296,66 @@ def reader_table(frame: pd.DataFrame, columns: Mapping[str, Column | str], *, ca
     # a split table reads as cards on a phone throughout (one part a table, the other cards would look odd)
     fits_phone = (len(groups) == 1 and sum(widths) <= PHONE_WIDTH_PX,) * len(groups)
     return ReaderTable(titles, rows, tuple(map(tuple, groups)), caption, numeric, fits_phone)
+
+
+def transposed_table(frame: pd.DataFrame, key: str, quantities: Mapping[str, Column], *, corner: str = "Quantity",
+                     caption: str = "", width_px: float = ARTICLE_WIDTH_PX) -> ReaderTable:
+    """A few items side by side: one row per quantity, one column per item, each row printed by its own Column.
+
+    For two to five items described by many quantities of different kinds (counts, computed values, datasheet
+    values), where :func:`reader_table` would give a table too wide to read; each quantity keeps its own
+    digits, kind and trailing zeros, which a column of mixed quantities could not.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per item (model, scheme), in the order the columns are shown.
+    key : str
+        Column of ``frame`` naming each item: the column headers.
+    quantities : mapping of str to Column
+        Column of ``frame`` -> how to print it; its ``title`` (header and unit) heads its row.
+    corner : str
+        Header of the first column, over the quantity names.
+    caption : str
+        Text above the table.
+    width_px : float
+        Widest a table may be [px]; see :func:`reader_table`.
+
+    Returns
+    -------
+    ReaderTable
+        First column the quantity titles, then one right-aligned column per item.
+
+    Raises
+    ------
+    ValueError
+        If ``frame`` lacks ``key`` or a quantity column (the error lists the columns it has), ``quantities`` is
+        empty, two items share a name, or a value does not fit its quantity's kind (naming quantity and item).
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"transposed_table: frame must be a pandas DataFrame, not {type(frame).__name__}")
+    if not quantities:
+        raise ValueError("transposed_table: quantities must name at least one column")
+    missing = [c for c in (key, *quantities) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"transposed_table: frame lacks column(s) {', '.join(map(repr, missing))}; "
+                         f"has {', '.join(map(str, frame.columns))}")
+    items = [str(i) for i in frame[key]]
+    if len(set(items)) != len(items):
+        raise ValueError(f"transposed_table: column {key!r} names an item twice: {items}")
+    specs = {n: q if q.kind else replace(q, kind=_kind_of(frame[n])) for n, q in quantities.items()}
+    def cell(name: str, j: int) -> str:
+        value = frame[name].iloc[j]
+        value = value.item() if isinstance(value, np.generic) else value  # 2.5, not np.float64(2.5), in errors
+        try:
+            return _cell(value, specs[name], name, j)
+        except ValueError:
+            raise ValueError(f"transposed_table: quantity {name!r} (kind {specs[name].kind}) cannot print "
+                             f"{value!r}, the value of item {items[j]!r}") from None
+
+    text = pd.DataFrame({"quantity": [q.title for q in specs.values()]} | {
+        f"item{j}": [cell(n, j) for n in specs] for j in range(len(items))})
+    columns = {"quantity": Column(corner, kind="text")} | {
+        f"item{j}": Column(item, kind="text") for j, item in enumerate(items)}
+    table = reader_table(text, columns, caption=caption, width_px=width_px)
+    return replace(table, numeric=(False, *(True,) * len(items)))  # the items' cells are numbers: right-aligned

@@ -120,7 +120,7 @@ def test_mlperf_charts_use_vendor_colours_and_fixed_domains(bounds, gpu_table, h
     assert points["encoding"]["x"]["scale"]["domain"][0] == "L40S"  # every accelerator keeps its column
     assert spec["datasets"][text["data"]["name"]][0]["label"] == "our bound (100 %)"
     options = spec["params"][0]["bind"]
-    assert options["labels"][1:] == ["GPT-J 6B", "Llama-2-70B", "Mixtral-8x7B"]
+    assert options["labels"][1:] == ["GPT-J 6B", "Llama-2-70B", "Mixtral 8x7B"]
 
 
 def test_mlperf_tables(bounds):

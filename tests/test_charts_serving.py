@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
@@ -114,7 +115,7 @@ def test_quantization_tables(quant, hw):
     ridge = sc.ridge_by_scheme_table(crit).to_frame()
     assert list(ridge.columns) == ["Quantity", "W16A16", "W8A16", "W4A16"]
     assert ridge["Quantity"].tolist()[0] == "critical batch [sequences]"
-    assert ridge.loc[0, "W16A16"] == "295.3" and ridge.loc[3, "W16A16"] == "3.35"
+    assert ridge.loc[0, "W16A16"] == "295" and ridge.loc[3, "W16A16"] == "3.35"
     with pytest.raises(ValueError, match="repeats a scheme"):
         sc.ridge_by_scheme_table(serving.critical_batch_table(hw, [H100, A100], ["W16A16"]))
 
@@ -201,11 +202,19 @@ def test_model_side_charts_read(ridges):
     params = {p["name"]: p for p in spec["params"]}
     assert params["moe_context"]["bind"]["options"] == [128, 256]
     # narrow two-line ridge labels at the left, where the curves are low; the lowest under its rule, the next above
-    ridge_texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    assert spec["layer"][-1] is texts[-1]  # labels over the lines, each over a white halo of itself
+    assert [t["mark"].get("stroke") for t in texts] == ["white", None, "white", None]
+    ridge_texts = [t for t in texts if "stroke" not in t["mark"]]
     assert [t["mark"]["baseline"] for t in ridge_texts] == ["top", "bottom"]
     assert [spec["datasets"][t["data"]["name"]][0]["label"] for t in ridge_texts] == [
         "A100 ridge\n153 FLOP/B", "B200, H100 ridges\n292, 295 FLOP/B"]
     assert all(t["mark"]["lineBreak"] == "\n" for t in ridge_texts)
+    # two-line labels above their rules are twice as tall: ridges within 3x of each other share one
+    four = pd.concat([ridges, pd.DataFrame({"device": ["X"], "ridge_flop_per_byte": [600.0]})], ignore_index=True)
+    layers = bc._ridge_layers(four, "batch", alt.Scale(type="log"), 1, alt.Scale(type="log"), stacked=True)
+    assert [layer.data["label"].tolist() for layer in layers[2::2]] == [
+        ["A100 ridge\n153 FLOP/B"], ["B200, H100, X ridges\n292, 295, 600 FLOP/B"]]
     assert "mixture of experts" in json.dumps(spec)
 
 

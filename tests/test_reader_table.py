@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from memwall.reader_table import ARTICLE_WIDTH_PX, Column, format_number, reader_table
+from memwall.reader_table import ARTICLE_WIDTH_PX, Column, format_number, reader_table, transposed_table
 
 
 @pytest.mark.parametrize(("value", "digits", "text"), [
@@ -47,6 +47,37 @@ def test_trailing_zeros_show_every_significant_digit(value: float, digits: int) 
     integer_digits = len(shown.split(".")[0].lstrip("0"))
     significant = len(shown.replace(".", "").lstrip("0"))
     assert significant == max(digits, integer_digits), (value, digits, text)
+
+
+def test_format_number_picks_fixed_or_exponent_from_the_rounded_value_and_checks_digits() -> None:
+    assert format_number(9.9996e-05, 3) == format_number(1e-4, 3) == "0.0001"
+    assert format_number(9.9996e14, 3) == "1e+15"
+    for digits in (0, -1, 16, 2.5, True):
+        with pytest.raises(ValueError, match=r"digits=.* must be an integer from 1 to 15"):
+            format_number(1.5, digits)
+    with pytest.raises(ValueError, match="is a flag, not a number"):
+        format_number(True)
+
+
+def test_transposed_table_prints_each_quantity_by_its_own_column() -> None:
+    frame = pd.DataFrame({"model": ["Mixtral 8x7B", "DeepSeek-V3"], "experts": [8, 256], "touched": [7.199, 57.4],
+                          "bandwidth": [3.35, 4.8]})
+    table = transposed_table(frame, "model", {"experts": Column("routed experts", kind="integer"),
+                                              "touched": Column("experts touched", digits=3),
+                                              "bandwidth": Column("bandwidth", "TB/s", 3, trailing_zeros=False)})
+    shown = table.to_frame()
+    assert list(shown.columns) == ["Quantity", "Mixtral 8x7B", "DeepSeek-V3"]
+    assert shown.values.tolist() == [["routed experts", "8", "256"], ["experts touched", "7.20", "57.4"],
+                                     ["bandwidth [TB/s]", "3.35", "4.8"]]
+    assert table.numeric == (False, True, True) and 'class="num"' in table._repr_html_()
+    with pytest.raises(ValueError, match=r"\(kind integer\) cannot print 2\.5, the value of item 'DeepSeek-V3'"):
+        transposed_table(frame.assign(experts=[8, 2.5]), "model", {"experts": Column("routed", kind="integer")})
+    with pytest.raises(ValueError, match="names an item twice"):
+        transposed_table(frame.assign(model="same"), "model", {"experts": Column("routed")})
+    with pytest.raises(ValueError, match=r"lacks column.*'nope'"):
+        transposed_table(frame, "model", {"nope": Column("Nope")})
+    with pytest.raises(ValueError, match="at least one"):
+        transposed_table(frame, "model", {})
 
 
 def test_a_column_keeps_its_precision_unless_its_values_are_quoted_as_given() -> None:

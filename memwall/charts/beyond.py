@@ -16,12 +16,14 @@ from memwall.book import in_unit
 from memwall.charts.palette import GREY, colour_scale
 from memwall.charts.serving import chip_name, decade_domain, fitted_pow2_axis, pow2_domain
 from memwall.charts.theme import decade_axis, require_columns, responsive
-from memwall.reader_table import Column, ReaderTable, reader_table
+from memwall.reader_table import Column, ReaderTable, reader_table, transposed_table
 
 __all__ = ["decode_intensity_chart", "kv_attention_table", "moe_batch_chart", "moe_summary_table", "ridge_labels"]
 
 RIDGE_MERGE_RATIO = 1.6
 """Ridges within this factor of each other share one label (closer, two labels of 12 px would overlap)."""
+STACKED_MERGE_RATIO = 3.0
+"""The same for the two-line labels above their rules (about 26 px tall: half a decade of a 320 px chart)."""
 
 def ridge_labels(ridges: pd.DataFrame, merge_ratio: float = RIDGE_MERGE_RATIO) -> pd.DataFrame:
     """One label per group of ridge points that lie within ``merge_ratio`` of each other.
@@ -67,10 +69,12 @@ def ridge_labels(ridges: pd.DataFrame, merge_ratio: float = RIDGE_MERGE_RATIO) -
 
 def _ridge_layers(ridges: pd.DataFrame, x_field: str, x_scale: alt.Scale, x_at: float, y_scale: alt.Scale,
                   *, stacked: bool = False) -> list[alt.Chart]:
-    """Dashed grey rules at each ridge and their labels, written just above the rule at ``x_at``.
+    """Dashed grey rules at each ridge (the first layer) and their labels, written just above the rule at ``x_at``.
 
-    ``stacked`` writes each label on two lines (names, then numbers), the lowest one below its rule: narrow
-    labels that stay clear of curves rising from the bottom left, however close two ridges are."""
+    ``stacked`` writes each label on two lines (names, then numbers) over a white halo, the lowest one below its
+    rule; the groups above it merge within :data:`STACKED_MERGE_RATIO` (a two-line label is twice as tall).
+    Narrow labels that stay readable where a curve rising from the bottom left passes them; draw the lines
+    between the rules and the labels."""
     rules = alt.Chart(ridges[["device", "ridge_flop_per_byte"]]).mark_rule(strokeDash=[5, 4], color=GREY).encode(
         y=alt.Y("ridge_flop_per_byte:Q", scale=y_scale),
         tooltip=[alt.Tooltip("device:N", title="device"),
@@ -81,13 +85,17 @@ def _ridge_layers(ridges: pd.DataFrame, x_field: str, x_scale: alt.Scale, x_at: 
     style = {"align": "left", "dx": 3, "fontSize": 11, "color": "#444"}
     if not stacked:
         return [rules, alt.Chart(labels).mark_text(baseline="bottom", dy=-2, **style).encode(**enc)]
-    labels = labels.assign(label=labels["label"].str.replace(r" (ridges?) ", r" \1\n", n=1, regex=True))
+    lowest = labels.iloc[:1]
+    rest = ridges[ridges["ridge_flop_per_byte"] > float(lowest["ridge_flop_per_byte"].iloc[0])]
+    upper = ridge_labels(rest, STACKED_MERGE_RATIO).assign(**{x_field: x_at}) if len(rest) else labels.iloc[:0]
     lines = {"lineBreak": "\n", "lineHeight": 12}  # Vega puts a "bottom" baseline under the first line: lift it
-    below = alt.Chart(labels.iloc[:1]).mark_text(baseline="top", dy=3, **lines, **style).encode(**enc)
-    layers = [rules, below]
-    if len(labels) > 1:
-        layers.append(alt.Chart(labels.iloc[1:]).mark_text(baseline="bottom", dy=-2 - 12, **lines, **style)
-                      .encode(**enc))
+    layers: list[alt.Chart] = [rules]
+    for group, place in ((lowest, {"baseline": "top", "dy": 3}), (upper, {"baseline": "bottom", "dy": -2 - 12})):
+        if group.empty:
+            continue
+        group = group.assign(label=group["label"].str.replace(r" (ridges?) ", r" \1\n", n=1, regex=True))
+        for halo in ({"stroke": "white", "strokeWidth": 3, "strokeJoin": "round"}, {}):
+            layers.append(alt.Chart(group).mark_text(**place, **lines, **style, **halo).encode(**enc))
     return layers
 
 
@@ -213,7 +221,8 @@ def moe_batch_chart(grid: pd.DataFrame, ridges: pd.DataFrame, *, title: str = ""
                  alt.Tooltip("intensity:Q", format=".3~r", title="intensity [FLOP/B]"),
                  alt.Tooltip("distinct_experts:Q", format=".1f", title="experts touched per layer"),
                  alt.Tooltip("weight_gb:Q", format=".3~r", title="weights read per step [GB]")])
-    chart = responsive(alt.layer(*_ridge_layers(ridges, "batch", x_scale, x_dom[0], y_scale, stacked=True), lines)
+    rules, *labels = _ridge_layers(ridges, "batch", x_scale, x_dom[0], y_scale, stacked=True)
+    chart = responsive(alt.layer(rules, lines, *labels)
                        .add_params(p_pair, p_ctx), 320)
     return chart.properties(title=title) if title else chart
 
@@ -260,28 +269,29 @@ def moe_summary_table(table: pd.DataFrame, batches: tuple[int, ...] = (1, 8, 64)
     Returns
     -------
     memwall.reader_table.ReaderTable
-        Transposed: a first column naming each quantity with its unit, one column per model.
+        Transposed (:func:`memwall.reader_table.transposed_table`): a first column naming each quantity with its
+        unit, one column per model; expert counts as integers, the rest with 3 significant digits.
 
     Raises
     ------
     ValueError
-        If a column is missing.
+        If a column is missing, or an expert count is not a whole number.
     """
     need = ["total_params", "active_params", "active_share", "routed_experts", "active_experts", "shared_experts"]
     need += [f"{c}_{b}" for b in batches for c in ("distinct", "weight_bytes")]
     require_columns(table, need, "table")
-    rows = {"total parameters [billion]": table["total_params"] / 1e9,
-            "active parameters per token [billion]": table["active_params"] / 1e9,
-            "active share [%]": in_unit(table["active_share"], "%"),
-            "routed experts per MoE layer": table["routed_experts"],
-            "routed experts per token": table["active_experts"],
-            "shared experts": table["shared_experts"]}
-    rows.update({f"experts touched per layer, batch {b}": table[f"distinct_{b}"] for b in batches})
-    rows.update({f"weights read per step, batch {b} [GB]": in_unit(table[f"weight_bytes_{b}"], "GB")
-                 for b in batches})
-    models = [str(m) for m in table.index]
-    frame = pd.DataFrame({"quantity": list(rows), **{m: [float(v.iloc[i]) for v in rows.values()]
-                                                     for i, m in enumerate(models)}})
-    columns: dict[str, Column] = {"quantity": Column("Quantity", kind="text")}
-    columns.update({m: Column(m, digits=3, kind="number", trailing_zeros=False) for m in models})
-    return reader_table(frame, columns)
+    frame = pd.DataFrame({
+        "model": [str(m) for m in table.index], "total": table["total_params"].to_numpy() / 1e9,
+        "active": table["active_params"].to_numpy() / 1e9, "share": in_unit(table["active_share"], "%").to_numpy(),
+        "routed": table["routed_experts"].to_numpy(), "per_token": table["active_experts"].to_numpy(),
+        "shared": table["shared_experts"].to_numpy()}
+        | {f"distinct_{b}": table[f"distinct_{b}"].to_numpy() for b in batches}
+        | {f"weights_{b}": in_unit(table[f"weight_bytes_{b}"], "GB").to_numpy() for b in batches})
+    counts = {"routed": "routed experts per MoE layer", "per_token": "routed experts per token",
+              "shared": "shared experts"}
+    quantities = {"total": Column("total parameters", "billion", 3), "active": Column(
+        "active parameters per token", "billion", 3), "share": Column("active share", "%", 3)}
+    quantities |= {c: Column(words, kind="integer") for c, words in counts.items()}
+    quantities |= {f"distinct_{b}": Column(f"experts touched per layer, batch {b}", digits=3) for b in batches}
+    quantities |= {f"weights_{b}": Column(f"weights read per step, batch {b}", "GB", 3) for b in batches}
+    return transposed_table(frame, "model", quantities)

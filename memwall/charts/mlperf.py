@@ -22,7 +22,7 @@ _ALL = "all"
 _OWN = "Llama-3-8B decode"
 _OWN_SOURCE = "this book"
 # legend labels stay short: the two legends sit side by side under the plot and must fit a phone's 358 px
-_BENCHMARKS = {"gptj": "GPT-J 6B", "llama2-70b": "Llama-2-70B", "mixtral-8x7b": "Mixtral-8x7B"}
+_BENCHMARKS = {"gptj": "GPT-J 6B", "llama2-70b": "Llama-2-70B", "mixtral-8x7b": "Mixtral 8x7B"}
 """Reader's name of each benchmark family (:func:`memwall.wall.mlperf_results.benchmark_family`)."""
 _SHORT = {"L40S (Ada AD102)": "L40S", "H100 NVL 94GB (Hopper)": "H100 NVL", "H100 SXM5 80GB (Hopper)": "H100 SXM",
           "GH200 96GB HBM3 (Grace Hopper, per GPU)": "GH200 96GB", "H200 SXM 141GB (Hopper)": "H200 SXM",

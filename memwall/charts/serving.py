@@ -23,7 +23,7 @@ import pandas as pd
 from memwall.book import in_unit
 from memwall.charts.palette import BLACK, BLUE, GREY, VERMILION, colour_of, colour_scale
 from memwall.charts.theme import POW2_LABEL, decade_axis, require_columns, responsive
-from memwall.reader_table import Column, ReaderTable, reader_table
+from memwall.reader_table import Column, ReaderTable, reader_table, transposed_table
 from memwall.specs.presets import display_name
 
 __all__ = ["critical_batch_by_device_table", "frontier_chart", "intensity_by_batch_table", "kv_variants_table",
@@ -267,7 +267,8 @@ def ridge_by_scheme_table(crit: pd.DataFrame) -> ReaderTable:
     Returns
     -------
     memwall.reader_table.ReaderTable
-        Transposed: a first column naming each quantity with its unit, one column per scheme.
+        Transposed (:func:`memwall.reader_table.transposed_table`): a first column naming each quantity with its
+        unit, one column per scheme; computed rows with 3 significant digits, the datasheet's as given.
 
     Raises
     ------
@@ -280,15 +281,15 @@ def ridge_by_scheme_table(crit: pd.DataFrame) -> ReaderTable:
     schemes = [str(x) for x in frame["scheme"]]
     if len(set(schemes)) != len(schemes):
         raise ValueError(f"crit repeats a scheme ({schemes}): give the rows of one device")
-    rows = {"critical batch [sequences]": frame["critical_batch"],
-            "ridge point [FLOP/B]": frame["ridge_flop_per_byte"],
-            "dense peak [TFLOP/s]": in_unit(frame["peak_flop_per_s"], "TFLOP/s"),
-            "DRAM bandwidth [TB/s]": in_unit(frame["bandwidth_bytes_per_s"], "TB/s")}
-    table = pd.DataFrame({"quantity": list(rows),
-                          **{s: [float(v.iloc[i]) for v in rows.values()] for i, s in enumerate(schemes)}})
-    columns: dict[str, Column] = {"quantity": Column("Quantity", kind="text")}
-    columns.update({sc: Column(sc, digits=4, kind="number", trailing_zeros=False) for sc in schemes})
-    return reader_table(table, columns)
+    shown = pd.DataFrame({"scheme": schemes, "critical": frame["critical_batch"].to_numpy(dtype=float),
+                          "ridge": frame["ridge_flop_per_byte"].to_numpy(dtype=float),
+                          "peak": in_unit(frame["peak_flop_per_s"], "TFLOP/s").to_numpy(dtype=float),
+                          "bandwidth": in_unit(frame["bandwidth_bytes_per_s"], "TB/s").to_numpy(dtype=float)})
+    return transposed_table(shown, "scheme", {
+        "critical": Column("critical batch", "sequences", 3), "ridge": Column("ridge point", "FLOP/B", 3),
+        # datasheet values, as given (989.4 and 3.35 for an H100 SXM5)
+        "peak": Column("dense peak", "TFLOP/s", 4, trailing_zeros=False),
+        "bandwidth": Column("DRAM bandwidth", "TB/s", 4, trailing_zeros=False)})
 
 
 # --------------------------------------------------------------------------------------------------- batching

@@ -19,7 +19,7 @@ SECTION = "published results"
 GAP = "Where the gap is"
 _NOT_PAPER = NotApplicable("the memory-wall paper has no MLPerf results; the published result files are the reference")
 
-_LABELS = {"llama2-70b": "Llama-2-70B", "mixtral-8x7b": "Mixtral-8x7B", "gptj": "GPT-J 6B"}
+_LABELS = {"llama2-70b": "Llama-2-70B", "mixtral-8x7b": "Mixtral 8x7B", "gptj": "GPT-J 6B"}
 
 
 def _none_exceeds() -> bool:

@@ -82,7 +82,7 @@ def _register() -> None:
         ours_paper_data=_NOT_PAPER, ours_extended=_qwen3_4b_non_embedding_billions), replace=True)
     register(Claim(
         claim_id="own-mistral-window-8x", chapter=CHAPTER, section=SECTION,
-        statement="A sliding window caps the KV cache: Mistral-7B's 4,096-token window holds 8x less cache than "
+        statement="A sliding window caps the KV cache: Mistral 7B's 4,096-token window holds 8x less cache than "
                   "full attention at a 32k-token context.",
         paper_value=8.0, paper_text="reduces the cache memory usage by 8x", unit="x",
         source="Jiang et al., Mistral 7B, arXiv 2310.06825, §2 (rolling buffer cache)",

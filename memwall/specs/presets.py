@@ -124,8 +124,8 @@ PRESET_TITLES: dict[str, str] = {
     "gpt2-medium": "GPT-2 Medium (355M)", "gpt2-large": "GPT-2 Large (774M)", "gpt2-xl": "GPT-2 XL (1.5B)",
     "llama-2-7b": "Llama-2-7B", "llama-2-13b": "Llama-2-13B", "llama-2-70b": "Llama-2-70B",
     "llama-3-8b": "Llama-3-8B", "llama-3-70b": "Llama-3-70B", "llama-3.1-405b": "Llama-3.1-405B",
-    "mistral-7b": "Mistral-7B", "mixtral-8x7b": "Mixtral-8x7B",
-    "qwen3-8b": "Qwen3-8B", "gemma-3-27b": "Gemma-3-27B", "deepseek-v3": "DeepSeek-V3",
+    "mistral-7b": "Mistral 7B", "mixtral-8x7b": "Mixtral 8x7B",
+    "qwen3-8b": "Qwen3-8B", "gemma-3-27b": "Gemma 3 27B", "deepseek-v3": "DeepSeek-V3",
 }
 """The reader's name of each preset, as its model card writes it (GPT-2 with its size, as the GPT-2 paper's
 Table 2 gives it); charts and tables show these, code and data keep the preset names."""
