@@ -48,6 +48,9 @@ _HEADER_WRAP_CHARS = 12
 _TEXT_WRAP_CHARS = 32
 """A text cell wraps at blanks too: it claims the width of its longest word or this many characters."""
 
+_PHONE_NAME_WRAP_CHARS = 14
+"""On a phone, the quantity names of a :func:`transposed_table` may wrap this narrow (a few words a line)."""
+
 Kind = Literal["number", "integer", "text", "flag"]
 KINDS: tuple[str, ...] = ("number", "integer", "text", "flag")
 
@@ -358,4 +361,10 @@ def transposed_table(frame: pd.DataFrame, key: str, quantities: Mapping[str, Col
     columns = {"quantity": Column(corner, kind="text")} | {
         f"item{j}": Column(item, kind="text") for j, item in enumerate(items)}
     table = reader_table(text, columns, caption=caption, width_px=width_px)
-    return replace(table, numeric=(False, *(True,) * len(items)))  # the items' cells are numbers: right-aligned
+    # on a phone the quantity names may wrap to a narrow column: two or three items stay a table there
+    names = [corner, *text["quantity"]]
+    first = max(_wrapped_chars(n, _PHONE_NAME_WRAP_CHARS) for n in names) * _CHAR_PX + _CELL_PAD_PX
+    rest = sum(_width_px(item, text[f"item{j}"].tolist(), text=False) for j, item in enumerate(items))
+    fits = len(table.groups) == 1 and first + rest <= PHONE_WIDTH_PX
+    return replace(table, numeric=(False, *(True,) * len(items)),  # the items' cells are numbers: right-aligned
+                   fits_phone=(fits,) * len(table.groups))

@@ -70,6 +70,9 @@ def test_transposed_table_prints_each_quantity_by_its_own_column() -> None:
     assert shown.values.tolist() == [["routed experts", "8", "256"], ["experts touched", "7.20", "57.4"],
                                      ["bandwidth [TB/s]", "3.35", "4.8"]]
     assert table.numeric == (False, True, True) and 'class="num"' in table._repr_html_()
+    assert table.fits_phone == (True,)  # two items stay a table on a phone, the quantity names wrapping
+    six = pd.DataFrame({"model": [f"Model number {i}" for i in range(6)], "experts": range(6)})
+    assert transposed_table(six, "model", {"experts": Column("routed experts")}).fits_phone == (False,)
     with pytest.raises(ValueError, match=r"\(kind integer\) cannot print 2\.5, the value of item 'DeepSeek-V3'"):
         transposed_table(frame.assign(experts=[8, 2.5]), "model", {"experts": Column("routed", kind="integer")})
     with pytest.raises(ValueError, match="names an item twice"):
