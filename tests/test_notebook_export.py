@@ -72,6 +72,18 @@ def test_exercise_numbers_and_titles_match_the_pages(site: Path):
         assert [_bare(t) for _, t in ours] == [_bare(t) for _, t in theirs], docname
 
 
+def test_figure_captions_carry_the_numbers_the_pages_show(site: Path):
+    """The prose says "Figure 3": the notebook labels the same output Figure 3, in the page's order."""
+    for path in _generated(site):
+        docname = path.relative_to(site / notebooks.NOTEBOOK_DIR).with_suffix("").as_posix()
+        nb = nbformat.read(path, as_version=4)
+        ours = [int(m.group(1)) for cell in nb.cells if cell.cell_type == "markdown"
+                for m in [re.match(r"\*\*Figure (\d+)\.\*\* ", cell.source)] if m]
+        page = (site / f"{docname}.html").read_text(encoding="utf-8")
+        theirs = [int(n) for n in re.findall(r'caption-number">Figure (\d+) </span>', page)]
+        assert ours == theirs, docname
+
+
 def test_cited_notebooks_end_with_references(site: Path):
     for path in _generated(site):
         nb = nbformat.read(path, as_version=4)

@@ -389,6 +389,12 @@ def test_write_notebook_of_a_real_chapter_without_a_build(tmp_path: Path):
     assert any(m.startswith("### Exercise ") for m in markdown) and markdown[-1].startswith("## References")
     assert "(NVIDIA, 2023)" in "".join(markdown) and "⟨l8\\_W16A16⟩" in "".join(markdown)
     assert all(c.source.strip() for c in nb.cells)
+    # the prose cites "Figure 1"; the cell after the chart's says which output that is, with the page's caption
+    chart = next(i for i, c in enumerate(nb.cells) if "quantization_chart(" in c.source)
+    assert nb.cells[chart + 1].cell_type == "markdown"
+    assert nb.cells[chart + 1].source.startswith("**Figure 1.** Roofline bound of one batch-1 decode step")
+    assert [m.split(".**")[0] for m in markdown if m.startswith("**Figure ")] == ["**Figure 1", "**Figure 2",
+                                                                                 "**Figure 3"]
 
 
 @pytest.mark.slow  # converts every chapter (about 2 s)

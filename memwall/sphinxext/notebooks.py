@@ -200,6 +200,9 @@ def write_notebook(source: Path, target: Path, repository_url: str, *, book: Boo
             if left and book.warn is not None:
                 book.warn(f"{docname}: MyST left in the notebook's Markdown: {', '.join(sorted(set(left)))}")
         cells.append(cell)
+        caption = _figure_caption(cell, convert)
+        if caption:
+            cells.append(nbformat.v4.new_markdown_cell(caption))
     setup = nbformat.v4.new_code_cell(SETUP_CELL.replace("{url}", repository_url))
     setup.metadata["tags"] = ["memwall-setup"]
     cells.insert(0, setup)
@@ -216,6 +219,20 @@ def write_notebook(source: Path, target: Path, repository_url: str, *, book: Boo
     target.parent.mkdir(parents=True, exist_ok=True)
     jupytext.write(nb, target, fmt="ipynb")
     return target
+
+
+def _figure_caption(cell: Any, convert: plain_markdown.Converter) -> str:
+    """The numbered caption a code cell's ``mystnb: figure:`` metadata gives its output on the page ("**Figure 2.**
+    Bytes per ..."), as plain Markdown for the cell after it; empty for a cell that is no captioned figure.
+
+    The prose cites figures by number (``{numref}`` becomes "Figure 2"), so the notebook must say which output
+    is Figure 2; the number is the page's, from the book's label index."""
+    figure = (cell.metadata.get("mystnb") or {}).get("figure") if cell.cell_type == "code" else None
+    if not isinstance(figure, dict) or not str(figure.get("caption") or "").strip():
+        return ""
+    target = convert.index.targets.get(str(figure.get("name") or ""))
+    shown = target.numref if target is not None and target.numref else "Figure"
+    return f"**{shown}.** {convert.convert(str(figure['caption']).strip())}"
 
 
 def launch_links(repository_url: str, branch: str, docname: str) -> dict[str, str]:
