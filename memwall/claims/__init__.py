@@ -60,7 +60,8 @@ from memwall.claims.core import (
     unregister,
 )
 from memwall.claims.ledger import LEDGER_COLUMNS, evaluate, ledger, status_of
-from memwall.claims.render import claims_box, claims_chart, explanations_html, ledger_html, status_counts
+from memwall.claims.ledger_chart import claims_chart
+from memwall.claims.render import claims_box, explanations_html, ledger_html, status_counts
 
 __all__ = [
     "DIFFERS_EXPLAINED",

@@ -1,4 +1,5 @@
-"""HTML views of the claims ledger: a chapter's box, the report's tables, explanations and a chart.
+"""HTML views of the claims ledger: a chapter's box, the report's tables and explanations (the chart of all claims
+is :mod:`memwall.claims.ledger_chart`).
 
 Each view reads on a laptop (the 784 px article column of the book at 1400 px) and on a phone (a 358 px column at
 390 px): the claims box and the ledger tables are tables whose rows become blocks on a narrow screen (a
@@ -15,12 +16,9 @@ import math
 from functools import cache
 from pathlib import Path
 
-import altair as alt
-import numpy as np
 import pandas as pd
 from docutils.nodes import make_id
 
-from memwall.charts import theme
 from memwall.claims.core import (
     DIFFERS_EXPLAINED,
     NOT_REPRODUCIBLE,
@@ -32,8 +30,8 @@ from memwall.claims.core import (
 from memwall.claims.ledger import ledger
 from memwall.reader_table import format_number
 
-__all__ = ["DIGITS", "STYLE", "HTMLBlock", "chapter_title", "claims_box", "claims_chart", "explanations_html",
-           "format_difference", "format_value", "is_own_claim", "ledger_html", "status_counts"]
+__all__ = ["DIGITS", "STYLE", "HTMLBlock", "chapter_title", "claims_box", "explanations_html", "format_difference",
+           "format_value", "is_own_claim", "ledger_html", "our_value", "status_counts"]
 
 STATUS_COLOURS = {REPRODUCED: "#1b7837", DIFFERS_EXPLAINED: "#b35806", NOT_REPRODUCIBLE: "#6b6b6b",
                   UNEXPLAINED: "#d7191c"}
@@ -179,7 +177,20 @@ def _badge(status: str) -> str:
     return f'<span class="claim-status" style="color:{colour}">{html.escape(status)}</span>'
 
 
-def _ours(row: pd.Series) -> float:
+def our_value(row: pd.Series) -> float:
+    """The value a ledger row compares with the paper's: ours from the paper's data where that is its basis,
+    else ours from extended data.
+
+    Parameters
+    ----------
+    row : pandas.Series
+        A row of :func:`memwall.claims.ledger.ledger` (``basis``, ``ours_paper_data``, ``ours_extended``).
+
+    Returns
+    -------
+    float
+        The value, in the claim's unit (NaN where it is missing).
+    """
     return row["ours_paper_data"] if row["basis"] == "paper data" else row["ours_extended"]
 
 
@@ -278,7 +289,7 @@ def claims_box(chapter: str) -> HTMLBlock:
                         + _cell("Status", status_cell, "status" if members["status"].nunique() == 1 else "")
                         + "</tr>")
             continue
-        ours = format_value(_ours(r), r["kind"])
+        ours = format_value(our_value(r), r["kind"])
         unit = "" if r["kind"] == "yes/no" or ours == "—" else f" {html.escape(r['unit'])}"
         rows.append(f'<tr><td class="claim-text">{html.escape(r["statement"])}</td>'
                     + _cell(reference, html.escape(r["paper_text"]))
@@ -414,84 +425,3 @@ def explanations_html(table: pd.DataFrame | None = None) -> HTMLBlock:
     return HTMLBlock('<style>.claims-explanations code { overflow-wrap: anywhere; white-space: normal; }'
                      '.claims-explanations .claim-status { font-weight: 600; }</style>'
                      f'<div class="claims-explanations">{body}</div>')
-
-
-CHART_ROW_PX = 40
-"""Height of one chapter's band in :func:`claims_chart` [px]: its title on top, its points below."""
-
-
-def claims_chart(table: pd.DataFrame | None = None, *, title: str = "") -> alt.LayerChart:
-    """Our value over the paper's for every numeric claim, log scale, coloured by status.
-
-    One band per chapter, its title written at the top of the band (so the plot keeps the whole width on a
-    phone), its claims as points below it (spread vertically at random, so that equal ratios stay visible).
-    A dashed line marks ours = paper. The chart takes the width of the page's column.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame, optional
-        A ledger (default: the whole ledger).
-    title : str
-        Chart title; leave it empty in the book (the figure's caption says what the chart shows).
-
-    Returns
-    -------
-    altair.LayerChart
-        Layers: the ours = paper rule, its label, the chapters' titles, the points (x = ours / paper [x],
-        log axis labelled at the decades).
-
-    Raises
-    ------
-    ValueError
-        If the ledger holds no numeric claim with positive paper and own values.
-    """
-    table = ledger() if table is None else table
-    num = table[(table["kind"] == "number")].copy()
-    num["ours"] = [_ours(r) for _, r in num.iterrows()]
-    num = num[(num["paper_value"] > 0) & (num["ours"] > 0)]
-    if num.empty:
-        raise ValueError("claims_chart: the ledger holds no numeric claim with positive paper and own values")
-    num["ratio"] = num["ours"] / num["paper_value"]
-    num["chapter_title"] = num["chapter"].map(chapter_title)
-    order = [chapter_title(c) for c in chapters() if chapter_title(c) in set(num["chapter_title"])]
-    order += [t for t in dict.fromkeys(num["chapter_title"]) if t not in order]
-    present = set(num["status"])
-    domain = [s for s in (*STATUSES, UNEXPLAINED) if s in present]
-    lo = 10.0 ** math.floor(math.log10(min(num["ratio"].min(), 1.0)))
-    hi = 10.0 ** math.ceil(math.log10(max(num["ratio"].max(), 1.0)))
-    if lo == hi:
-        lo, hi = lo / 10, hi * 10
-    x_scale = alt.Scale(type="log", domain=[lo, hi])
-    y = alt.Y("chapter_title:N", sort=order, title=None,
-              axis=alt.Axis(labels=False, ticks=False, domain=False, grid=True, gridOpacity=0.4, bandPosition=0),
-              scale=alt.Scale(paddingInner=0, paddingOuter=0))
-    shown = num[["claim_id", "statement", "paper_text", "ours", "unit", "ratio", "status", "chapter_title"]]
-    points = alt.Chart(shown).mark_circle(size=55, opacity=0.8).encode(
-        x=alt.X("ratio:Q", scale=x_scale, axis=theme.decade_axis(np.array([lo, hi]), "ours / paper [x]")),
-        y=y,
-        yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[0, 1], range=[17, CHART_ROW_PX - 5])),
-        color=alt.Color("status:N", scale=alt.Scale(domain=domain, range=[STATUS_COLOURS[s] for s in domain]),
-                        title="status", legend=alt.Legend(orient="bottom", direction="horizontal",
-                                                          symbolType="circle", symbolOpacity=0.8)),
-        tooltip=[alt.Tooltip("claim_id:N", title="claim"), alt.Tooltip("statement:N", title="statement"),
-                 alt.Tooltip("chapter_title:N", title="chapter"),
-                 alt.Tooltip("paper_text:N", title="paper"), alt.Tooltip("ours:Q", title="ours", format=".4~g"),
-                 alt.Tooltip("unit:N", title="unit"),
-                 alt.Tooltip("ratio:Q", title="ours / paper [x]", format=".3~g"),
-                 alt.Tooltip("status:N", title="status")],
-    ).transform_calculate(jitter="random()")
-    # the chapters' titles, at the top left of their bands: cut with an ellipsis at the plot's width (so that
-    # they never widen the chart), over a white halo where they cross the dashed line
-    titles = alt.Chart(pd.DataFrame({"chapter_title": order})).encode(
-        x=alt.datum(lo, scale=x_scale), y=alt.Y("chapter_title:N", sort=order, bandPosition=0, title=None),
-        text="chapter_title:N")
-    style = dict(align="left", baseline="top", dx=2, dy=3, fontSize=11, limit=alt.expr("width - 4"))
-    labels = titles.mark_text(**style, stroke="white", strokeWidth=3, strokeOpacity=0.9) + titles.mark_text(
-        **style, color="#333")
-    one = alt.Chart(pd.DataFrame({"x": [1.0]}))
-    rule = one.mark_rule(strokeDash=[4, 3], color="#444").encode(x=alt.X("x:Q", scale=x_scale))
-    rule_label = one.mark_text(align="left", baseline="bottom", dx=3, dy=-2, fontSize=11, color="#444").encode(
-        x=alt.X("x:Q", scale=x_scale), y=alt.value(0), text=alt.value("ours = paper"))
-    chart = alt.layer(rule, labels, points, rule_label)
-    chart = theme.responsive(chart, height=CHART_ROW_PX * len(order))
-    return chart.properties(title=title) if title else chart
